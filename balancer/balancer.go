@@ -1,0 +1,57 @@
+// Package balancer holds the selection policies that pick one backend out of
+// an immutable snapshot of eligible backends.
+//
+// The contract is split in two so that the request path stays lock-free and
+// allocation-free:
+//
+//   - A Policy is created once per pool. Every time the pool's eligible set
+//     changes (a state transition, a reload), the pool calls
+//     Policy.NewPicker with the new set, off the request path. Any
+//     precomputation (a smooth weighted schedule, a weight total) happens
+//     there.
+//   - A Picker is bound to one snapshot and is read by every request:
+//     Pick must be safe for concurrent use, take no lock and allocate
+//     nothing.
+//
+// New returns a fresh Policy by configuration name (see Names and the
+// RoundRobin, WeightedRoundRobin, LeastConn, Random and PowerOfTwo
+// constants for each policy's behaviour and cost).
+//
+// Weights are read once per snapshot, in NewPicker, and clamped to
+// [1, 2^31-1]; a weight change (slow start, a reload) takes effect with the
+// next snapshot. In-flight counts are read on every Pick by the policies
+// that use them (least_conn, power_of_two); a negative count reads as 0.
+//
+// This package knows nothing about pools, health or HTTP: a Target is
+// anything with a weight and an in-flight count. It has no package-level
+// mutable state.
+package balancer
+
+// Target is what a policy may know of a backend. Implementations must make
+// both methods safe for concurrent use and cheap (an atomic load).
+type Target interface {
+	// Weight is the backend's static share, >= 1.
+	Weight() int
+	// InFlight is the number of requests the backend is serving now.
+	InFlight() int64
+}
+
+// Policy builds Pickers for successive snapshots of one pool. A Policy may
+// keep state that outlives a snapshot (the round-robin cursor), so each pool
+// gets its own Policy value from New. NewPicker is called with the pool's
+// lock held, never concurrently with itself for the same Policy, and never
+// with an empty slice. It must not retain a reference to targets beyond the
+// Picker it returns (the slice is immutable and owned by the snapshot).
+type Policy interface {
+	// Name is the configuration name of the policy ("round_robin", ...).
+	Name() string
+	// NewPicker returns a Picker over targets (len(targets) >= 1).
+	NewPicker(targets []Target) Picker
+}
+
+// Picker picks from one immutable snapshot of targets.
+type Picker interface {
+	// Pick returns an index in [0, len(targets)). It is safe for concurrent
+	// use, takes no lock and performs no allocation.
+	Pick() int
+}

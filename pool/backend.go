@@ -1,0 +1,99 @@
+package pool
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Backend is one instance behind a pool. Its counters are atomics read and
+// written by the request path without locks; its health bookkeeping is
+// guarded by the owning Pool's lock. A Backend is created by Pool.Add and is
+// safe for concurrent use.
+type Backend struct {
+	address string
+	weight  int
+	pool    *Pool
+
+	// state mirrors machine.state for lock-free reads; written only with
+	// the pool's lock held.
+	state    atomic.Uint32
+	inFlight atomic.Int64
+	requests atomic.Uint64
+	errors   atomic.Uint64
+
+	attached atomic.Pointer[any]
+
+	m       machine // guarded by pool.mu
+	removed bool    // guarded by pool.mu; set when the pool forgets b
+}
+
+// Address is the backend's host:port as configured.
+func (b *Backend) Address() string { return b.address }
+
+// Weight is the configured weight (>= 1). It implements balancer.Target.
+func (b *Backend) Weight() int { return b.weight }
+
+// InFlight is the number of requests the backend is serving now. It
+// implements balancer.Target.
+func (b *Backend) InFlight() int64 { return b.inFlight.Load() }
+
+// State is the backend's current state, read without a lock.
+func (b *Backend) State() State { return State(b.state.Load()) }
+
+// Requests is how many requests were sent to the backend since it was added.
+func (b *Backend) Requests() uint64 { return b.requests.Load() }
+
+// Attach stores a value that travels with the backend, typically the
+// proxy's connection pool for it. Safe for concurrent use; the latest value
+// wins.
+func (b *Backend) Attach(v any) { b.attached.Store(&v) }
+
+// Attached returns what Attach stored, or nil. Lock-free and allocation-free.
+func (b *Backend) Attached() any {
+	if p := b.attached.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// RequestOutcome classifies how a forwarded request ended, for counters
+// (and, later, passive health signals).
+type RequestOutcome uint8
+
+const (
+	// RequestOK: the backend answered (any status below 500).
+	RequestOK RequestOutcome = iota
+	// RequestServerError: the backend answered 5xx.
+	RequestServerError
+	// RequestTransportError: connect, reset or timeout talking to the
+	// backend.
+	RequestTransportError
+	// RequestLocal: the request failed for a reason that is not the
+	// backend's fault (the client went away, local connection limit). It is
+	// never held against the backend.
+	RequestLocal
+)
+
+// Release ends a request that Pool.Acquire started on this backend. It
+// must be called exactly once per Acquire. When a DRAINING backend's last
+// request ends, the backend becomes DRAINED. Lock-free unless it finishes a
+// drain.
+func (b *Backend) Release(o RequestOutcome) {
+	if o == RequestServerError || o == RequestTransportError {
+		b.errors.Add(1)
+	}
+	if b.inFlight.Add(-1) == 0 && b.State() == StateDraining {
+		b.pool.finishDrain(b)
+	}
+}
+
+// ObserveCheck applies one active probe result to the state machine (see
+// DESIGN.md): thresholds are counted here, not in the checker. It
+// implements healthcheck.Reporter. Safe for concurrent use; takes the
+// pool's lock briefly, never blocks on I/O.
+func (b *Backend) ObserveCheck(r CheckResult) {
+	if r.At.IsZero() {
+		r.At = time.Now()
+	}
+	b.pool.observe(b, r)
+}

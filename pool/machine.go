@@ -1,0 +1,96 @@
+package pool
+
+import "time"
+
+// machine is the per-backend health bookkeeping: the one state machine of
+// DESIGN.md. It is not safe for concurrent use; the Pool's lock guards it.
+// Its methods decide transitions and return them; they never log, publish
+// or touch the eligible snapshot, so they can be tested as pure functions
+// of a scripted sequence of inputs.
+type machine struct {
+	state  State
+	reason Reason
+	detail string
+	since  time.Time
+
+	passes   int // consecutive passing probes
+	failures int // consecutive failing probes
+
+	lastCheck CheckResult
+	checked   bool
+}
+
+// change is a decided transition: the machine has already moved to to.
+type change struct {
+	from, to State
+	reason   Reason
+	detail   string
+}
+
+// move switches state and records why; it returns the change.
+func (m *machine) move(to State, reason Reason, detail string, at time.Time) change {
+	c := change{from: m.state, to: to, reason: reason, detail: detail}
+	m.state, m.reason, m.detail, m.since = to, reason, detail, at
+	return c
+}
+
+// observe applies one probe result and reports the transition it causes, if
+// any. inFlight is the backend's current in-flight count (a DRAINING backend
+// with none left finishes draining at once; that second step is left to
+// drained so each change is reported on its own).
+func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
+	m.lastCheck, m.checked = r, true
+	switch {
+	case r.Passed():
+		m.passes++
+		m.failures = 0
+	case r.Outcome == ReasonBackendDraining:
+		m.passes, m.failures = 0, 0
+	default:
+		m.failures++
+		m.passes = 0
+	}
+
+	switch m.state {
+	case StateInitial:
+		switch {
+		case r.Passed():
+			return m.move(StateHealthy, ReasonInitialCheck, "", r.At), true
+		case r.Outcome == ReasonBackendDraining:
+			return m.move(StateDraining, ReasonBackendDraining, r.Detail(), r.At), true
+		case m.failures >= th.Unhealthy:
+			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+		}
+	case StateHealthy:
+		switch {
+		case r.Outcome == ReasonBackendDraining:
+			return m.move(StateDraining, ReasonBackendDraining, r.Detail(), r.At), true
+		case !r.Passed() && m.failures >= th.Unhealthy:
+			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+		}
+	case StateUnhealthy:
+		// A backend already out of rotation that says it is shutting down
+		// stays UNHEALTHY: it has no traffic to drain.
+		if r.Passed() && m.passes >= th.Healthy {
+			return m.move(StateHealthy, ReasonCheckPassed, "", r.At), true
+		}
+	case StateDraining, StateDrained:
+		switch {
+		case r.Passed() && m.passes >= th.Healthy:
+			// A restarted instance: it passes again, so it is back.
+			return m.move(StateHealthy, ReasonCheckPassed, "", r.At), true
+		case m.state == StateDrained && !r.Passed() && r.Outcome != ReasonBackendDraining && m.failures >= th.Unhealthy:
+			// Drained and now gone: say what is wrong with it.
+			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+		}
+	}
+	return change{}, false
+}
+
+// drained finishes a drain when nothing is in flight any more.
+func (m *machine) drained(inFlight int64, at time.Time) (change, bool) {
+	if m.state != StateDraining || inFlight > 0 {
+		return change{}, false
+	}
+	return m.move(StateDrained, ReasonDrainComplete, "", at), true
+}

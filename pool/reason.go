@@ -1,0 +1,50 @@
+package pool
+
+// Reason says why a transition happened or what a probe observed. Values are
+// stable snake_case strings: they appear verbatim in logs, the status API and
+// metric labels, so never build one from user input.
+type Reason string
+
+const (
+	// ReasonNone is the reason of a backend that has not transitioned yet.
+	ReasonNone Reason = ""
+
+	// Outcomes of a probe that passed or asked for something.
+
+	// ReasonInitialCheck: INITIAL -> HEALTHY on the first passing check.
+	ReasonInitialCheck Reason = "initial_check"
+	// ReasonCheckPassed: the probe passed (healthy_threshold in a row moves
+	// UNHEALTHY or DRAINED back to HEALTHY).
+	ReasonCheckPassed Reason = "check_passed"
+	// ReasonBackendDraining: the backend answered that it is shutting down
+	// (HTTP 503 with JSON status "shutting_down"/"draining", gRPC
+	// NOT_SERVING). Moves it to DRAINING at once, no threshold.
+	ReasonBackendDraining Reason = "backend_draining"
+
+	// Outcomes of a probe that failed (count towards unhealthy_threshold).
+
+	// ReasonTimeout: no complete answer within the check's timeout.
+	ReasonTimeout Reason = "timeout"
+	// ReasonConnectionRefused: nothing listens on the port (RST on connect).
+	ReasonConnectionRefused Reason = "connection_refused"
+	// ReasonConnectionReset: the connection was reset or closed mid-answer.
+	ReasonConnectionReset Reason = "connection_reset"
+	// ReasonStatusMismatch: an answer whose status is not expected_status;
+	// CheckResult.Code holds the status.
+	ReasonStatusMismatch Reason = "status_mismatch"
+	// ReasonCheckError: any other probe error (DNS, protocol error, ...);
+	// CheckResult.Err holds it.
+	ReasonCheckError Reason = "check_error"
+
+	// Transitions that are not a probe outcome.
+
+	// ReasonDrainComplete: DRAINING -> DRAINED, the last in-flight request
+	// finished.
+	ReasonDrainComplete Reason = "drain_complete"
+	// ReasonAdminDrain: an operator drained the backend.
+	ReasonAdminDrain Reason = "admin_drain"
+	// ReasonRemovedFromConfig: a reload removed the backend.
+	ReasonRemovedFromConfig Reason = "removed_from_config"
+	// ReasonPassiveEjection: the request path saw consecutive failures.
+	ReasonPassiveEjection Reason = "passive_ejection"
+)

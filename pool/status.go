@@ -1,0 +1,85 @@
+package pool
+
+import "time"
+
+// PoolStatus is a point-in-time view of a pool for the status API.
+type PoolStatus struct {
+	Name      string          `json:"name"`
+	Algorithm string          `json:"algorithm"`
+	Eligible  int             `json:"eligible"`
+	Backends  []BackendStatus `json:"backends"`
+}
+
+// BackendStatus is a point-in-time view of one backend: one state and why.
+type BackendStatus struct {
+	Address string `json:"address"`
+	Weight  int    `json:"weight"`
+	State   State  `json:"state"`
+	// Reason and Detail explain the last transition ("" before the first).
+	Reason Reason    `json:"reason"`
+	Detail string    `json:"detail,omitempty"`
+	Since  time.Time `json:"since"`
+	// LastCheck is the latest probe, nil before the first.
+	LastCheck           *CheckStatus `json:"last_check"`
+	ConsecutivePasses   int          `json:"consecutive_passes"`
+	ConsecutiveFailures int          `json:"consecutive_failures"`
+	InFlight            int64        `json:"in_flight"`
+	Requests            uint64       `json:"requests"`
+	Errors              uint64       `json:"errors"`
+}
+
+// CheckStatus describes the latest probe of a backend.
+type CheckStatus struct {
+	At        time.Time `json:"at"`
+	LatencyMS float64   `json:"latency_ms"`
+	Outcome   Reason    `json:"outcome"`
+	Code      int       `json:"code,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Status returns the pool's current view. It takes the pool's lock briefly.
+func (p *Pool) Status() PoolStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ps := PoolStatus{
+		Name:      p.name,
+		Algorithm: p.policy.Name(),
+		Eligible:  len(p.snap.Load().backends),
+		Backends:  make([]BackendStatus, 0, len(p.backends)),
+	}
+	for _, b := range p.backends {
+		ps.Backends = append(ps.Backends, b.statusLocked())
+	}
+	return ps
+}
+
+// statusLocked builds b's view; the pool's lock must be held.
+func (b *Backend) statusLocked() BackendStatus {
+	s := BackendStatus{
+		Address:             b.address,
+		Weight:              b.weight,
+		State:               b.m.state,
+		Reason:              b.m.reason,
+		Detail:              b.m.detail,
+		Since:               b.m.since,
+		ConsecutivePasses:   b.m.passes,
+		ConsecutiveFailures: b.m.failures,
+		InFlight:            b.inFlight.Load(),
+		Requests:            b.requests.Load(),
+		Errors:              b.errors.Load(),
+	}
+	if b.m.checked {
+		r := b.m.lastCheck
+		cs := &CheckStatus{
+			At:        r.At,
+			LatencyMS: float64(r.Latency) / float64(time.Millisecond),
+			Outcome:   r.Outcome,
+			Code:      r.Code,
+		}
+		if r.Err != nil {
+			cs.Error = r.Err.Error()
+		}
+		s.LastCheck = cs
+	}
+	return s
+}

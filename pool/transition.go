@@ -1,0 +1,23 @@
+package pool
+
+import "time"
+
+// Transition is one change of a backend's state, with the reason that caused
+// it. Exactly one Transition is emitted (logged, handed to
+// Options.OnTransition) per change.
+type Transition struct {
+	// Pool and Backend name where it happened.
+	Pool, Backend string
+	// From and To are the states before and after; never equal.
+	From, To State
+	// Reason is why: a probe outcome or an operator/config action.
+	Reason Reason
+	// Detail is the specifics (the status code of a status_mismatch, the
+	// error text of a transport failure); "" when there are none.
+	Detail string
+	// At is when the transition happened.
+	At time.Time
+	// ProbeLatency is the latency of the probe that decided it, 0 when the
+	// transition was not decided by a probe.
+	ProbeLatency time.Duration
+}
