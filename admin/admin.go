@@ -1,0 +1,110 @@
+// Package admin serves the load balancer's own endpoints on the admin
+// listener: shallow liveness (/healthz), deep readiness (/readyz) and the
+// status of every pool and backend (/status). It only reads pool views.
+package admin
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/lbtrust/lb/pool"
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+)
+
+// ListenerState says whether one traffic listener is bound.
+type ListenerState struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Bound   bool   `json:"bound"`
+}
+
+// Options wire the admin handler to the running load balancer. The
+// functions are called on every request and must be safe for concurrent
+// use; they let a reload swap pools and listeners under the handler.
+type Options struct {
+	// Version is reported in every body.
+	Version string
+	// Started is the process start, for uptime_seconds.
+	Started time.Time
+	// Pools returns the pools now in service.
+	Pools func() []*pool.Pool
+	// Listeners returns the traffic listeners and whether each is bound.
+	Listeners func() []ListenerState
+	// Log receives errors writing answers; nil logs nothing.
+	Log *zap.Logger
+}
+
+// Handler answers the admin endpoints. Safe for concurrent use.
+type Handler struct {
+	o            Options
+	shuttingDown atomic.Bool
+}
+
+// New returns a Handler. Nil Pools or Listeners functions are taken as
+// returning nothing.
+func New(o Options) *Handler {
+	if o.Pools == nil {
+		o.Pools = func() []*pool.Pool { return nil }
+	}
+	if o.Listeners == nil {
+		o.Listeners = func() []ListenerState { return nil }
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Started.IsZero() {
+		o.Started = time.Now()
+	}
+	return &Handler{o: o}
+}
+
+// SetShuttingDown makes /readyz answer 503 "shutting_down" from now on, so
+// the tier in front stops sending new connections. It cannot be undone.
+func (h *Handler) SetShuttingDown() { h.shuttingDown.Store(true) }
+
+// ShuttingDown reports whether SetShuttingDown was called.
+func (h *Handler) ShuttingDown() bool { return h.shuttingDown.Load() }
+
+// ServeHTTP routes an admin request. Only GET and HEAD are accepted on
+// these read-only endpoints (405 otherwise); unknown paths get 404.
+func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	switch path {
+	case "/healthz", "/readyz", "/status":
+	default:
+		writeJSON(ctx, h.o.Log, fasthttp.StatusNotFound, errorBody{Error: "not found", Path: path})
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		writeJSON(ctx, h.o.Log, fasthttp.StatusMethodNotAllowed, errorBody{Error: "method not allowed", Path: path})
+		return
+	}
+	switch path {
+	case "/healthz":
+		h.serveHealthz(ctx)
+	case "/readyz":
+		h.serveReadyz(ctx)
+	case "/status":
+		h.serveStatus(ctx)
+	}
+}
+
+// uptime is whole seconds since start.
+func (h *Handler) uptime() int64 { return int64(time.Since(h.o.Started) / time.Second) }
+
+// NewServer returns a fasthttp server for the admin handler with short
+// timeouts: the admin listener is for operators and probes, not traffic.
+func NewServer(h *Handler) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               h.ServeHTTP,
+		Name:                  "lb-admin",
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		MaxRequestBodySize:    1 << 20,
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         false,
+	}
+}

@@ -1,0 +1,73 @@
+package admin
+
+import (
+	"fmt"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Probe body statuses.
+const (
+	statusOK           = "ok"
+	statusDegraded     = "degraded"
+	statusShuttingDown = "shutting_down"
+)
+
+// probeBody is the JSON body of /healthz and /readyz.
+type probeBody struct {
+	Status        string           `json:"status"`
+	Version       string           `json:"version"`
+	UptimeSeconds int64            `json:"uptime_seconds"`
+	Checks        map[string]check `json:"checks"`
+}
+
+// check is one named readiness condition.
+type check struct {
+	Status string `json:"status"` // "ok" or "fail"
+	Detail string `json:"detail,omitempty"`
+}
+
+// serveHealthz is shallow liveness: 200 while the process can answer, even
+// while shutting down (a liveness failure would get the process killed
+// mid-drain); the body says shutting_down then.
+func (h *Handler) serveHealthz(ctx *fasthttp.RequestCtx) {
+	b := probeBody{Status: statusOK, Version: h.o.Version, UptimeSeconds: h.uptime(), Checks: map[string]check{}}
+	if h.ShuttingDown() {
+		b.Status = statusShuttingDown
+	}
+	writeJSON(ctx, h.o.Log, fasthttp.StatusOK, b)
+}
+
+// serveReadyz is deep readiness: 200 "ok" when every listener is bound and
+// every pool has an eligible backend; 503 "degraded" when any of those
+// fails; 503 "shutting_down" once shutdown began. Each condition is listed
+// under checks as "listener:NAME" or "pool:NAME".
+func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
+	b := probeBody{Status: statusOK, Version: h.o.Version, UptimeSeconds: h.uptime(), Checks: map[string]check{}}
+	ok := true
+	for _, l := range h.o.Listeners() {
+		c := check{Status: "ok", Detail: "bound to " + l.Address}
+		if !l.Bound {
+			c = check{Status: "fail", Detail: "not bound: " + l.Address}
+			ok = false
+		}
+		b.Checks["listener:"+l.Name] = c
+	}
+	for _, p := range h.o.Pools() {
+		eligible, total := p.Eligible(), len(p.Backends())
+		c := check{Status: "ok", Detail: fmt.Sprintf("%d of %d backends healthy", eligible, total)}
+		if eligible == 0 {
+			c.Status = "fail"
+			ok = false
+		}
+		b.Checks["pool:"+p.Name()] = c
+	}
+	code := fasthttp.StatusOK
+	switch {
+	case h.ShuttingDown():
+		b.Status, code = statusShuttingDown, fasthttp.StatusServiceUnavailable
+	case !ok:
+		b.Status, code = statusDegraded, fasthttp.StatusServiceUnavailable
+	}
+	writeJSON(ctx, h.o.Log, code, b)
+}

@@ -1,0 +1,95 @@
+// Package demo is a small HTTP backend for the quick start, the end-to-end
+// tests and benchmarks: it tags every answer with its name, serves a
+// /readyz health endpoint, and can announce a graceful shutdown the way the
+// load balancer expects (503 {"status":"shutting_down"}).
+package demo
+
+import (
+	"encoding/json"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// HeaderBackend is the response header naming the backend that answered.
+const HeaderBackend = "X-Backend"
+
+// Backend is one demo backend server. Safe for concurrent use.
+type Backend struct {
+	name     string
+	srv      *fasthttp.Server
+	ln       net.Listener
+	done     chan struct{}
+	draining atomic.Bool
+	served   atomic.Uint64
+}
+
+// Start listens on address (host:port; port 0 picks a free one) and serves
+// until Close. name tags every answer (default: the bound address).
+func Start(address, name string) (*Backend, error) {
+	ln, err := net.Listen("tcp", address)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = ln.Addr().String()
+	}
+	b := &Backend{name: name, ln: ln, done: make(chan struct{})}
+	b.srv = &fasthttp.Server{
+		Handler:     b.serve,
+		Name:        "lb-demo-backend",
+		IdleTimeout: 90 * time.Second,
+	}
+	go func() {
+		defer close(b.done)
+		b.srv.Serve(ln)
+	}()
+	return b, nil
+}
+
+// Addr is the bound address.
+func (b *Backend) Addr() string { return b.ln.Addr().String() }
+
+// Name is the tag the backend puts on its answers.
+func (b *Backend) Name() string { return b.name }
+
+// Served is how many non-health requests the backend answered.
+func (b *Backend) Served() uint64 { return b.served.Load() }
+
+// Drain makes /readyz answer 503 {"status":"shutting_down"} from now on,
+// while ordinary requests are still served.
+func (b *Backend) Drain() { b.draining.Store(true) }
+
+// Close stops accepting, waits for in-flight requests, and returns when
+// the server has stopped.
+func (b *Backend) Close() error {
+	err := b.srv.Shutdown()
+	<-b.done
+	return err
+}
+
+// serve answers /readyz with the backend's health and everything else with
+// a small JSON document describing the request.
+func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Header.Set(HeaderBackend, b.name)
+	ctx.SetContentType("application/json")
+	if string(ctx.Path()) == "/readyz" {
+		if b.draining.Load() {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.SetBodyString(`{"status":"shutting_down"}`)
+			return
+		}
+		ctx.SetBodyString(`{"status":"ok"}`)
+		return
+	}
+	b.served.Add(1)
+	body, _ := json.Marshal(struct {
+		Backend       string `json:"backend"`
+		Method        string `json:"method"`
+		Path          string `json:"path"`
+		XForwardedFor string `json:"x_forwarded_for"`
+	}{b.name, string(ctx.Method()), string(ctx.RequestURI()), string(ctx.Request.Header.Peek("X-Forwarded-For"))})
+	ctx.SetBody(append(body, '\n'))
+}

@@ -1,0 +1,62 @@
+# A working configuration for the quick start:
+#   go run ./cmd/lb demo
+# starts a demo backend on every loopback address below, then this load
+# balancer in front of them. Every attribute is listed in README.md with
+# its default; the values here are tuned for a demo (fast checks).
+
+# The LB's own endpoints: /healthz (liveness), /readyz (readiness), /status.
+# Keep it on loopback unless something outside the host must probe it.
+admin {
+  address = "127.0.0.1:9901"
+}
+
+# One proxy listener. Requests go to the first route that matches, else to
+# the listener's default pool.
+listener "public" {
+  address = "127.0.0.1:8080"
+  pool    = "web"
+
+  read_timeout          = "30s"     # whole request from the client
+  write_timeout         = "30s"     # whole answer to the client
+  idle_timeout          = "60s"     # client keep-alive
+  max_request_body_size = 10485760  # bytes; larger bodies get 413
+
+  route {
+    path_prefix = "/api/"
+    pool        = "api"
+  }
+}
+
+pool "web" {
+  algorithm = "round_robin"
+
+  response_timeout  = "30s"  # a backend that has not answered by then gets the client a 504
+  connect_timeout   = "2s"
+  idle_conn_timeout = "10s"  # keep below the backends' own keep-alive timeout
+
+  health_check {
+    type                = "http"
+    path                = "/readyz"
+    interval            = "1s"     # production default is 10s
+    timeout             = "500ms"  # must be shorter than interval
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+    expected_status     = "200"
+  }
+
+  backend "127.0.0.1:9001" {}
+  backend "127.0.0.1:9002" {}
+  backend "127.0.0.1:9003" {}
+}
+
+pool "api" {
+  algorithm = "least_conn"
+
+  health_check {
+    interval = "1s"
+    timeout  = "500ms"
+  }
+
+  backend "127.0.0.1:9011" { weight = 2 }
+  backend "127.0.0.1:9012" { weight = 1 }
+}
