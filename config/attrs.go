@@ -1,0 +1,79 @@
+package config
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+)
+
+// decodeValue decodes an attribute's expression into a T with gohcl. set
+// is false when the attribute is absent or null, and when it is invalid,
+// in which case diags say why. Expressions may not use variables or
+// functions.
+func decodeValue[T any](expr hcl.Expression) (val T, set bool, diags hcl.Diagnostics) {
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || v.IsNull() {
+		return val, false, diags
+	}
+	diags = gohcl.DecodeExpression(expr, nil, &val)
+	return val, !diags.HasErrors(), diags
+}
+
+// written reports whether an optional attribute appears in its block
+// with a non-null value.
+func written(expr hcl.Expression) bool {
+	v, diags := expr.Value(nil)
+	return diags.HasErrors() || !v.IsNull()
+}
+
+// decodeCount decodes the optional integer attribute name, which must be
+// at least min. It returns def when the attribute is absent and 0 when it
+// is invalid.
+func decodeCount(name string, expr hcl.Expression, def, min int) (int, hcl.Diagnostics) {
+	n, set, diags := decodeValue[int](expr)
+	switch {
+	case diags.HasErrors():
+		return 0, diags
+	case !set:
+		return def, diags
+	case n < min:
+		return 0, append(diags, errorf(expr.Range(), "Value out of range",
+			"%s must be at least %d; it is %d. Remove it to use the default, %d.",
+			name, min, n, def))
+	}
+	return n, diags
+}
+
+// decodeText decodes the optional string attribute name. A written value
+// must not be empty, since an empty string is almost always a slip. It
+// returns def when the attribute is absent and "" when it is invalid.
+func decodeText(name string, expr hcl.Expression, def string) (string, hcl.Diagnostics) {
+	s, set, diags := decodeValue[string](expr)
+	switch {
+	case diags.HasErrors():
+		return "", diags
+	case !set:
+		return def, diags
+	case s == "":
+		return "", append(diags, errorf(expr.Range(), "Empty value",
+			"%s must not be empty: give it a value, or remove the line to use the default.", name))
+	}
+	return s, diags
+}
+
+// requireText decodes the required string attribute name of the block
+// declared at decl, described by what ("listener \"public\"");
+// example is a sample value for the detail. It returns "" when the
+// attribute is absent or invalid.
+func requireText(what, name, example string, expr hcl.Expression, decl hcl.Range) (string, hcl.Diagnostics) {
+	s, set, diags := decodeValue[string](expr)
+	switch {
+	case diags.HasErrors():
+		return "", diags
+	case !set:
+		return "", append(diags, missingAttr(decl, what, name, example))
+	case s == "":
+		return "", append(diags, errorf(expr.Range(), "Empty value",
+			"The %s needs a value for %s, such as %s = %s.", what, name, name, example))
+	}
+	return s, diags
+}

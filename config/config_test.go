@@ -1,0 +1,318 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// stripRanges clears every DeclRange in cfg, so a test can compare values
+// with reflect.DeepEqual and check positions separately.
+func stripRanges(cfg *Config) {
+	if cfg.Admin != nil {
+		cfg.Admin.DeclRange = hcl.Range{}
+	}
+	for _, l := range cfg.Listeners {
+		l.DeclRange = hcl.Range{}
+		for _, r := range l.Routes {
+			r.DeclRange = hcl.Range{}
+		}
+	}
+	for _, p := range cfg.Pools {
+		p.DeclRange = hcl.Range{}
+		p.HealthCheck.DeclRange = hcl.Range{}
+		for _, b := range p.Backends {
+			b.DeclRange = hcl.Range{}
+		}
+	}
+}
+
+func mustNoDiags(t *testing.T, diags hcl.Diagnostics) {
+	t.Helper()
+	for _, d := range diags {
+		t.Errorf("unexpected diagnostic: %s", d.Error())
+	}
+	if len(diags) > 0 {
+		t.FailNow()
+	}
+}
+
+func TestLoadFull(t *testing.T) {
+	cfg, diags := Load("testdata/full.hcl")
+	mustNoDiags(t, diags)
+
+	// Positions first: every block remembers where it was declared.
+	positions := []struct {
+		name string
+		rng  hcl.Range
+		line int
+	}{
+		{"admin", cfg.Admin.DeclRange, 7},
+		{"listener public", cfg.Listeners[0].DeclRange, 12},
+		{"route 1", cfg.Listeners[0].Routes[0].DeclRange, 22},
+		{"route 2", cfg.Listeners[0].Routes[1].DeclRange, 27},
+		{"listener internal", cfg.Listeners[1].DeclRange, 34},
+		{"pool web", cfg.Pools[0].DeclRange, 39},
+		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 47},
+		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 59},
+		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 60},
+		{"pool api", cfg.Pools[1].DeclRange, 65},
+	}
+	for _, p := range positions {
+		if p.rng.Filename != "testdata/full.hcl" || p.rng.Start.Line != p.line {
+			t.Errorf("%s declared at %s, want testdata/full.hcl line %d", p.name, p.rng, p.line)
+		}
+	}
+	if r := cfg.Pools[1].HealthCheck.DeclRange; r != (hcl.Range{}) {
+		t.Errorf("absent health_check has DeclRange %s, want the zero Range", r)
+	}
+
+	stripRanges(cfg)
+	want := &Config{
+		Admin: &Admin{Address: "127.0.0.1:9901"},
+		Listeners: []*Listener{
+			{
+				Name:    "public",
+				Address: "127.0.0.1:8080",
+				Pool:    "web",
+				Routes: []*Route{
+					{Host: "api.example.com", PathPrefix: "/v1/", Pool: "api"},
+					{PathPrefix: "/static/", Pool: "web"},
+				},
+				ReadTimeout:        15 * time.Second,
+				WriteTimeout:       20 * time.Second,
+				IdleTimeout:        90 * time.Second,
+				MaxRequestBodySize: 1048576,
+			},
+			{
+				Name:               "internal",
+				Address:            ":8081",
+				Pool:               "api",
+				ReadTimeout:        30 * time.Second,
+				WriteTimeout:       30 * time.Second,
+				IdleTimeout:        60 * time.Second,
+				MaxRequestBodySize: 10485760,
+			},
+		},
+		Pools: []*Pool{
+			{
+				Name:      "web",
+				Algorithm: "weighted_round_robin",
+				HealthCheck: HealthCheck{
+					Type:               "http",
+					Path:               "/healthz",
+					Host:               "web.internal",
+					Port:               8081,
+					Interval:           200 * time.Millisecond,
+					Timeout:            100 * time.Millisecond,
+					HealthyThreshold:   1,
+					UnhealthyThreshold: 2,
+					ExpectedStatus:     []StatusRange{{200, 204}, {301, 301}},
+					ExpectedStatusText: "200-204,301",
+				},
+				Backends: []*Backend{
+					{Address: "127.0.0.1:9001", Weight: 3},
+					{Address: "127.0.0.1:9002", Weight: 1},
+				},
+				ResponseTimeout:    5 * time.Second,
+				ConnectTimeout:     500 * time.Millisecond,
+				IdleConnTimeout:    4 * time.Second,
+				MaxConnsPerBackend: 256,
+			},
+			{
+				Name:      "api",
+				Algorithm: "round_robin",
+				HealthCheck: HealthCheck{
+					Type:               "http",
+					Path:               "/readyz",
+					Interval:           10 * time.Second,
+					Timeout:            5 * time.Second,
+					HealthyThreshold:   2,
+					UnhealthyThreshold: 3,
+					ExpectedStatus:     []StatusRange{{200, 200}},
+					ExpectedStatusText: "200",
+				},
+				Backends: []*Backend{
+					{Address: "[::1]:9101", Weight: 1},
+					{Address: "localhost:9102", Weight: 1},
+				},
+				ResponseTimeout:    30 * time.Second,
+				ConnectTimeout:     2 * time.Second,
+				IdleConnTimeout:    10 * time.Second,
+				MaxConnsPerBackend: 1024,
+			},
+		},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("decoded config differs from the expected one")
+		compareConfigs(t, cfg, want)
+	}
+}
+
+// compareConfigs reports which top-level parts of two configs differ.
+func compareConfigs(t *testing.T, got, want *Config) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Admin, want.Admin) {
+		t.Errorf("admin:\n got %+v\nwant %+v", got.Admin, want.Admin)
+	}
+	for i := range max(len(got.Listeners), len(want.Listeners)) {
+		if i >= len(got.Listeners) || i >= len(want.Listeners) || !reflect.DeepEqual(got.Listeners[i], want.Listeners[i]) {
+			t.Errorf("listener %d differs", i)
+		}
+	}
+	for i := range max(len(got.Pools), len(want.Pools)) {
+		if i >= len(got.Pools) || i >= len(want.Pools) || !reflect.DeepEqual(got.Pools[i], want.Pools[i]) {
+			t.Errorf("pool %d differs", i)
+		}
+	}
+}
+
+func TestParseMinimalDefaults(t *testing.T) {
+	src := `
+listener "l" {
+  address = "127.0.0.1:0"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`
+	cfg, diags := Parse([]byte(src), "lb.hcl")
+	mustNoDiags(t, diags)
+	if cfg.Admin != nil {
+		t.Errorf("Admin = %+v without an admin block, want nil", cfg.Admin)
+	}
+	l, p := cfg.Listener("l"), cfg.Pool("p")
+	if l == nil || p == nil {
+		t.Fatalf("Listener(l) = %v, Pool(p) = %v", l, p)
+	}
+	if cfg.Pool("nope") != nil || cfg.Listener("nope") != nil {
+		t.Errorf("lookup of an undeclared name returned non-nil")
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"read_timeout", l.ReadTimeout, DefaultReadTimeout},
+		{"write_timeout", l.WriteTimeout, DefaultWriteTimeout},
+		{"idle_timeout", l.IdleTimeout, DefaultIdleTimeout},
+		{"max_request_body_size", l.MaxRequestBodySize, 10485760},
+		{"routes", len(l.Routes), 0},
+		{"algorithm", p.Algorithm, "round_robin"},
+		{"response_timeout", p.ResponseTimeout, 30 * time.Second},
+		{"connect_timeout", p.ConnectTimeout, 2 * time.Second},
+		{"idle_conn_timeout", p.IdleConnTimeout, 10 * time.Second},
+		{"max_conns_per_backend", p.MaxConnsPerBackend, 1024},
+		{"type", p.HealthCheck.Type, "http"},
+		{"path", p.HealthCheck.Path, "/readyz"},
+		{"host", p.HealthCheck.Host, ""},
+		{"port", p.HealthCheck.Port, 0},
+		{"interval", p.HealthCheck.Interval, 10 * time.Second},
+		{"timeout", p.HealthCheck.Timeout, 5 * time.Second},
+		{"healthy_threshold", p.HealthCheck.HealthyThreshold, 2},
+		{"unhealthy_threshold", p.HealthCheck.UnhealthyThreshold, 3},
+		{"expected_status", p.HealthCheck.ExpectedStatusText, "200"},
+		{"weight", p.Backends[0].Weight, 1},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if !p.HealthCheck.StatusOK(200) || p.HealthCheck.StatusOK(204) {
+		t.Errorf("default expected_status should accept 200 only")
+	}
+}
+
+// TestParseValidEdgeCases holds inputs that look suspicious but are fine.
+func TestParseValidEdgeCases(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+	}{
+		{"port 0 never clashes", `
+admin { address = "127.0.0.1:0" }
+listener "a" {
+  address = "127.0.0.1:0"
+  pool    = "p"
+}
+listener "b" {
+  address = "127.0.0.1:0"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`},
+		{"same port on different hosts", `
+listener "a" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+listener "b" {
+  address = "127.0.0.2:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`},
+		{"sub-second probe timing and tcp check", `
+listener "a" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type     = "tcp"
+    interval = "200ms"
+    timeout  = "150ms"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`},
+		{"route by host only, every algorithm", `
+listener "a" {
+  address = "127.0.0.1:8080"
+  pool    = "p1"
+  route {
+    host = "api.example.com"
+    pool = "p2"
+  }
+}
+pool "p1" {
+  algorithm = "least_conn"
+  backend "127.0.0.1:9001" {}
+}
+pool "p2" {
+  algorithm = "power_of_two"
+  backend "127.0.0.1:9001" {}
+}
+pool "p3" {
+  algorithm = "random"
+  backend "127.0.0.1:9001" {}
+}
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := Parse([]byte(tt.src), "lb.hcl")
+			mustNoDiags(t, diags)
+		})
+	}
+}
+
+func TestAlgorithmsAndTypesAreFresh(t *testing.T) {
+	a := Algorithms()
+	a[0] = "changed"
+	if Algorithms()[0] != AlgorithmRoundRobin {
+		t.Errorf("Algorithms shares its slice with callers")
+	}
+	h := HealthCheckTypes()
+	h[0] = "changed"
+	if HealthCheckTypes()[0] != HealthCheckHTTP {
+		t.Errorf("HealthCheckTypes shares its slice with callers")
+	}
+}

@@ -1,0 +1,826 @@
+package config
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// TestParseDiagnostics feeds one mistake per input and expects exactly
+// one error diagnostic, with its summary, a detail, and the line and
+// column where the mistake is.
+func TestParseDiagnostics(t *testing.T) {
+	tests := []struct {
+		name      string
+		src       string
+		summary   string // substring of the summary
+		detail    string // substring of the detail; optional
+		line, col int
+	}{
+		{
+			name: "unknown attribute",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  algo = "random"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsupported argument", detail: "Remove it", line: 6, col: 3,
+		},
+		{
+			name: "misspelt attribute gets a suggestion",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    intervall = "5s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsupported argument", detail: `Did you mean "interval"?`, line: 7, col: 5,
+		},
+		{
+			name: "unknown block",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+frontend "f" {}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsupported block type", line: 5, col: 1,
+		},
+		{
+			name: "duration without a unit",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    interval = "10"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `interval = "10"`, line: 7, col: 16,
+		},
+		{
+			name: "negative duration",
+			src: `listener "l" {
+  address      = "127.0.0.1:8080"
+  pool         = "p"
+  idle_timeout = "-1s"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: "longer than zero", line: 4, col: 18,
+		},
+		{
+			name: "zero pool duration",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  connect_timeout = "0s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", line: 6, col: 21,
+		},
+		{
+			name: "timeout equal to interval points at timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    interval = "1s"
+    timeout  = "1s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Timeout not shorter than interval", detail: "lower timeout", line: 8, col: 16,
+		},
+		{
+			name: "default timeout longer than a short interval points at interval",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    interval = "200ms"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Timeout not shorter than interval", detail: `timeout = "100ms"`, line: 7, col: 16,
+		},
+		{
+			name: "healthy threshold zero",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    healthy_threshold = 0
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "healthy_threshold must be at least 1", line: 7, col: 25,
+		},
+		{
+			name: "unhealthy threshold negative",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    unhealthy_threshold = -1
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "unhealthy_threshold must be at least 1", line: 7, col: 27,
+		},
+		{
+			name: "bad expected_status",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    expected_status = "2xx"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid expected_status", detail: `"2xx" is not a status code`, line: 7, col: 23,
+		},
+		{
+			name: "expected_status out of range",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    expected_status = "200-600"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid expected_status", detail: "outside 100..599", line: 7, col: 23,
+		},
+		{
+			name: "backend without a port",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "10.0.0.1" {}
+}
+`,
+			summary: "Invalid backend address", detail: "missing port", line: 6, col: 11,
+		},
+		{
+			name: "backend with a scheme",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "http://10.0.0.1:80" {}
+}
+`,
+			summary: "Invalid backend address", detail: "host:port", line: 6, col: 11,
+		},
+		{
+			name: "backend with a named port",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "10.0.0.1:http" {}
+}
+`,
+			summary: "Invalid backend address", detail: "not a number", line: 6, col: 11,
+		},
+		{
+			name: "backend port out of range",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "10.0.0.1:70000" {}
+}
+`,
+			summary: "Invalid backend address", detail: "outside 0..65535", line: 6, col: 11,
+		},
+		{
+			name: "backend port zero",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "10.0.0.1:0" {}
+}
+`,
+			summary: "Invalid backend address", detail: "outside 1..65535", line: 6, col: 11,
+		},
+		{
+			name: "backend without a host",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend ":9001" {}
+}
+`,
+			summary: "Invalid backend address", detail: "no host", line: 6, col: 11,
+		},
+		{
+			name: "same backend twice points at the second",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+  backend "127.0.0.1:9002" {}
+  backend "127.0.0.1:9001" { weight = 2 }
+}
+`,
+			summary: "Duplicate backend", detail: "already declared at line 6", line: 8, col: 11,
+		},
+		{
+			name: "same backend spelt differently",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "Example.com:80" {}
+  backend "example.com:080" {}
+}
+`,
+			summary: "Duplicate backend", detail: `same address as backend "Example.com:80" at line 6`, line: 7, col: 11,
+		},
+		{
+			name: "two pools with one name",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+pool "p" {
+  backend "127.0.0.1:9002" {}
+}
+`,
+			summary: "Duplicate pool name", detail: "already declared at line 5", line: 8, col: 6,
+		},
+		{
+			name: "two listeners with one name",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+listener "l" {
+  address = "127.0.0.1:8081"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Duplicate listener name", detail: "already declared at line 1", line: 5, col: 10,
+		},
+		{
+			name: "listener names an undeclared pool",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "web"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown pool", detail: `declared pools: "p"`, line: 3, col: 13,
+		},
+		{
+			name: "route names an undeclared pool",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+  route {
+    path_prefix = "/api/"
+    pool        = "api"
+  }
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown pool", detail: `pool "api"`, line: 6, col: 19,
+		},
+		{
+			name: "unknown algorithm lists the valid ones",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  algorithm = "fastest"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown algorithm", detail: "round_robin, weighted_round_robin, least_conn, random, power_of_two", line: 6, col: 15,
+		},
+		{
+			name: "admin and listener on one address",
+			src: `admin {
+  address = "127.0.0.1:8080"
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Address clash", detail: "admin block at line 2", line: 5, col: 13,
+		},
+		{
+			name: "listener before admin, clash points at admin",
+			src: `listener "l" {
+  address = "127.0.0.1:9901"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+admin {
+  address = "127.0.0.1:9901"
+}
+`,
+			summary: "Address clash", detail: `listener "l" at line 2`, line: 9, col: 13,
+		},
+		{
+			name: "two listeners on one address",
+			src: `listener "a" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+listener "b" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Address clash", line: 6, col: 13,
+		},
+		{
+			name: "wildcard listener clashes with a specific host on its port",
+			src: `listener "a" {
+  address = ":8080"
+  pool    = "p"
+}
+listener "b" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Address clash", line: 6, col: 13,
+		},
+		{
+			name: "invalid listener address",
+			src: `listener "l" {
+  address = "localhost"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid address", detail: "missing port", line: 2, col: 13,
+		},
+		{
+			name: "admin without address",
+			src: `admin {}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Missing required argument", detail: "add address =", line: 1, col: 1,
+		},
+		{
+			name: "listener without pool",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Missing required argument", detail: `listener "l" has no pool`, line: 1, col: 1,
+		},
+		{
+			name: "listener without address",
+			src: `pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+listener "l" {
+  pool = "p"
+}
+`,
+			summary: "Missing required argument", detail: "has no address", line: 4, col: 1,
+		},
+		{
+			name: "route without pool",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+  route {
+    host = "a.example.com"
+  }
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Missing required argument", detail: "route has no pool", line: 4, col: 3,
+		},
+		{
+			name: "route with neither host nor path_prefix",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+  route {
+    pool = "p"
+  }
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Route matches nothing", detail: "host, path_prefix or both", line: 4, col: 3,
+		},
+		{
+			name: "path_prefix without a slash",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+  route {
+    path_prefix = "api"
+    pool        = "p"
+  }
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid path_prefix", line: 5, col: 19,
+		},
+		{
+			name: "empty route host",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+  route {
+    host = ""
+    pool = "p"
+  }
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Empty value", line: 5, col: 12,
+		},
+		{
+			name: "unknown health check type",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type = "grpc"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown health check type", detail: "http, tcp", line: 7, col: 12,
+		},
+		{
+			name: "health check path without a slash",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    path = "readyz"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid path", line: 7, col: 12,
+		},
+		{
+			name: "health check port out of range",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    port = 65536
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "1..65535", line: 7, col: 12,
+		},
+		{
+			name: "two health_check blocks",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {}
+  health_check {}
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Duplicate health_check block", line: 7, col: 3,
+		},
+		{
+			name: "weight zero",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" { weight = 0 }
+}
+`,
+			summary: "Value out of range", detail: "weight must be at least 1", line: 6, col: 39,
+		},
+		{
+			name: "weight of the wrong type",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {
+    weight = "heavy"
+  }
+}
+`,
+			summary: "Unsuitable value type", detail: "a number is required", line: 7, col: 15,
+		},
+		{
+			name: "fractional weight",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" { weight = 1.5 }
+}
+`,
+			summary: "Unsuitable value type", detail: "whole number", line: 6, col: 39,
+		},
+		{
+			name: "variables are not allowed",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    interval = var.interval
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Variables not allowed", detail: "literally", line: 7, col: 16,
+		},
+		{
+			name: "max_request_body_size zero",
+			src: `listener "l" {
+  address               = "127.0.0.1:8080"
+  pool                  = "p"
+  max_request_body_size = 0
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "max_request_body_size", line: 4, col: 27,
+		},
+		{
+			name: "max_conns_per_backend zero",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  max_conns_per_backend = 0
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "max_conns_per_backend", line: 6, col: 27,
+		},
+		{
+			name: "pool without backends",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  algorithm = "random"
+}
+`,
+			summary: "Pool has no backends", detail: "at least one backend", line: 5, col: 1,
+		},
+		{
+			name: "no listener at all",
+			src: `pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "No listener", detail: "at least one listener", line: 1, col: 1,
+		},
+		{
+			name:    "empty file",
+			src:     ``,
+			summary: "No listener", line: 1, col: 1,
+		},
+		{
+			name: "syntax error",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = 
+}
+`,
+			summary: "Invalid expression", line: 3, col: 13,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, diags := Parse([]byte(tt.src), "lb.hcl")
+			if cfg != nil {
+				t.Errorf("Parse returned a Config along with errors")
+			}
+			if len(diags) != 1 {
+				for _, d := range diags {
+					t.Logf("  %s", d.Error())
+				}
+				t.Fatalf("got %d diagnostics, want exactly 1", len(diags))
+			}
+			d := diags[0]
+			if d.Severity != hcl.DiagError {
+				t.Errorf("severity = %v, want error", d.Severity)
+			}
+			if !strings.Contains(d.Summary, tt.summary) {
+				t.Errorf("summary = %q, want it to contain %q", d.Summary, tt.summary)
+			}
+			if d.Detail == "" || !strings.Contains(d.Detail, tt.detail) {
+				t.Errorf("detail = %q, want it to contain %q", d.Detail, tt.detail)
+			}
+			if d.Subject == nil {
+				t.Fatalf("diagnostic has no subject: %s; %s", d.Summary, d.Detail)
+			}
+			if d.Subject.Filename != "lb.hcl" || d.Subject.Start.Line != tt.line || d.Subject.Start.Column != tt.col {
+				t.Errorf("at %s, want lb.hcl line %d column %d", d.Subject, tt.line, tt.col)
+			}
+			if want := d.Subject.String() + ": " + d.Summary + "; "; !strings.HasPrefix(d.Error(), want) {
+				t.Errorf("Error() = %q, want prefix %q", d.Error(), want)
+			}
+		})
+	}
+}
+
+// TestThreeMistakes is the acceptance case: three different mistakes in
+// one file give exactly three diagnostics, in file order.
+func TestThreeMistakes(t *testing.T) {
+	src := `listener "public" {
+  address = "127.0.0.1:8080"
+  pool    = "webb"
+}
+
+pool "web" {
+  algorithm = "round_robin"
+  health_check {
+    interval = "10"
+  }
+  backend "127.0.0.1:9001" {}
+  backend "127.0.0.1:9001" {}
+}
+`
+	cfg, diags := Parse([]byte(src), "lb.hcl")
+	if cfg != nil {
+		t.Errorf("Parse returned a Config along with errors")
+	}
+	want := []string{
+		`lb.hcl:3,13-19: Unknown pool; `,
+		`lb.hcl:9,16-20: Invalid duration; `,
+		`lb.hcl:12,11-27: Duplicate backend; `,
+	}
+	if len(diags) != len(want) {
+		for _, d := range diags {
+			t.Logf("  %s", d.Error())
+		}
+		t.Fatalf("got %d diagnostics, want %d", len(diags), len(want))
+	}
+	for i, d := range diags {
+		if !strings.HasPrefix(d.Error(), want[i]) {
+			t.Errorf("diagnostic %d = %q, want prefix %q", i, d.Error(), want[i])
+		}
+	}
+
+	var out bytes.Buffer
+	WriteDiagnostics(&out, diags)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("WriteDiagnostics wrote %d lines, want 3:\n%s", len(lines), out.String())
+	}
+	for i, line := range lines {
+		if line != diags[i].Error() {
+			t.Errorf("line %d = %q, want %q", i, line, diags[i].Error())
+		}
+	}
+}
+
+func TestWriteDiagnostics(t *testing.T) {
+	rng := hcl.Range{
+		Filename: "lb.hcl",
+		Start:    hcl.Pos{Line: 12, Column: 5, Byte: 100},
+		End:      hcl.Pos{Line: 12, Column: 9, Byte: 104},
+	}
+	diags := hcl.Diagnostics{
+		{Severity: hcl.DiagError, Summary: "Bad thing", Detail: "Fix it\n  like this.", Subject: &rng},
+		{Severity: hcl.DiagWarning, Summary: "Odd thing", Detail: "Check it.", Subject: &rng},
+		{Severity: hcl.DiagError, Summary: "No place"},
+	}
+	var out bytes.Buffer
+	WriteDiagnostics(&out, diags)
+	want := "lb.hcl:12,5-9: Bad thing; Fix it like this.\n" +
+		"lb.hcl:12,5-9: warning: Odd thing; Check it.\n" +
+		"No place\n"
+	if out.String() != want {
+		t.Errorf("WriteDiagnostics wrote\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	cfg, diags := Load("testdata/does-not-exist.hcl")
+	if cfg != nil || len(diags) != 1 || !diags.HasErrors() {
+		t.Fatalf("Load = %v, %v; want nil and one error", cfg, diags)
+	}
+	got := diags[0].Error()
+	if want := "testdata/does-not-exist.hcl:1,1-1: Cannot read configuration file; "; !strings.HasPrefix(got, want) {
+		t.Errorf("Error() = %q, want prefix %q", got, want)
+	}
+}

@@ -1,0 +1,65 @@
+// Package config decodes the load balancer's HCL configuration file into
+// plain Go values, fills in defaults and validates it.
+//
+// # Schema
+//
+// Durations are strings in time.ParseDuration form ("200ms", "10s",
+// "1m30s") and must be positive; sizes are bytes. Defaults are shown.
+//
+//	admin {                               # optional; no block, no admin listener
+//	  address = "127.0.0.1:9901"          # required in the block
+//	}
+//	listener "public" {                   # at least one; names unique
+//	  address               = "127.0.0.1:8080"  # required; ":8080" for every interface
+//	  pool                  = "web"             # required; for requests no route takes
+//	  read_timeout          = "30s"             # whole request, headers and body
+//	  write_timeout         = "30s"
+//	  idle_timeout          = "60s"             # client keep-alive idle
+//	  max_request_body_size = 10485760          # 10 MiB
+//	  route {                             # zero or more; first match wins
+//	    host        = "api.example.com"   # host, path_prefix or both
+//	    path_prefix = "/api/"             # starts with "/"
+//	    pool        = "api"               # required
+//	  }
+//	}
+//	pool "web" {                          # names unique
+//	  algorithm             = "round_robin"  # see Algorithms
+//	  response_timeout      = "30s"          # whole backend answer
+//	  connect_timeout       = "2s"
+//	  idle_conn_timeout     = "10s"          # below the backends' keep-alive timeout
+//	  max_conns_per_backend = 1024
+//	  health_check {                      # optional; defaults apply without it
+//	    type                = "http"      # http | tcp
+//	    path                = "/readyz"   # starts with "/"
+//	    host                = "web.internal"  # optional Host header; default the backend address
+//	    port                = 8081        # optional, 1..65535; default the backend's own port
+//	    interval            = "10s"
+//	    timeout             = "5s"        # shorter than interval
+//	    healthy_threshold   = 2           # at least 1
+//	    unhealthy_threshold = 3           # at least 1
+//	    expected_status     = "200"       # also "200,202", "200-299", "200-204,301"
+//	  }
+//	  backend "127.0.0.1:9001" { weight = 1 }  # at least one; host:port, unique in the pool
+//	}
+//
+// # Diagnostics
+//
+// Every problem is an *hcl.Diagnostic of error severity with a summary, a
+// detail that says what to do, and a subject range naming the file, line
+// and column. All problems in a file are reported in one pass, sorted by
+// position (a syntax error stops decoding, since the rest of the file
+// cannot be trusted). hcl.Diagnostic.Error and WriteDiagnostics format one
+// as "lb.hcl:12,5-9: Summary; Detail".
+//
+// Two listen addresses (admin or listener) clash when their ports are
+// equal and their hosts are equal or either is a wildcard ("", "0.0.0.0",
+// "::"); port 0 never clashes. Hosts are not resolved, so
+// "localhost:8080" and "127.0.0.1:8080" are not reported.
+//
+// # Use
+//
+// A decoded Config is plain data: it holds no goroutines, files or
+// sockets, and nothing in this package keeps a reference to it, so it is
+// safe for concurrent reads. Treat it as immutable. The package keeps no
+// state of its own and imports nothing else from the project.
+package config

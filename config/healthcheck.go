@@ -1,0 +1,98 @@
+package config
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// decodeHealthCheckBlock decodes a pool's health_check block; b is nil
+// when the pool has none, which gives every default.
+func decodeHealthCheckBlock(b *healthCheckBlock) (HealthCheck, hcl.Diagnostics) {
+	if b == nil {
+		return defaultHealthCheck(), nil
+	}
+	var diags, moreDiags hcl.Diagnostics
+	hc := HealthCheck{DeclRange: b.DeclRange}
+
+	hc.Type, moreDiags = decodeText("type", b.Type, DefaultHealthCheckType)
+	diags = append(diags, moreDiags...)
+	if hc.Type != "" && !slices.Contains(HealthCheckTypes(), hc.Type) {
+		diags = append(diags, errorf(b.Type.Range(), "Unknown health check type",
+			"type = %q is not supported; use one of %s.", hc.Type, strings.Join(HealthCheckTypes(), ", ")))
+	}
+
+	hc.Path, moreDiags = decodeText("path", b.Path, DefaultHealthCheckPath)
+	diags = append(diags, moreDiags...)
+	if hc.Path != "" && !strings.HasPrefix(hc.Path, "/") {
+		diags = append(diags, errorf(b.Path.Range(), "Invalid path",
+			"path = %q must start with \"/\", such as \"/readyz\".", hc.Path))
+	}
+
+	hc.Host, moreDiags = decodeText("host", b.Host, "")
+	diags = append(diags, moreDiags...)
+
+	port, set, moreDiags := decodeValue[int](b.Port)
+	diags = append(diags, moreDiags...)
+	if set && (port < 1 || port > 65535) {
+		diags = append(diags, errorf(b.Port.Range(), "Value out of range",
+			"port must be in 1..65535; it is %d. Remove it to probe each backend on its own port.", port))
+	} else if set {
+		hc.Port = port
+	}
+
+	hc.Interval, moreDiags = decodeDuration("interval", b.Interval, DefaultInterval)
+	diags = append(diags, moreDiags...)
+	hc.Timeout, moreDiags = decodeDuration("timeout", b.Timeout, DefaultTimeout)
+	diags = append(diags, moreDiags...)
+	if hc.Interval > 0 && hc.Timeout > 0 && hc.Timeout >= hc.Interval {
+		diags = append(diags, timeoutNotShorter(b, hc))
+	}
+
+	hc.HealthyThreshold, moreDiags = decodeCount("healthy_threshold", b.HealthyThreshold, DefaultHealthyThreshold, 1)
+	diags = append(diags, moreDiags...)
+	hc.UnhealthyThreshold, moreDiags = decodeCount("unhealthy_threshold", b.UnhealthyThreshold, DefaultUnhealthyThreshold, 1)
+	diags = append(diags, moreDiags...)
+
+	hc.ExpectedStatusText, moreDiags = decodeText("expected_status", b.ExpectedStatus, DefaultExpectedStatus)
+	diags = append(diags, moreDiags...)
+	if hc.ExpectedStatusText != "" {
+		ranges, err := ParseStatusRanges(hc.ExpectedStatusText)
+		if err != nil {
+			diags = append(diags, errorf(b.ExpectedStatus.Range(), "Invalid expected_status",
+				"%s. Write status codes and inclusive ranges from 100 to 599, separated by commas, such as \"200\", \"200,202\" or \"200-299\".", err))
+		}
+		hc.ExpectedStatus = ranges
+	}
+	return hc, diags
+}
+
+// defaultHealthCheck is the check of a pool without a health_check block.
+func defaultHealthCheck() HealthCheck {
+	return HealthCheck{
+		Type:               DefaultHealthCheckType,
+		Path:               DefaultHealthCheckPath,
+		Interval:           DefaultInterval,
+		Timeout:            DefaultTimeout,
+		HealthyThreshold:   DefaultHealthyThreshold,
+		UnhealthyThreshold: DefaultUnhealthyThreshold,
+		ExpectedStatus:     []StatusRange{{Min: 200, Max: 200}},
+		ExpectedStatusText: DefaultExpectedStatus,
+	}
+}
+
+// timeoutNotShorter reports a probe timeout that is not shorter than the
+// interval. It points at timeout when it is written, else at interval,
+// since then the default timeout is what collides with it.
+func timeoutNotShorter(b *healthCheckBlock, hc HealthCheck) *hcl.Diagnostic {
+	suggest := (hc.Interval / 2).String()
+	if !written(b.Timeout) {
+		return errorf(b.Interval.Range(), "Timeout not shorter than interval",
+			"timeout defaults to %s, which is not shorter than interval (%s); a probe must end before the next one starts: add a shorter timeout, such as timeout = %q.",
+			DefaultTimeout, hc.Interval, suggest)
+	}
+	return errorf(b.Timeout.Range(), "Timeout not shorter than interval",
+		"timeout (%s) is not shorter than interval (%s); a probe must end before the next one starts: lower timeout, such as timeout = %q.",
+		hc.Timeout, hc.Interval, suggest)
+}

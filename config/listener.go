@@ -1,0 +1,97 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// decodeAdminBlock decodes the admin block.
+func decodeAdminBlock(b *adminBlock) (*Admin, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	a := &Admin{DeclRange: b.DeclRange}
+	a.Address, diags = requireText("admin block", "address", `"127.0.0.1:9901"`, b.Address, b.DeclRange)
+	if a.Address != "" {
+		diags = append(diags, checkListenAddress(a.Address, b.Address.Range())...)
+	}
+	return a, diags
+}
+
+// decodeListenerBlock decodes a listener block and its routes. Whether
+// the pools it names exist is checked by validateFile.
+func decodeListenerBlock(b *listenerBlock) (*Listener, hcl.Diagnostics) {
+	var diags, moreDiags hcl.Diagnostics
+	l := &Listener{Name: b.Name, DeclRange: b.DeclRange}
+	what := fmt.Sprintf("listener %q", b.Name)
+
+	if b.Name == "" {
+		diags = append(diags, errorf(b.NameRange, "Invalid listener name",
+			"A listener needs a non-empty name, such as listener \"public\"."))
+	}
+
+	l.Address, moreDiags = requireText(what, "address", `"127.0.0.1:8080"`, b.Address, b.DeclRange)
+	diags = append(diags, moreDiags...)
+	if l.Address != "" {
+		diags = append(diags, checkListenAddress(l.Address, b.Address.Range())...)
+	}
+
+	l.Pool, moreDiags = requireText(what, "pool", `"NAME" (the pool for requests no route takes)`, b.Pool, b.DeclRange)
+	diags = append(diags, moreDiags...)
+
+	l.ReadTimeout, moreDiags = decodeDuration("read_timeout", b.ReadTimeout, DefaultReadTimeout)
+	diags = append(diags, moreDiags...)
+	l.WriteTimeout, moreDiags = decodeDuration("write_timeout", b.WriteTimeout, DefaultWriteTimeout)
+	diags = append(diags, moreDiags...)
+	l.IdleTimeout, moreDiags = decodeDuration("idle_timeout", b.IdleTimeout, DefaultIdleTimeout)
+	diags = append(diags, moreDiags...)
+	l.MaxRequestBodySize, moreDiags = decodeCount("max_request_body_size", b.MaxRequestBodySize, DefaultMaxRequestBodySize, 1)
+	diags = append(diags, moreDiags...)
+
+	for _, rb := range b.Routes {
+		r, moreDiags := decodeRouteBlock(rb)
+		diags = append(diags, moreDiags...)
+		l.Routes = append(l.Routes, r)
+	}
+	return l, diags
+}
+
+// decodeRouteBlock decodes a route block inside a listener. Whether the
+// pool it names exists is checked by validateFile.
+func decodeRouteBlock(b *routeBlock) (*Route, hcl.Diagnostics) {
+	var diags, moreDiags hcl.Diagnostics
+	r := &Route{DeclRange: b.DeclRange}
+
+	r.Host, moreDiags = decodeText("host", b.Host, "")
+	diags = append(diags, moreDiags...)
+	if strings.ContainsAny(r.Host, " \t/") {
+		diags = append(diags, errorf(b.Host.Range(), "Invalid host",
+			"host = %q is not a host name: write the name clients send in the Host header, such as \"api.example.com\", with no scheme or path.", r.Host))
+	}
+
+	r.PathPrefix, moreDiags = decodeText("path_prefix", b.PathPrefix, "")
+	diags = append(diags, moreDiags...)
+	if r.PathPrefix != "" && !strings.HasPrefix(r.PathPrefix, "/") {
+		diags = append(diags, errorf(b.PathPrefix.Range(), "Invalid path_prefix",
+			"path_prefix = %q must start with \"/\", such as \"/api/\".", r.PathPrefix))
+	}
+
+	if !written(b.Host) && !written(b.PathPrefix) {
+		diags = append(diags, errorf(b.DeclRange, "Route matches nothing",
+			"A route needs host, path_prefix or both to say which requests it takes; requests that no route takes go to the listener's pool."))
+	}
+
+	r.Pool, moreDiags = requireText("route", "pool", `"NAME" (the pool for the requests it takes)`, b.Pool, b.DeclRange)
+	diags = append(diags, moreDiags...)
+	return r, diags
+}
+
+// checkListenAddress checks an admin or listener address: host:port with
+// a numeric port in 0..65535; the host may be empty for every interface.
+func checkListenAddress(addr string, rng hcl.Range) hcl.Diagnostics {
+	if _, err := parseHostPort(addr); err != nil {
+		return hcl.Diagnostics{errorf(rng, "Invalid address",
+			"%s. Write host:port to listen on, such as \"127.0.0.1:8080\", or \":8080\" for every interface.", err)}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// decodePoolBlock decodes a pool block with its health check and
+// backends, and reports a backend declared twice in it.
+func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
+	var diags, moreDiags hcl.Diagnostics
+	p := &Pool{Name: b.Name, DeclRange: b.DeclRange}
+
+	if b.Name == "" {
+		diags = append(diags, errorf(b.NameRange, "Invalid pool name",
+			"A pool needs a non-empty name, such as pool \"web\"."))
+	}
+
+	p.Algorithm, moreDiags = decodeText("algorithm", b.Algorithm, DefaultAlgorithm)
+	diags = append(diags, moreDiags...)
+	if p.Algorithm != "" && !slices.Contains(Algorithms(), p.Algorithm) {
+		diags = append(diags, errorf(b.Algorithm.Range(), "Unknown algorithm",
+			"algorithm = %q is not supported; use one of %s.", p.Algorithm, strings.Join(Algorithms(), ", ")))
+	}
+
+	p.ResponseTimeout, moreDiags = decodeDuration("response_timeout", b.ResponseTimeout, DefaultResponseTimeout)
+	diags = append(diags, moreDiags...)
+	p.ConnectTimeout, moreDiags = decodeDuration("connect_timeout", b.ConnectTimeout, DefaultConnectTimeout)
+	diags = append(diags, moreDiags...)
+	p.IdleConnTimeout, moreDiags = decodeDuration("idle_conn_timeout", b.IdleConnTimeout, DefaultIdleConnTimeout)
+	diags = append(diags, moreDiags...)
+	p.MaxConnsPerBackend, moreDiags = decodeCount("max_conns_per_backend", b.MaxConnsPerBackend, DefaultMaxConnsPerBackend, 1)
+	diags = append(diags, moreDiags...)
+
+	p.HealthCheck, moreDiags = decodeHealthCheckBlock(b.HealthCheck)
+	diags = append(diags, moreDiags...)
+
+	if len(b.Backends) == 0 {
+		diags = append(diags, errorf(b.DeclRange, "Pool has no backends",
+			"Pool %q needs at least one backend block, such as backend \"127.0.0.1:9001\" {}.", b.Name))
+	}
+	seen := make(map[string]*backendBlock, len(b.Backends))
+	for _, bb := range b.Backends {
+		be, addr, moreDiags := decodeBackendBlock(bb)
+		diags = append(diags, moreDiags...)
+		p.Backends = append(p.Backends, be)
+		if addr == nil {
+			continue
+		}
+		first, dup := seen[addr.key()]
+		if !dup {
+			seen[addr.key()] = bb
+			continue
+		}
+		prior := fmt.Sprintf("is already declared at %s", lineOf(first.DeclRange))
+		if first.Address != bb.Address {
+			prior = fmt.Sprintf("is the same address as backend %q at %s", first.Address, lineOf(first.DeclRange))
+		}
+		diags = append(diags, errorf(bb.AddressRange, "Duplicate backend",
+			"Backend %q %s in pool %q; remove one of them (use weight to give a backend a larger share).",
+			bb.Address, prior, b.Name))
+	}
+	return p, diags
+}
+
+// decodeBackendBlock decodes a backend block. It also returns the parsed
+// address, or nil when the address is invalid.
+func decodeBackendBlock(b *backendBlock) (*Backend, *hostPort, hcl.Diagnostics) {
+	var diags, moreDiags hcl.Diagnostics
+	be := &Backend{Address: b.Address, DeclRange: b.DeclRange}
+
+	addr, err := parseHostPort(b.Address)
+	switch {
+	case err != nil:
+	case addr.host == "":
+		err = fmt.Errorf("%q has no host", b.Address)
+	case addr.port == 0:
+		err = fmt.Errorf("%q has port 0, outside 1..65535", b.Address)
+	}
+	if err != nil {
+		diags = append(diags, errorf(b.AddressRange, "Invalid backend address",
+			"%s. Write the backend as host:port with a numeric port, such as \"10.0.0.1:8080\" or \"[::1]:8080\", with no scheme or path.", err))
+	}
+
+	be.Weight, moreDiags = decodeCount("weight", b.Weight, DefaultWeight, 1)
+	diags = append(diags, moreDiags...)
+	if err != nil {
+		return be, nil, diags
+	}
+	return be, &addr, diags
+}

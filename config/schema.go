@@ -1,0 +1,93 @@
+package config
+
+import "github.com/hashicorp/hcl/v2"
+
+// The structs below are the file as gohcl decodes it: blocks, labels and
+// ranges, with every attribute kept as its hcl.Expression. The decodeX
+// functions evaluate each expression on its own, so a value of the wrong
+// type is reported once, at the value, and checks that depend on it are
+// skipped rather than run on a half-decoded zero. An absent attribute is
+// an expression that evaluates to null. Required attributes are optional
+// here too, so the decoders can say what to add.
+
+// fileSchema is a whole configuration file.
+type fileSchema struct {
+	Admin     *adminBlock      `hcl:"admin,block"`
+	Listeners []*listenerBlock `hcl:"listener,block"`
+	Pools     []*poolBlock     `hcl:"pool,block"`
+}
+
+// adminBlock is the admin block.
+type adminBlock struct {
+	Address hcl.Expression `hcl:"address,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// listenerBlock is a `listener "NAME"` block.
+type listenerBlock struct {
+	Name      string    `hcl:"name,label"`
+	NameRange hcl.Range `hcl:"name,label_range"`
+
+	Address            hcl.Expression `hcl:"address,optional"`
+	Pool               hcl.Expression `hcl:"pool,optional"`
+	ReadTimeout        hcl.Expression `hcl:"read_timeout,optional"`
+	WriteTimeout       hcl.Expression `hcl:"write_timeout,optional"`
+	IdleTimeout        hcl.Expression `hcl:"idle_timeout,optional"`
+	MaxRequestBodySize hcl.Expression `hcl:"max_request_body_size,optional"`
+
+	Routes []*routeBlock `hcl:"route,block"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// routeBlock is a route block inside a listener.
+type routeBlock struct {
+	Host       hcl.Expression `hcl:"host,optional"`
+	PathPrefix hcl.Expression `hcl:"path_prefix,optional"`
+	Pool       hcl.Expression `hcl:"pool,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// poolBlock is a `pool "NAME"` block.
+type poolBlock struct {
+	Name      string    `hcl:"name,label"`
+	NameRange hcl.Range `hcl:"name,label_range"`
+
+	Algorithm          hcl.Expression `hcl:"algorithm,optional"`
+	ResponseTimeout    hcl.Expression `hcl:"response_timeout,optional"`
+	ConnectTimeout     hcl.Expression `hcl:"connect_timeout,optional"`
+	IdleConnTimeout    hcl.Expression `hcl:"idle_conn_timeout,optional"`
+	MaxConnsPerBackend hcl.Expression `hcl:"max_conns_per_backend,optional"`
+
+	HealthCheck *healthCheckBlock `hcl:"health_check,block"`
+	Backends    []*backendBlock   `hcl:"backend,block"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// healthCheckBlock is a health_check block inside a pool.
+type healthCheckBlock struct {
+	Type               hcl.Expression `hcl:"type,optional"`
+	Path               hcl.Expression `hcl:"path,optional"`
+	Host               hcl.Expression `hcl:"host,optional"`
+	Port               hcl.Expression `hcl:"port,optional"`
+	Interval           hcl.Expression `hcl:"interval,optional"`
+	Timeout            hcl.Expression `hcl:"timeout,optional"`
+	HealthyThreshold   hcl.Expression `hcl:"healthy_threshold,optional"`
+	UnhealthyThreshold hcl.Expression `hcl:"unhealthy_threshold,optional"`
+	ExpectedStatus     hcl.Expression `hcl:"expected_status,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// backendBlock is a `backend "HOST:PORT"` block inside a pool.
+type backendBlock struct {
+	Address      string    `hcl:"address,label"`
+	AddressRange hcl.Range `hcl:"address,label_range"`
+
+	Weight hcl.Expression `hcl:"weight,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}

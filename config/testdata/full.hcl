@@ -1,0 +1,68 @@
+# A complete, valid configuration that sets every attribute the schema
+# knows. config_test.go decodes it and checks every value; keep the two in
+# step. Durations are strings ("200ms", "10s", "1m30s"); sizes are bytes.
+
+# The LB's own endpoints: /healthz, /readyz and /status. Leave the block
+# out to run without an admin listener.
+admin {
+  address = "127.0.0.1:9901"
+}
+
+# A proxy listener. Requests that no route matches go to its pool.
+listener "public" {
+  address = "127.0.0.1:8080"
+  pool    = "web"
+
+  read_timeout          = "15s"     # whole request, headers and body (default 30s)
+  write_timeout         = "20s"     # the response to the client (default 30s)
+  idle_timeout          = "90s"     # client keep-alive idle (default 60s)
+  max_request_body_size = 1048576   # bytes (default 10485760, 10 MiB)
+
+  # Routes are tried in order; the first match wins.
+  route {
+    host        = "api.example.com"
+    path_prefix = "/v1/"
+    pool        = "api"
+  }
+  route {
+    path_prefix = "/static/"
+    pool        = "web"
+  }
+}
+
+# A second listener using every default.
+listener "internal" {
+  address = ":8081"
+  pool    = "api"
+}
+
+pool "web" {
+  algorithm = "weighted_round_robin"  # round_robin (default), weighted_round_robin, least_conn, random, power_of_two
+
+  response_timeout      = "5s"    # whole backend answer (default 30s)
+  connect_timeout       = "500ms" # dialing a backend (default 2s)
+  idle_conn_timeout     = "4s"    # below the backends' own keep-alive timeout (default 10s)
+  max_conns_per_backend = 256     # (default 1024)
+
+  health_check {
+    type                = "http"          # http (default) or tcp
+    path                = "/healthz"      # (default /readyz)
+    host                = "web.internal"  # Host header of the probe (default: the backend address)
+    port                = 8081            # probe port (default: the backend's own)
+    interval            = "200ms"         # (default 10s)
+    timeout             = "100ms"         # shorter than interval (default 5s)
+    healthy_threshold   = 1               # (default 2)
+    unhealthy_threshold = 2               # (default 3)
+    expected_status     = "200-204,301"   # codes and ranges (default "200")
+  }
+
+  backend "127.0.0.1:9001" { weight = 3 }
+  backend "127.0.0.1:9002" {}           # weight defaults to 1
+}
+
+# A pool using every default: round_robin and an HTTP check of /readyz
+# every 10s.
+pool "api" {
+  backend "[::1]:9101" {}
+  backend "localhost:9102" {}
+}
