@@ -1,0 +1,154 @@
+package healthcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/lbtrust/lb/pool"
+	"go.uber.org/zap"
+)
+
+// Reporter receives every probe result of a running Checker, in probe order,
+// from the Checker's goroutine (pool.Backend implements it). ObserveCheck
+// must not block for long: the next probe waits for it to return. It is
+// never called for a probe abandoned because Run's context ended.
+type Reporter interface {
+	ObserveCheck(pool.CheckResult)
+}
+
+// ErrCanceled is the Err of a probe whose context was canceled before it got
+// an answer (Outcome pool.ReasonCheckError). It says nothing about the
+// backend: do not count it. Run never reports such a probe.
+var ErrCanceled = errors.New("healthcheck: probe canceled before it finished")
+
+// prober performs one probe bounded by ctx and fills Outcome, Code and Err.
+type prober interface {
+	probe(ctx context.Context) pool.CheckResult
+}
+
+// Checker probes one backend. It only observes and reports: no thresholds,
+// no state. A Checker is immutable after New and safe for concurrent use;
+// Probe may be called while Run is running (a "check now"). Calling Run
+// more than once concurrently probes the backend once per Run.
+type Checker struct {
+	spec    Spec   // defaults applied
+	address string // the backend, as given to New
+	prober  prober
+	rep     Reporter
+	log     *zap.Logger
+}
+
+// New validates spec and returns a checker for the backend at address
+// ("host:port"; spec.Port, if set, replaces the port for probes). Every
+// problem with spec or address is reported in one error wrapping
+// ErrInvalidSpec. rep must not be nil; a nil log means no logging. New does
+// not probe and starts nothing.
+func New(spec Spec, address string, rep Reporter, log *zap.Logger) (*Checker, error) {
+	spec = spec.withDefaults()
+	errs := []error{spec.validate()}
+	if rep == nil {
+		errs = append(errs, fmt.Errorf("%w: nil Reporter", ErrInvalidSpec))
+	}
+	target, err := dialAddress(address, spec.Port)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	c := &Checker{
+		spec:    spec,
+		address: address,
+		rep:     rep,
+		log:     log.With(zap.String("backend", address), zap.String("check", spec.Type)),
+	}
+	switch spec.Type {
+	case TypeTCP:
+		c.prober = &tcpProber{address: target}
+	default:
+		c.prober = newHTTPProber(spec, target)
+	}
+	return c, nil
+}
+
+// Address returns the backend address given to New.
+func (c *Checker) Address() string { return c.address }
+
+// Spec returns the checker's spec with every default applied.
+func (c *Checker) Spec() Spec {
+	s := c.spec
+	s.ExpectedStatus = append([]StatusRange(nil), s.ExpectedStatus...)
+	return s
+}
+
+// Probe performs one probe now, bounded by the spec's Timeout and by ctx,
+// and returns its classified result with At (start) and Latency set. It
+// does not call the Reporter and does not log. If ctx is canceled before an
+// answer arrives, the result has Outcome pool.ReasonCheckError and an Err
+// wrapping both ErrCanceled and ctx's cause; if ctx's own deadline passes first, the outcome is
+// pool.ReasonTimeout. When Probe returns, its connection is closed and
+// nothing it started is still running.
+func (c *Checker) Probe(ctx context.Context) pool.CheckResult {
+	at := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
+	res := c.prober.probe(pctx)
+	cancel()
+	res.At = at
+	res.Latency = time.Since(at)
+	if res.Err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		res.Outcome = pool.ReasonCheckError
+		res.Err = fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+	}
+	return res
+}
+
+// Run probes until ctx is done, reporting every result to the Reporter. The
+// first probe starts after a random delay in [0, min(Interval/10, 1s));
+// each next one starts Interval x (1 ± 10%) after the previous one started,
+// or at once if that probe and its report took longer. Probes never
+// overlap. A probe in progress when ctx ends is abandoned (its connection
+// is woken and closed) and not reported. Run returns once that is done,
+// leaving no goroutine or connection behind. It logs each probe at debug
+// level and nothing above.
+func (c *Checker) Run(ctx context.Context) {
+	timer := time.NewTimer(firstDelay(c.spec.Interval, rand.Float64()))
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		res := c.Probe(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		c.logResult(res)
+		c.rep.ObserveCheck(res)
+		next := res.At.Add(nextDelay(c.spec.Interval, rand.Float64()))
+		timer.Reset(max(time.Until(next), 0))
+	}
+}
+
+// logResult writes the debug line of one probe; free when debug is off.
+func (c *Checker) logResult(res pool.CheckResult) {
+	ce := c.log.Check(zap.DebugLevel, "health check probe")
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.String("outcome", string(res.Outcome)),
+		zap.Duration("latency", res.Latency),
+	}
+	if res.Code != 0 {
+		fields = append(fields, zap.Int("code", res.Code))
+	}
+	if res.Err != nil {
+		fields = append(fields, zap.Error(res.Err))
+	}
+	ce.Write(fields...)
+}

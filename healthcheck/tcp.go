@@ -1,0 +1,26 @@
+package healthcheck
+
+import (
+	"context"
+
+	"github.com/lbtrust/lb/pool"
+)
+
+// tcpProber passes when a TCP connection to address opens within the
+// probe's timeout, and closes it at once. It proves a process listens,
+// nothing more: the last resort when a backend has no health endpoint. Safe
+// for concurrent use.
+type tcpProber struct {
+	address string // host:port to dial
+}
+
+// probe connects, closes, and classifies the dial. It fills Outcome and
+// Err; the caller sets At and Latency.
+func (p *tcpProber) probe(ctx context.Context) pool.CheckResult {
+	conn, err := dial(ctx, p.address)
+	if err != nil {
+		return failure(err)
+	}
+	_ = conn.Close()
+	return pool.CheckResult{Outcome: pool.ReasonCheckPassed}
+}
