@@ -1,0 +1,211 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// backendView is the part of /status these tests read.
+type backendView struct {
+	Address  string `json:"address"`
+	State    string `json:"state"`
+	Reason   string `json:"reason"`
+	Requests uint64 `json:"requests"`
+}
+
+// backendStatus reads one backend's view from the admin /status.
+func backendStatus(t *testing.T, c *http.Client, admin, address string) (backendView, bool) {
+	t.Helper()
+	resp, err := c.Get("http://" + admin + "/status")
+	if err != nil {
+		return backendView{}, false
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Pools []struct {
+			Backends []backendView `json:"backends"`
+		} `json:"pools"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("/status: %v", err)
+	}
+	for _, p := range st.Pools {
+		for _, b := range p.Backends {
+			if b.Address == address {
+				return b, true
+			}
+		}
+	}
+	return backendView{}, false
+}
+
+// loadResult is one request of the steady client load.
+type loadResult struct {
+	at      time.Time
+	status  int
+	backend string
+	err     error
+}
+
+// steadyLoad sends GETs from workers goroutines, each pausing pause
+// between requests, until stop is closed.
+type steadyLoad struct {
+	mu      sync.Mutex
+	results []loadResult
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func startLoad(url string, workers int, pause time.Duration) *steadyLoad {
+	l := &steadyLoad{stop: make(chan struct{})}
+	for i := 0; i < workers; i++ {
+		l.wg.Go(func() {
+			c := &http.Client{Timeout: 10 * time.Second}
+			defer c.CloseIdleConnections()
+			for {
+				select {
+				case <-l.stop:
+					return
+				case <-time.After(pause):
+				}
+				at := time.Now()
+				code, _, backend, err := httpGet(c, url)
+				l.mu.Lock()
+				l.results = append(l.results, loadResult{at, code, backend, err})
+				l.mu.Unlock()
+			}
+		})
+	}
+	return l
+}
+
+func (l *steadyLoad) end() []loadResult {
+	close(l.stop)
+	l.wg.Wait()
+	return l.results
+}
+
+func (l *steadyLoad) servedBy(name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.results {
+		if r.backend == name {
+			n++
+		}
+	}
+	return n
+}
+
+// TestFailoverEndToEnd is the acceptance scenario of the foundation: three
+// real backends behind the built binary; one is SIGKILLed under load and
+// restarted. No client GET may fail, the dead backend must leave rotation
+// within the detection window, and come back after the healthy threshold.
+func TestFailoverEndToEnd(t *testing.T) {
+	addrs := freePorts(t, 5)
+	lbAddr, adminAddr, backends := addrs[0], addrs[1], addrs[2:]
+	cfg := fmt.Sprintf(`
+admin { address = %q }
+listener "public" {
+  address = %q
+  pool    = "web"
+}
+pool "web" {
+  health_check {
+    interval            = "200ms"
+    timeout             = "150ms"
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+  }
+  backend %q {}
+  backend %q {}
+  backend %q {}
+}
+`, adminAddr, lbAddr, backends[0], backends[1], backends[2])
+	path := filepath.Join(t.TempDir(), "lb.hcl")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var procs []*proc
+	for i, a := range backends {
+		procs = append(procs, start(t, "backend", "-listen", a, "-name", fmt.Sprintf("b%d", i+1)))
+	}
+	lb := start(t, "-config", path, "-log-format", "json")
+
+	c := &http.Client{Timeout: 5 * time.Second}
+	defer c.CloseIdleConnections()
+	eventually(t, 15*time.Second, "all three backends healthy", func() bool {
+		for _, a := range backends {
+			if b, ok := backendStatus(t, c, adminAddr, a); !ok || b.State != "healthy" {
+				return false
+			}
+		}
+		return true
+	})
+	code, _, _, err := httpGet(c, "http://"+adminAddr+"/readyz")
+	if err != nil || code != 200 {
+		t.Fatalf("/readyz = %d %v with every backend healthy", code, err)
+	}
+
+	load := startLoad("http://"+lbAddr+"/", 4, 5*time.Millisecond)
+	eventually(t, 10*time.Second, "every backend serving", func() bool {
+		return load.servedBy("b1") > 5 && load.servedBy("b2") > 5 && load.servedBy("b3") > 5
+	})
+
+	procs[1].signal(t, syscall.SIGKILL)
+	killed := time.Now()
+	eventually(t, 10*time.Second, "killed backend marked unhealthy", func() bool {
+		b, _ := backendStatus(t, c, adminAddr, backends[1])
+		return b.State == "unhealthy"
+	})
+	detected := time.Since(killed)
+	t.Logf("detection: backend unhealthy %s after SIGKILL (interval 200ms x 2)", detected.Round(time.Millisecond))
+	if detected > 5*time.Second {
+		t.Errorf("detection took %s", detected)
+	}
+	// From here on not one request may be sent to it.
+	before, _ := backendStatus(t, c, adminAddr, backends[1])
+	time.Sleep(time.Second)
+	after, _ := backendStatus(t, c, adminAddr, backends[1])
+	if after.Requests != before.Requests {
+		t.Errorf("unhealthy backend got %d requests after detection", after.Requests-before.Requests)
+	}
+	if after.Reason != "connection_refused" {
+		t.Errorf("reason %q, want connection_refused", after.Reason)
+	}
+
+	procs[1] = start(t, "backend", "-listen", backends[1], "-name", "b2")
+	restarted := time.Now()
+	servedBefore := load.servedBy("b2")
+	eventually(t, 15*time.Second, "restarted backend serves again", func() bool {
+		return load.servedBy("b2") > servedBefore
+	})
+	t.Logf("recovery: restarted backend served again %s after restart", time.Since(restarted).Round(time.Millisecond))
+
+	results := load.end()
+	failed := 0
+	for _, r := range results {
+		if r.err != nil || r.status != 200 {
+			failed++
+			if failed <= 5 {
+				t.Errorf("request at %s: status %d, err %v", r.at.Format("15:04:05.000"), r.status, r.err)
+			}
+		}
+	}
+	t.Logf("%d client GETs, %d failed", len(results), failed)
+	if failed > 0 {
+		t.Fatalf("%d of %d GETs failed", failed, len(results))
+	}
+
+	lb.signal(t, syscall.SIGTERM)
+	if code := lb.wait(t, 40*time.Second); code != 0 {
+		t.Fatalf("lb exit code %d after SIGTERM", code)
+	}
+}

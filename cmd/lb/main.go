@@ -1,0 +1,49 @@
+// Command lb is a health-checked HTTP load balancer configured in HCL.
+//
+//	lb -config FILE [-log-format json|console] [-log-level LEVEL] [-grace-period D]
+//	lb validate -config FILE
+//	lb demo [-config FILE]           start demo backends for FILE, then run it
+//	lb backend -listen ADDR [-name N] a demo backend (for the demo and tests)
+//	lb -version
+//
+// Exit codes: 0 clean stop, 1 invalid configuration or runtime error,
+// 2 bad command line.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "validate":
+			return cmdValidate(args[1:])
+		case "demo":
+			return cmdDemo(args[1:])
+		case "backend":
+			return cmdBackend(args[1:])
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(os.Stdout, usage)
+			return 0
+		}
+	}
+	return cmdServe(args)
+}
+
+const usage = `lb: a health-checked HTTP load balancer configured in HCL
+
+usage:
+  lb -config FILE [-log-format json|console] [-log-level debug|info|warn|error] [-grace-period 30s]
+  lb validate -config FILE     print every diagnostic; exit 1 on any error
+  lb demo [-config FILE]       start a demo backend for each loopback backend in FILE
+                               (default examples/lb.hcl), then run the load balancer
+  lb backend -listen ADDR      run one demo backend
+  lb -version
+`
