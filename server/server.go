@@ -103,6 +103,9 @@ func (lb *LB) Start() error {
 		for _, ln := range bound {
 			ln.Close()
 		}
+		for _, l := range lb.listeners {
+			l.ln = nil
+		}
 		return err
 	}
 	for _, l := range lb.listeners {
