@@ -1,0 +1,76 @@
+// Package proxy is the LB's request path: a fasthttp handler that routes a
+// request by Host and path prefix to a pool, picks a backend from it,
+// forwards the request with that backend's fasthttp.HostClient, and turns
+// every way this can fail into a small JSON answer (503 no backend, 502
+// backend error, 504 backend timeout).
+//
+// Forwarding follows what operators expect of HAProxy, Envoy or an ALB:
+// hop-by-hop header fields are stripped both ways, X-Forwarded-For is
+// appended to and X-Forwarded-Proto/-Host are set, Host, header name case
+// and the path are sent as received. A request that never reached a
+// backend is tried once on another backend (see retryUnreached); the
+// HostClient's own same-host retries are off. fasthttp.ErrNoFreeConns is
+// local saturation: 503, never held against the backend.
+//
+// Nothing in the package keeps a RequestCtx, Request, Response or their
+// bytes after the handler returns, and the package has no package-level
+// mutable state.
+package proxy
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+)
+
+// errUnwired is returned by try for a backend without a HostClient.
+var errUnwired = errors.New("proxy: backend has no *fasthttp.HostClient attached")
+
+// Handler is the fasthttp request handler of one listener. Create it with
+// NewHandler; it is safe for concurrent use, including SetRoutes while
+// requests are served.
+type Handler struct {
+	name   string
+	log    *zap.Logger
+	retry  retryPolicy
+	routes atomic.Pointer[table]
+}
+
+// NewHandler returns the handler of the listener called name (for logs)
+// with the given routes. A nil log logs nothing. The handler writes no
+// per-request log lines; retries are logged at debug level. It panics if a
+// route or the default has a nil Upstream or Pool (a wiring bug).
+func NewHandler(name string, routes Routes, log *zap.Logger) *Handler {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	h := &Handler{name: name, log: log, retry: retryUnreached{}}
+	h.SetRoutes(routes)
+	return h
+}
+
+// SetRoutes replaces the routing table atomically: a request already
+// routed finishes with the old table, the next one uses the new one. Safe
+// for concurrent use with ServeHTTP (hot reload). It panics like
+// NewHandler on a nil Upstream or Pool, before anything is replaced.
+func (h *Handler) SetRoutes(r Routes) {
+	h.routes.Store(compile(r))
+}
+
+// ServeHTTP is the fasthttp.RequestHandler: it routes ctx by its host (the
+// Host header, or the authority of an absolute-form target) and normalized
+// path (first matching route, else the default; 404
+// with a JSON body when neither), forwards it and leaves the answer in
+// ctx.Response. It never panics on request input, never blocks past the
+// upstream's response timeout (plus the client write), and allocates
+// nothing in the steady state of a successful request.
+func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
+	up := h.routes.Load().match(ctx.Host(), ctx.Path())
+	if up == nil {
+		writeError(&ctx.Response, fasthttp.StatusNotFound, noRouteBody)
+		return
+	}
+	h.forward(ctx, up)
+}

@@ -1,0 +1,198 @@
+package proxy
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Header names the proxy sets. Header names arrive with their case as the
+// client or backend wrote it (normalization is off both ways), so every
+// comparison below folds ASCII case.
+const (
+	hdrConnection      = "Connection"
+	hdrXForwardedFor   = "X-Forwarded-For"
+	hdrXForwardedProto = "X-Forwarded-Proto"
+	hdrXForwardedHost  = "X-Forwarded-Host"
+)
+
+// maxHeaderPasses bounds the delete loops below: a header fasthttp would
+// not delete (it should not happen) must not spin a request forever.
+const maxHeaderPasses = 64
+
+// isHopByHop reports whether k is one of the fixed hop-by-hop fields
+// (RFC 9110 section 7.6.1 and the legacy ones every proxy strips).
+func isHopByHop(k []byte) bool {
+	switch len(k) {
+	case 2:
+		return equalFold(k, "TE")
+	case 7:
+		return equalFold(k, "Trailer") || equalFold(k, "Upgrade")
+	case 10:
+		return equalFold(k, hdrConnection) || equalFold(k, "Keep-Alive")
+	case 16:
+		return equalFold(k, "Proxy-Connection")
+	case 17:
+		return equalFold(k, "Transfer-Encoding")
+	case 18:
+		return equalFold(k, "Proxy-Authenticate")
+	case 19:
+		return equalFold(k, "Proxy-Authorization")
+	}
+	return false
+}
+
+// isFraming reports whether k is a field a Connection header may not
+// remove: Host and Content-Length carry routing and message framing, and a
+// peer naming them in Connection is confused or hostile.
+func isFraming(k []byte) bool {
+	return equalFold(k, "Host") || equalFold(k, "Content-Length")
+}
+
+// inTokenList reports whether k is one of the comma-separated tokens of
+// list (a Connection header value), ignoring case and optional whitespace.
+func inTokenList(list, k []byte) bool {
+	for len(list) > 0 {
+		i := 0
+		for i < len(list) && list[i] != ',' {
+			i++
+		}
+		tok := trimOWS(list[:i])
+		if len(tok) == len(k) && equalFold(tok, string(k)) {
+			return true
+		}
+		if i == len(list) {
+			break
+		}
+		list = list[i+1:]
+	}
+	return false
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// prepareRequest fills out, the request sent to backends, from in, the
+// request as the client sent it: the header is copied and the body shared
+// (out must be released before in is), the hop-by-hop fields and those the
+// client's Connection header names are dropped, Expect is dropped (the
+// server already answered 100-continue and read the body),
+// X-Forwarded-For gets the client IP appended to whatever the client sent
+// (all its X-Forwarded-For fields joined into one), X-Forwarded-Proto and
+// X-Forwarded-Host are set (never trusted from the client). Host is kept as
+// received (for an absolute-form target, the target's authority replaces
+// it, as RFC 9112 requires) and the protocol becomes HTTP/1.1. It does not
+// allocate once out's buffers are warm.
+func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx) {
+	in := &ctx.Request
+	in.Header.CopyTo(&out.Header)
+	out.SetBodyRaw(in.Body())
+	out.UseHostHeader = true
+	h := &out.Header
+	if !h.IsHTTP11() {
+		h.SetProtocol("HTTP/1.1")
+	}
+	if ri := h.RequestURI(); len(ri) > 0 && ri[0] != '/' && ri[0] != '*' {
+		// Absolute form (RFC 9112 section 3.2.2): the target's authority
+		// replaces Host, and backends are always spoken to in plain HTTP.
+		u := out.URI()
+		h.SetHostBytes(u.Host())
+		u.SetScheme("http")
+	}
+
+	var connArr [128]byte
+	var xffArr [256]byte
+	conn, xff := connArr[:0], xffArr[:0]
+	for k, v := range h.All() {
+		switch {
+		case equalFold(k, hdrConnection):
+			conn = append(append(conn, v...), ',')
+		case equalFold(k, hdrXForwardedFor):
+			if len(xff) > 0 {
+				xff = append(xff, ", "...)
+			}
+			xff = append(xff, v...)
+		}
+	}
+
+	var keyArr [64]byte
+	for pass := 0; pass < maxHeaderPasses; pass++ {
+		key := keyArr[:0]
+		for k := range h.All() {
+			if isHopByHop(k) || (inTokenList(conn, k) && !isFraming(k)) || equalFold(k, "Expect") ||
+				equalFold(k, hdrXForwardedFor) || equalFold(k, hdrXForwardedProto) || equalFold(k, hdrXForwardedHost) {
+				key = append(key, k...)
+				break
+			}
+		}
+		if len(key) == 0 {
+			break
+		}
+		h.DelBytes(key)
+	}
+	h.ResetConnectionClose()
+
+	if len(xff) > 0 {
+		xff = append(xff, ", "...)
+	}
+	xff = appendClientIP(xff, ctx.RemoteAddr())
+	h.SetBytesV(hdrXForwardedFor, xff)
+	if ctx.IsTLS() {
+		h.Set(hdrXForwardedProto, "https")
+	} else {
+		h.Set(hdrXForwardedProto, "http")
+	}
+	if host := h.Host(); len(host) > 0 {
+		h.SetBytesV(hdrXForwardedHost, host)
+	}
+}
+
+// cleanResponse drops the hop-by-hop fields of a backend's answer and those
+// its Connection header names, and forgets a "Connection: close" the
+// backend sent (that concerns the backend connection, not the client's).
+// It does not allocate.
+func cleanResponse(h *fasthttp.ResponseHeader) {
+	var connArr [128]byte
+	conn := connArr[:0]
+	for k, v := range h.All() {
+		if equalFold(k, hdrConnection) {
+			conn = append(append(conn, v...), ',')
+		}
+	}
+	var keyArr [64]byte
+	for pass := 0; pass < maxHeaderPasses; pass++ {
+		key := keyArr[:0]
+		for k := range h.All() {
+			if isHopByHop(k) || (inTokenList(conn, k) && !isFraming(k)) {
+				key = append(key, k...)
+				break
+			}
+		}
+		if len(key) == 0 {
+			break
+		}
+		h.DelBytes(key)
+	}
+	h.ResetConnectionClose()
+}
+
+// appendClientIP appends the client's IP in text form ("192.0.2.1",
+// "2001:db8::1"; an IPv4-mapped address in its IPv4 form). An address that
+// is not TCP (an in-memory listener) appends "unknown", as RFC 7239
+// suggests for an unknown node.
+func appendClientIP(dst []byte, a net.Addr) []byte {
+	if t, ok := a.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(t.IP); ok {
+			return ip.Unmap().AppendTo(dst)
+		}
+	}
+	return append(dst, "unknown"...)
+}

@@ -1,0 +1,174 @@
+package proxy
+
+import (
+	"strings"
+	"time"
+
+	"github.com/lbtrust/lb/pool"
+)
+
+// DefaultResponseTimeout bounds a backend answer when Upstream.ResponseTimeout
+// is zero or negative. It matches config's response_timeout default.
+const DefaultResponseTimeout = 30 * time.Second
+
+// Upstream is a pool plus the per-pool forwarding settings. It is read when
+// it is handed to NewHandler or SetRoutes; changing it afterwards has no
+// effect until it is handed over again.
+type Upstream struct {
+	// Pool picks the backend of each request. Required: NewHandler and
+	// SetRoutes panic on a nil Pool (a wiring bug, not an input error).
+	// Every backend in it must carry a *fasthttp.HostClient (see
+	// NewBackendClient) as its Attached value.
+	Pool *pool.Pool
+	// ResponseTimeout bounds the whole backend exchange of one client
+	// request, from the first connect to the last response byte, retry
+	// included; past it the client gets 504. Zero or negative means
+	// DefaultResponseTimeout.
+	ResponseTimeout time.Duration
+}
+
+// Route sends the requests it matches to its Upstream.
+type Route struct {
+	// Host matches the request's Host header, compared case-insensitively
+	// and without the port on either side ("api.example.com" matches
+	// "API.example.com:8080"). "" matches any host.
+	Host string
+	// PathPrefix matches the start of the request's normalized path
+	// (byte-wise, case-sensitive: "/api/" matches "/api/v1" but not
+	// "/api"). "" matches any path.
+	PathPrefix string
+	// Upstream receives the matched requests. Required (see Upstream.Pool).
+	Upstream *Upstream
+}
+
+// Routes is a listener's routing table: the first Route that matches wins,
+// else Default. A nil Default answers requests that match no route with
+// 404 and a JSON body.
+type Routes struct {
+	Default *Upstream
+	Routes  []Route
+}
+
+// table is the compiled, immutable form of Routes that the request path
+// reads through an atomic pointer.
+type table struct {
+	def    *upstream
+	routes []route
+}
+
+// route is a compiled Route: host lower-cased without port or trailing dot.
+type route struct {
+	host   string
+	prefix string
+	up     *upstream
+}
+
+// compile turns r into a table. Upstreams shared by several routes are
+// compiled once. It panics on a nil Upstream or Pool.
+func compile(r Routes) *table {
+	seen := make(map[*Upstream]*upstream)
+	up := func(u *Upstream) *upstream {
+		if u == nil || u.Pool == nil {
+			panic("proxy: route without an Upstream or Pool")
+		}
+		if c, ok := seen[u]; ok {
+			return c
+		}
+		c := newUpstream(u)
+		seen[u] = c
+		return c
+	}
+	t := &table{routes: make([]route, 0, len(r.Routes))}
+	if r.Default != nil {
+		t.def = up(r.Default)
+	}
+	for _, rt := range r.Routes {
+		t.routes = append(t.routes, route{
+			host:   strings.ToLower(string(hostOnly([]byte(rt.Host)))),
+			prefix: rt.PathPrefix,
+			up:     up(rt.Upstream),
+		})
+	}
+	return t
+}
+
+// match returns the upstream for a request with the given Host header and
+// normalized path, or nil when nothing matches and there is no default.
+// It does not allocate.
+func (t *table) match(host, path []byte) *upstream {
+	host = hostOnly(host)
+	for i := range t.routes {
+		r := &t.routes[i]
+		if r.host != "" && !equalFold(host, r.host) {
+			continue
+		}
+		if len(path) < len(r.prefix) || string(path[:len(r.prefix)]) != r.prefix {
+			continue
+		}
+		return r.up
+	}
+	return t.def
+}
+
+// hostOnly strips the port and a trailing dot from a Host header value:
+// "Example.com.:8080" -> "Example.com", "[::1]:80" -> "[::1]".
+func hostOnly(h []byte) []byte {
+	if len(h) > 0 && h[0] == '[' {
+		for i := 1; i < len(h); i++ {
+			if h[i] == ']' {
+				return h[:i+1]
+			}
+		}
+		return h
+	}
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i] == ':' {
+			h = h[:i]
+			break
+		}
+	}
+	if n := len(h); n > 1 && h[n-1] == '.' {
+		h = h[:n-1]
+	}
+	return h
+}
+
+// equalFold reports whether b equals s under ASCII case folding. It does
+// not allocate.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// upstream is a compiled Upstream: its settings with defaults applied and
+// its error bodies rendered.
+type upstream struct {
+	pool    *pool.Pool
+	timeout time.Duration
+	errs    *errorBodies
+}
+
+func newUpstream(u *Upstream) *upstream {
+	t := u.ResponseTimeout
+	if t <= 0 {
+		t = DefaultResponseTimeout
+	}
+	return &upstream{pool: u.Pool, timeout: t, errs: renderErrorBodies(u.Pool.Name())}
+}

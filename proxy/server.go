@@ -1,0 +1,106 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+)
+
+// Defaults for zero ServerOptions fields. They match config's defaults.
+const (
+	// DefaultReadTimeout is ServerOptions.ReadTimeout's default.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout is ServerOptions.WriteTimeout's default.
+	DefaultWriteTimeout = 30 * time.Second
+	// DefaultIdleTimeout is ServerOptions.IdleTimeout's default.
+	DefaultIdleTimeout = 60 * time.Second
+	// DefaultMaxRequestBodySize is ServerOptions.MaxRequestBodySize's
+	// default, in bytes (10 MiB).
+	DefaultMaxRequestBodySize = 10 << 20
+)
+
+// ServerOptions configure the client side of one listener. Zero or
+// negative fields take the defaults above.
+type ServerOptions struct {
+	// ReadTimeout bounds reading one whole request, header and body
+	// (default 30s). A slow client gets 408.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response (default 30s).
+	WriteTimeout time.Duration
+	// IdleTimeout closes a kept-alive client connection idle longer than
+	// this between requests (default 60s).
+	IdleTimeout time.Duration
+	// MaxRequestBodySize is the largest request body accepted, in bytes
+	// (default 10 MiB). A larger one gets 413 and is never forwarded.
+	MaxRequestBodySize int
+}
+
+// NewServer returns the fasthttp.Server of one listener, serving h. The
+// caller runs it (Serve, ListenAndServe) and stops it (Shutdown). It keeps
+// header names as received, adds no Server or default Content-Type header
+// of its own to backend answers, does not pre-parse multipart bodies (they
+// are forwarded as bytes), adds "Connection: close" to answers while
+// shutting down, and answers requests it cannot read with a JSON error
+// (413 body too large, 431 header too large, 408 read timeout, else 400).
+// Its internal error messages go to log at debug level (they are
+// per-connection and client-caused); a nil log drops them.
+func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *fasthttp.Server {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = DefaultReadTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxRequestBodySize <= 0 {
+		o.MaxRequestBodySize = DefaultMaxRequestBodySize
+	}
+	return &fasthttp.Server{
+		Handler:                       h.ServeHTTP,
+		ErrorHandler:                  serveError,
+		ReadTimeout:                   o.ReadTimeout,
+		WriteTimeout:                  o.WriteTimeout,
+		IdleTimeout:                   o.IdleTimeout,
+		MaxRequestBodySize:            o.MaxRequestBodySize,
+		DisableHeaderNamesNormalizing: true,
+		DisablePreParseMultipartForm:  true,
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		CloseOnShutdown:               true,
+		Logger:                        debugLogger{log.With(zap.String("listener", h.name))},
+	}
+}
+
+// serveError answers a request the server could not read.
+func serveError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeError(&ctx.Response, fasthttp.StatusRequestEntityTooLarge, `{"error":"request body too large"}`)
+	case errors.As(err, &small):
+		writeError(&ctx.Response, fasthttp.StatusRequestHeaderFieldsTooLarge, `{"error":"request header too large"}`)
+	case errors.As(err, &ne) && ne.Timeout():
+		writeError(&ctx.Response, fasthttp.StatusRequestTimeout, `{"error":"request timeout"}`)
+	default:
+		writeError(&ctx.Response, fasthttp.StatusBadRequest, `{"error":"bad request"}`)
+	}
+}
+
+// debugLogger adapts zap to fasthttp.Logger at debug level.
+type debugLogger struct{ l *zap.Logger }
+
+func (d debugLogger) Printf(format string, args ...any) {
+	if ce := d.l.Check(zap.DebugLevel, "fasthttp"); ce != nil {
+		ce.Write(zap.String("detail", fmt.Sprintf(format, args...)))
+	}
+}
