@@ -31,8 +31,34 @@ type Options struct {
 	Pools func() []*pool.Pool
 	// Listeners returns the traffic listeners and whether each is bound.
 	Listeners func() []ListenerState
+	// Drain and Undrain act on one backend for POST
+	// /pools/{pool}/backends/{address}/drain and .../undrain. Their errors
+	// should wrap ErrNotFound (404) or ErrConflict (409); others are 500.
+	// Nil answers 404 for every backend.
+	Drain, Undrain func(pool, address string) (pool.BackendStatus, error)
+	// Reload re-reads the configuration file for POST /reload; an error
+	// means nothing changed (400 with the error). Nil answers 404.
+	Reload func() error
+	// Reloads reports the latest reload attempt, shown in /status and
+	// returned by POST /reload. Nil reports none.
+	Reloads func() ReloadStatus
 	// Log receives errors writing answers; nil logs nothing.
 	Log *zap.Logger
+}
+
+// ReloadStatus is the outcome of the latest configuration reload attempt.
+type ReloadStatus struct {
+	// At is when it was attempted; zero before the first.
+	At time.Time `json:"at"`
+	// OK is true when the new configuration was applied.
+	OK bool `json:"ok"`
+	// Error says why it was refused ("" when OK).
+	Error string `json:"error,omitempty"`
+	// Diagnostics are the positioned configuration errors
+	// ("lb.hcl:12,5-9: summary; detail"), when the file was invalid.
+	Diagnostics []string `json:"diagnostics,omitempty"`
+	// Changes lists what an applied reload changed.
+	Changes []string `json:"changes,omitempty"`
 }
 
 // Handler answers the admin endpoints. Safe for concurrent use.
@@ -53,6 +79,9 @@ func New(o Options) *Handler {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
+	if o.Reloads == nil {
+		o.Reloads = func() ReloadStatus { return ReloadStatus{} }
+	}
 	if o.Started.IsZero() {
 		o.Started = time.Now()
 	}
@@ -66,10 +95,14 @@ func (h *Handler) SetShuttingDown() { h.shuttingDown.Store(true) }
 // ShuttingDown reports whether SetShuttingDown was called.
 func (h *Handler) ShuttingDown() bool { return h.shuttingDown.Load() }
 
-// ServeHTTP routes an admin request. Only GET and HEAD are accepted on
-// these read-only endpoints (405 otherwise); unknown paths get 404.
+// ServeHTTP routes an admin request. The read-only endpoints accept GET and
+// HEAD, the mutating ones (drain, undrain, reload) only POST; anything else
+// is 405. Unknown paths get 404. Every answer is JSON.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
+	if h.serveMutating(ctx, path) {
+		return
+	}
 	switch path {
 	case "/healthz", "/readyz", "/status":
 	default:

@@ -58,7 +58,7 @@ func testPool(t *testing.T) (*pool.Pool, *pool.Backend) {
 		t.Fatal(err)
 	}
 	p := pool.New(pool.Options{Name: "web", Policy: pol})
-	b, _ := p.Add("127.0.0.1:9", 1)
+	b, _, _ := p.Add("127.0.0.1:9", 1)
 	p.Add("127.0.0.1:10", 1)
 	return p, b
 }

@@ -12,6 +12,8 @@ type statusBody struct {
 	ShuttingDown  bool              `json:"shutting_down"`
 	Listeners     []ListenerState   `json:"listeners"`
 	Pools         []pool.PoolStatus `json:"pools"`
+	// LastReload is the latest reload attempt; null before the first.
+	LastReload *ReloadStatus `json:"last_reload"`
 }
 
 // serveStatus writes every listener, pool and backend with its state and
@@ -23,6 +25,9 @@ func (h *Handler) serveStatus(ctx *fasthttp.RequestCtx) {
 		ShuttingDown:  h.ShuttingDown(),
 		Listeners:     h.o.Listeners(),
 		Pools:         []pool.PoolStatus{},
+	}
+	if r := h.o.Reloads(); !r.At.IsZero() {
+		b.LastReload = &r
 	}
 	if b.Listeners == nil {
 		b.Listeners = []ListenerState{}

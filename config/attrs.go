@@ -43,6 +43,25 @@ func decodeCount(name string, expr hcl.Expression, def, min int) (int, hcl.Diagn
 	return n, diags
 }
 
+// requireCount decodes the required integer attribute name of the block
+// declared at decl, described by what, which must be at least min;
+// example is a sample value for the detail. It returns 0 when the
+// attribute is absent or invalid.
+func requireCount(what, name, example string, expr hcl.Expression, decl hcl.Range, min int) (int, hcl.Diagnostics) {
+	n, set, diags := decodeValue[int](expr)
+	switch {
+	case diags.HasErrors():
+		return 0, diags
+	case !set:
+		return 0, append(diags, missingAttr(decl, what, name, example))
+	case n < min:
+		return 0, append(diags, errorf(expr.Range(), "Value out of range",
+			"%s must be at least %d; it is %d. Write the value, such as %s = %s.",
+			name, min, n, name, example))
+	}
+	return n, diags
+}
+
 // decodeText decodes the optional string attribute name. A written value
 // must not be empty, since an empty string is almost always a slip. It
 // returns def when the attribute is absent and "" when it is invalid.

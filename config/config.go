@@ -39,12 +39,61 @@ func (c *Config) Listener(name string) *Listener {
 	return nil
 }
 
+// Defaults for an admin block: the LB's own shutdown sequence. They also
+// apply when there is no admin block; see Config.ShutdownTiming.
+const (
+	DefaultShutdownDelay = time.Duration(0)
+	DefaultGracePeriod   = 30 * time.Second
+)
+
 // Admin is the "admin" block: where the LB serves its own /healthz,
-// /readyz and /status endpoints.
+// /readyz and /status endpoints, and how it shuts down.
+//
+// On SIGTERM the LB answers /readyz with 503 at once, keeps its listeners
+// serving for the shutdown delay (see EffectiveShutdownDelay) so the tier
+// in front notices, then stops accepting and gives in-flight requests
+// GracePeriod to finish.
 type Admin struct {
 	// Address is the host:port to listen on ("address", required). The
 	// port may be 0 to let the kernel pick one.
 	Address string
+
+	// ShutdownDelay is how long the listeners keep serving after SIGTERM
+	// while /readyz already answers 503, so the load balancer in front
+	// stops sending ("shutdown_delay", default 0s = stop accepting at once,
+	// at least 0). A file that sets both it and upstream_probe is an
+	// error, so when UpstreamProbe is set this is 0 and unused: read the
+	// delay with EffectiveShutdownDelay rather than from here.
+	ShutdownDelay time.Duration
+
+	// GracePeriod is how long in-flight requests may take to finish once
+	// the listeners have stopped accepting ("grace_period", default 30s,
+	// longer than zero). Requests still running then are cut off.
+	GracePeriod time.Duration
+
+	// UpstreamProbe is the "upstream_probe" block, or nil when there is
+	// none. When set, it derives the shutdown delay from how the tier in
+	// front probes /readyz; see EffectiveShutdownDelay.
+	UpstreamProbe *UpstreamProbe
+
+	// DeclRange is where the block is declared.
+	DeclRange hcl.Range
+}
+
+// UpstreamProbe is the "upstream_probe" block inside admin: how the load
+// balancer in front of this one probes its /readyz. It takes
+// Interval × UnhealthyThreshold for that prober to see the 503s, so the
+// shutdown delay it gives is that plus one Interval of margin, for the
+// probe that was already in flight when SIGTERM arrived.
+type UpstreamProbe struct {
+	// Interval is the front prober's time between probes ("interval",
+	// required, longer than zero).
+	Interval time.Duration
+
+	// UnhealthyThreshold is how many failed probes in a row the front
+	// prober needs to take this LB out ("unhealthy_threshold", required,
+	// at least 1).
+	UnhealthyThreshold int
 
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
@@ -136,11 +185,12 @@ func Algorithms() []string {
 
 // Defaults for a pool block.
 const (
-	DefaultAlgorithm          = AlgorithmRoundRobin
-	DefaultResponseTimeout    = 30 * time.Second
-	DefaultConnectTimeout     = 2 * time.Second
-	DefaultIdleConnTimeout    = 10 * time.Second
-	DefaultMaxConnsPerBackend = 1024
+	DefaultAlgorithm           = AlgorithmRoundRobin
+	DefaultResponseTimeout     = 30 * time.Second
+	DefaultConnectTimeout      = 2 * time.Second
+	DefaultIdleConnTimeout     = 10 * time.Second
+	DefaultMaxConnsPerBackend  = 1024
+	DefaultDeregistrationDelay = 300 * time.Second // the AWS ALB default
 )
 
 // Pool is a `pool "NAME"` block: a set of interchangeable backends.
@@ -178,6 +228,13 @@ type Pool struct {
 	// MaxConnsPerBackend caps the open connections to one backend
 	// ("max_conns_per_backend", default 1024, at least 1).
 	MaxConnsPerBackend int
+
+	// DeregistrationDelay is how long a DRAINING backend's in-flight
+	// requests may keep running before they are cancelled
+	// ("deregistration_delay", default 300s as on an AWS ALB, at least 0).
+	// A backend leaves DRAINING earlier when its last request ends; "0s"
+	// cancels its requests at once.
+	DeregistrationDelay time.Duration
 
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range

@@ -13,6 +13,9 @@ import (
 func stripRanges(cfg *Config) {
 	if cfg.Admin != nil {
 		cfg.Admin.DeclRange = hcl.Range{}
+		if cfg.Admin.UpstreamProbe != nil {
+			cfg.Admin.UpstreamProbe.DeclRange = hcl.Range{}
+		}
 	}
 	for _, l := range cfg.Listeners {
 		l.DeclRange = hcl.Range{}
@@ -49,16 +52,17 @@ func TestLoadFull(t *testing.T) {
 		rng  hcl.Range
 		line int
 	}{
-		{"admin", cfg.Admin.DeclRange, 7},
-		{"listener public", cfg.Listeners[0].DeclRange, 12},
-		{"route 1", cfg.Listeners[0].Routes[0].DeclRange, 22},
-		{"route 2", cfg.Listeners[0].Routes[1].DeclRange, 27},
-		{"listener internal", cfg.Listeners[1].DeclRange, 34},
-		{"pool web", cfg.Pools[0].DeclRange, 39},
-		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 47},
-		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 59},
-		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 60},
-		{"pool api", cfg.Pools[1].DeclRange, 65},
+		{"admin", cfg.Admin.DeclRange, 8},
+		{"upstream_probe", cfg.Admin.UpstreamProbe.DeclRange, 20},
+		{"listener public", cfg.Listeners[0].DeclRange, 27},
+		{"route 1", cfg.Listeners[0].Routes[0].DeclRange, 37},
+		{"route 2", cfg.Listeners[0].Routes[1].DeclRange, 42},
+		{"listener internal", cfg.Listeners[1].DeclRange, 49},
+		{"pool web", cfg.Pools[0].DeclRange, 54},
+		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 63},
+		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 75},
+		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 76},
+		{"pool api", cfg.Pools[1].DeclRange, 81},
 	}
 	for _, p := range positions {
 		if p.rng.Filename != "testdata/full.hcl" || p.rng.Start.Line != p.line {
@@ -69,9 +73,19 @@ func TestLoadFull(t *testing.T) {
 		t.Errorf("absent health_check has DeclRange %s, want the zero Range", r)
 	}
 
+	delay, grace, how := cfg.ShutdownTiming()
+	if wantHow := "upstream_probe: 5s interval × 2 unhealthy_threshold + 5s margin = 15s; grace_period = 45s"; delay != 15*time.Second || grace != 45*time.Second || how != wantHow {
+		t.Errorf("ShutdownTiming() = %s, %s, %q; want 15s, 45s, %q", delay, grace, how, wantHow)
+	}
+
 	stripRanges(cfg)
 	want := &Config{
-		Admin: &Admin{Address: "127.0.0.1:9901"},
+		Admin: &Admin{
+			Address:       "127.0.0.1:9901",
+			ShutdownDelay: 0,
+			GracePeriod:   45 * time.Second,
+			UpstreamProbe: &UpstreamProbe{Interval: 5 * time.Second, UnhealthyThreshold: 2},
+		},
 		Listeners: []*Listener{
 			{
 				Name:    "public",
@@ -116,10 +130,11 @@ func TestLoadFull(t *testing.T) {
 					{Address: "127.0.0.1:9001", Weight: 3},
 					{Address: "127.0.0.1:9002", Weight: 1},
 				},
-				ResponseTimeout:    5 * time.Second,
-				ConnectTimeout:     500 * time.Millisecond,
-				IdleConnTimeout:    4 * time.Second,
-				MaxConnsPerBackend: 256,
+				ResponseTimeout:     5 * time.Second,
+				ConnectTimeout:      500 * time.Millisecond,
+				IdleConnTimeout:     4 * time.Second,
+				MaxConnsPerBackend:  256,
+				DeregistrationDelay: 20 * time.Second,
 			},
 			{
 				Name:      "api",
@@ -138,10 +153,11 @@ func TestLoadFull(t *testing.T) {
 					{Address: "[::1]:9101", Weight: 1},
 					{Address: "localhost:9102", Weight: 1},
 				},
-				ResponseTimeout:    30 * time.Second,
-				ConnectTimeout:     2 * time.Second,
-				IdleConnTimeout:    10 * time.Second,
-				MaxConnsPerBackend: 1024,
+				ResponseTimeout:     30 * time.Second,
+				ConnectTimeout:      2 * time.Second,
+				IdleConnTimeout:     10 * time.Second,
+				MaxConnsPerBackend:  1024,
+				DeregistrationDelay: 300 * time.Second,
 			},
 		},
 	}
@@ -184,6 +200,10 @@ pool "p" {
 	if cfg.Admin != nil {
 		t.Errorf("Admin = %+v without an admin block, want nil", cfg.Admin)
 	}
+	delay, grace, how := cfg.ShutdownTiming()
+	if wantHow := "no admin block: default 0s; grace_period default 30s"; delay != 0 || grace != DefaultGracePeriod || how != wantHow {
+		t.Errorf("ShutdownTiming() without admin = %s, %s, %q; want 0s, 30s, %q", delay, grace, how, wantHow)
+	}
 	l, p := cfg.Listener("l"), cfg.Pool("p")
 	if l == nil || p == nil {
 		t.Fatalf("Listener(l) = %v, Pool(p) = %v", l, p)
@@ -205,6 +225,8 @@ pool "p" {
 		{"connect_timeout", p.ConnectTimeout, 2 * time.Second},
 		{"idle_conn_timeout", p.IdleConnTimeout, 10 * time.Second},
 		{"max_conns_per_backend", p.MaxConnsPerBackend, 1024},
+		{"deregistration_delay", p.DeregistrationDelay, 300 * time.Second},
+		{"DefaultDeregistrationDelay", DefaultDeregistrationDelay, 300 * time.Second},
 		{"type", p.HealthCheck.Type, "http"},
 		{"path", p.HealthCheck.Path, "/readyz"},
 		{"host", p.HealthCheck.Host, ""},

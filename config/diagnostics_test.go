@@ -451,6 +451,220 @@ pool "p" {
 			summary: "Missing required argument", detail: "add address =", line: 1, col: 1,
 		},
 		{
+			name: "deregistration_delay that is not a duration",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  deregistration_delay = "5 minutes"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `deregistration_delay = "5 minutes" is not a duration`, line: 6, col: 26,
+		},
+		{
+			name: "negative deregistration_delay",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  deregistration_delay = "-1s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `deregistration_delay must not be negative; it is "-1s". Write "0s" to cancel`, line: 6, col: 26,
+		},
+		{
+			name: "negative shutdown_delay",
+			src: `admin {
+  address        = "127.0.0.1:9901"
+  shutdown_delay = "-1s"
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: "shutdown_delay must not be negative", line: 3, col: 20,
+		},
+		{
+			name: "zero grace_period",
+			src: `admin {
+  address      = "127.0.0.1:9901"
+  grace_period = "0s"
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: "grace_period must be longer than zero", line: 3, col: 18,
+		},
+		{
+			name: "upstream_probe without interval",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    unhealthy_threshold = 3
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Missing required argument", detail: "upstream_probe block has no interval: add interval = \"10s\"", line: 3, col: 3,
+		},
+		{
+			name: "upstream_probe without unhealthy_threshold",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    interval = "10s"
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Missing required argument", detail: "upstream_probe block has no unhealthy_threshold", line: 3, col: 3,
+		},
+		{
+			name: "upstream_probe threshold zero",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    interval            = "10s"
+    unhealthy_threshold = 0
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "unhealthy_threshold must be at least 1; it is 0", line: 5, col: 27,
+		},
+		{
+			name: "upstream_probe zero interval",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    interval            = "0s"
+    unhealthy_threshold = 3
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: "interval must be longer than zero", line: 4, col: 27,
+		},
+		{
+			name: "upstream_probe delay overflows",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    interval            = "2562047h"
+    unhealthy_threshold = 3
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "too long a shutdown delay", line: 5, col: 27,
+		},
+		{
+			name: "two upstream_probe blocks",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    interval            = "10s"
+    unhealthy_threshold = 3
+  }
+  upstream_probe {
+    interval            = "5s"
+    unhealthy_threshold = 2
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Duplicate upstream_probe block", detail: "", line: 7, col: 3,
+		},
+		{
+			name: "shutdown_delay and upstream_probe both set",
+			src: `admin {
+  address        = "127.0.0.1:9901"
+  shutdown_delay = "5s"
+  upstream_probe {
+    interval            = "10s"
+    unhealthy_threshold = 3
+  }
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Conflicting shutdown delay", detail: "upstream_probe block at line 4 both set how long the listeners keep serving after SIGTERM; pick one", line: 3, col: 20,
+		},
+		{
+			name: "shutdown_delay after upstream_probe still points at shutdown_delay",
+			src: `admin {
+  address = "127.0.0.1:9901"
+  upstream_probe {
+    interval            = "10s"
+    unhealthy_threshold = 3
+  }
+  shutdown_delay = "0s"
+}
+listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Conflicting shutdown delay", detail: "pick one", line: 7, col: 20,
+		},
+		{
 			name: "listener without pool",
 			src: `listener "l" {
   address = "127.0.0.1:8080"

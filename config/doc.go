@@ -4,10 +4,18 @@
 // # Schema
 //
 // Durations are strings in time.ParseDuration form ("200ms", "10s",
-// "1m30s") and must be positive; sizes are bytes. Defaults are shown.
+// "1m30s") and must be positive, except the delays marked ">= 0", where
+// "0s" means at once; sizes are bytes. Defaults are shown.
 //
 //	admin {                               # optional; no block, no admin listener
-//	  address = "127.0.0.1:9901"          # required in the block
+//	  address        = "127.0.0.1:9901"   # required in the block
+//	  shutdown_delay = "0s"               # >= 0; after SIGTERM, listeners keep serving this long
+//	                                      # while /readyz already answers 503
+//	  grace_period   = "30s"              # then in-flight requests get this long to finish
+//	  upstream_probe {                    # optional; instead of shutdown_delay, never both
+//	    interval            = "10s"       # required; how often the tier in front probes /readyz
+//	    unhealthy_threshold = 3           # required, at least 1; its failures to take the LB out
+//	  }                                   # shutdown delay = interval x (unhealthy_threshold + 1)
 //	}
 //	listener "public" {                   # at least one; names unique
 //	  address               = "127.0.0.1:8080"  # required; ":8080" for every interface
@@ -28,6 +36,8 @@
 //	  connect_timeout       = "2s"
 //	  idle_conn_timeout     = "10s"          # below the backends' keep-alive timeout
 //	  max_conns_per_backend = 1024
+//	  deregistration_delay  = "300s"         # >= 0; a DRAINING backend's requests are
+//	                                         # cancelled after this ("0s": at once)
 //	  health_check {                      # optional; defaults apply without it
 //	    type                = "http"      # http | tcp
 //	    path                = "/readyz"   # starts with "/"
@@ -41,6 +51,22 @@
 //	  }
 //	  backend "127.0.0.1:9001" { weight = 1 }  # at least one; host:port, unique in the pool
 //	}
+//
+// # Shutdown
+//
+// On SIGTERM the LB answers /readyz with 503 at once, keeps its listeners
+// serving for the shutdown delay so the load balancer in front sees the
+// 503s and stops sending, then stops accepting and gives in-flight
+// requests grace_period to finish. The delay is shutdown_delay, or, with
+// an upstream_probe block, the time that prober needs to notice plus one
+// interval of margin for the probe already in flight: interval = "10s"
+// and unhealthy_threshold = 3 give 10s x 3 + 10s = 40s. Without an admin
+// block there is no /readyz to watch, so the delay is 0s and grace_period
+// is 30s. Config.ShutdownTiming returns both with a derivation to log.
+//
+// A pool's deregistration_delay is the same idea for one backend: how
+// long a DRAINING backend's in-flight requests may run (it leaves
+// DRAINING earlier when its last request ends).
 //
 // # Diagnostics
 //

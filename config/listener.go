@@ -7,17 +7,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// decodeAdminBlock decodes the admin block.
-func decodeAdminBlock(b *adminBlock) (*Admin, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	a := &Admin{DeclRange: b.DeclRange}
-	a.Address, diags = requireText("admin block", "address", `"127.0.0.1:9901"`, b.Address, b.DeclRange)
-	if a.Address != "" {
-		diags = append(diags, checkListenAddress(a.Address, b.Address.Range())...)
-	}
-	return a, diags
-}
-
 // decodeListenerBlock decodes a listener block and its routes. Whether
 // the pools it names exist is checked by validateFile.
 func decodeListenerBlock(b *listenerBlock) (*Listener, hcl.Diagnostics) {

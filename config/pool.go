@@ -34,6 +34,9 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 	diags = append(diags, moreDiags...)
 	p.MaxConnsPerBackend, moreDiags = decodeCount("max_conns_per_backend", b.MaxConnsPerBackend, DefaultMaxConnsPerBackend, 1)
 	diags = append(diags, moreDiags...)
+	p.DeregistrationDelay, moreDiags = decodeDelay("deregistration_delay", b.DeregistrationDelay, DefaultDeregistrationDelay,
+		"cancel a draining backend's requests at once")
+	diags = append(diags, moreDiags...)
 
 	p.HealthCheck, moreDiags = decodeHealthCheckBlock(b.HealthCheck)
 	diags = append(diags, moreDiags...)

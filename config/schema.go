@@ -19,7 +19,19 @@ type fileSchema struct {
 
 // adminBlock is the admin block.
 type adminBlock struct {
-	Address hcl.Expression `hcl:"address,optional"`
+	Address       hcl.Expression `hcl:"address,optional"`
+	ShutdownDelay hcl.Expression `hcl:"shutdown_delay,optional"`
+	GracePeriod   hcl.Expression `hcl:"grace_period,optional"`
+
+	UpstreamProbe *upstreamProbeBlock `hcl:"upstream_probe,block"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// upstreamProbeBlock is an upstream_probe block inside admin.
+type upstreamProbeBlock struct {
+	Interval           hcl.Expression `hcl:"interval,optional"`
+	UnhealthyThreshold hcl.Expression `hcl:"unhealthy_threshold,optional"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }
@@ -55,11 +67,12 @@ type poolBlock struct {
 	Name      string    `hcl:"name,label"`
 	NameRange hcl.Range `hcl:"name,label_range"`
 
-	Algorithm          hcl.Expression `hcl:"algorithm,optional"`
-	ResponseTimeout    hcl.Expression `hcl:"response_timeout,optional"`
-	ConnectTimeout     hcl.Expression `hcl:"connect_timeout,optional"`
-	IdleConnTimeout    hcl.Expression `hcl:"idle_conn_timeout,optional"`
-	MaxConnsPerBackend hcl.Expression `hcl:"max_conns_per_backend,optional"`
+	Algorithm           hcl.Expression `hcl:"algorithm,optional"`
+	ResponseTimeout     hcl.Expression `hcl:"response_timeout,optional"`
+	ConnectTimeout      hcl.Expression `hcl:"connect_timeout,optional"`
+	IdleConnTimeout     hcl.Expression `hcl:"idle_conn_timeout,optional"`
+	MaxConnsPerBackend  hcl.Expression `hcl:"max_conns_per_backend,optional"`
+	DeregistrationDelay hcl.Expression `hcl:"deregistration_delay,optional"`
 
 	HealthCheck *healthCheckBlock `hcl:"health_check,block"`
 	Backends    []*backendBlock   `hcl:"backend,block"`

@@ -11,8 +11,8 @@ import (
 // safe for concurrent use.
 type Backend struct {
 	address string
-	weight  int
 	pool    *Pool
+	weight  atomic.Int64
 
 	// state mirrors machine.state for lock-free reads; written only with
 	// the pool's lock held.
@@ -23,15 +23,19 @@ type Backend struct {
 
 	attached atomic.Pointer[any]
 
-	m       machine // guarded by pool.mu
-	removed bool    // guarded by pool.mu; set when the pool forgets b
+	// Guarded by pool.mu:
+	m             machine
+	removed       bool        // the pool forgot b (a reload removed it and its drain ended)
+	drainTimer    *time.Timer // deregistration timer while DRAINING
+	drainGen      uint64      // invalidates a timer that fired late
+	drainDeadline time.Time   // when the deregistration delay runs out
 }
 
 // Address is the backend's host:port as configured.
 func (b *Backend) Address() string { return b.address }
 
 // Weight is the configured weight (>= 1). It implements balancer.Target.
-func (b *Backend) Weight() int { return b.weight }
+func (b *Backend) Weight() int { return int(b.weight.Load()) }
 
 // InFlight is the number of requests the backend is serving now. It
 // implements balancer.Target.

@@ -1,6 +1,9 @@
 package pool
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // machine is the per-backend health bookkeeping: the one state machine of
 // DESIGN.md. It is not safe for concurrent use; the Pool's lock guards it.
@@ -18,6 +21,11 @@ type machine struct {
 
 	lastCheck CheckResult
 	checked   bool
+
+	// hold is why the backend must stay out whatever its checks say:
+	// ReasonAdminDrain (until Undrain) or ReasonRemovedFromConfig (for
+	// good). "" when checks decide.
+	hold Reason
 }
 
 // change is a decided transition: the machine has already moved to to.
@@ -75,6 +83,12 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 			return m.move(StateHealthy, ReasonCheckPassed, "", r.At), true
 		}
 	case StateDraining, StateDrained:
+		if m.hold != ReasonNone {
+			// An operator or a reload took it out: checks do not bring
+			// it back, and a drained backend stays DRAINED so /status
+			// keeps showing who took it out.
+			break
+		}
 		switch {
 		case r.Passed() && m.passes >= th.Healthy:
 			// A restarted instance: it passes again, so it is back.
@@ -85,6 +99,58 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 		}
 	}
 	return change{}, false
+}
+
+// drain takes the backend out of rotation at the request of an operator
+// or a reload (reason ReasonAdminDrain or ReasonRemovedFromConfig) and
+// holds it out. A backend already DRAINING or DRAINED is only held (no
+// transition) unless the reason is a removal, which is always shown.
+func (m *machine) drain(reason Reason, at time.Time) (change, bool) {
+	if m.hold == ReasonRemovedFromConfig {
+		return change{}, false
+	}
+	m.hold = reason
+	m.passes, m.failures = 0, 0
+	if (m.state == StateDraining || m.state == StateDrained) && reason != ReasonRemovedFromConfig {
+		return change{}, false
+	}
+	return m.move(StateDraining, reason, "", at), true
+}
+
+// undrain lifts an operator's drain: the backend starts over as INITIAL, so
+// its next passing check puts it back in rotation. It reports false when
+// there was no operator drain to lift.
+func (m *machine) undrain(at time.Time) (change, bool) {
+	if m.hold != ReasonAdminDrain {
+		return change{}, false
+	}
+	m.hold = ReasonNone
+	m.passes, m.failures = 0, 0
+	return m.move(StateInitial, ReasonAdminUndrain, "", at), true
+}
+
+// readd cancels a removal when a reload adds the backend back while it is
+// still draining: it starts over as INITIAL.
+func (m *machine) readd(at time.Time) (change, bool) {
+	if m.hold != ReasonRemovedFromConfig {
+		return change{}, false
+	}
+	m.hold = ReasonNone
+	m.passes, m.failures = 0, 0
+	return m.move(StateInitial, ReasonAddedToConfig, "", at), true
+}
+
+// expire ends a drain whose deregistration delay ran out with requests
+// still in flight; they are about to be cancelled.
+func (m *machine) expire(inFlight int64, at time.Time) (change, bool) {
+	if m.state != StateDraining {
+		return change{}, false
+	}
+	detail := "1 request cancelled"
+	if inFlight != 1 {
+		detail = strconv.FormatInt(inFlight, 10) + " requests cancelled"
+	}
+	return m.move(StateDrained, ReasonDeregistrationTimeout, detail, at), true
 }
 
 // drained finishes a drain when nothing is in flight any more.

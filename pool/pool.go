@@ -3,9 +3,10 @@
 // in-flight counts and an immutable snapshot of the eligible ones that the
 // request path reads without locks or allocation.
 //
-// Writers (probe results, drains, reloads) take the pool's lock, decide a
-// transition, rebuild the snapshot if eligibility changed, and log the
-// transition once. Readers (Acquire) load the snapshot atomically.
+// Writers (probe results, drains, reloads, deregistration timers) take the
+// pool's lock, decide a transition, rebuild the snapshot if eligibility
+// changed, and log the transition once. Readers (Acquire) load the snapshot
+// atomically.
 package pool
 
 import (
@@ -23,6 +24,9 @@ import (
 // holds. Fix the configuration: each backend appears once per pool.
 var ErrDuplicateBackend = errors.New("pool: backend already in pool")
 
+// ErrUnknownBackend is returned for an address the pool does not hold.
+var ErrUnknownBackend = errors.New("pool: no such backend")
+
 // Options configure a Pool.
 type Options struct {
 	// Name is the pool's configured name (for logs and status).
@@ -32,11 +36,16 @@ type Options struct {
 	// Thresholds for the state machine; zero fields take the defaults
 	// (healthy 2, unhealthy 3).
 	Thresholds Thresholds
+	// DeregistrationDelay is how long a DRAINING backend's in-flight
+	// requests may run before the drain ends anyway (reason
+	// deregistration_timeout; the wiring then cancels them). 0 means at
+	// once; the configuration's default is 300s, as on an AWS ALB.
+	DeregistrationDelay time.Duration
 	// Logger receives one info line per transition; nil logs nothing.
 	Logger *zap.Logger
 	// OnTransition, if set, is called once per transition after the pool's
 	// lock is released, in the order transitions happened for a backend.
-	// It must not block.
+	// It must not block for long.
 	OnTransition func(Transition)
 }
 
@@ -44,15 +53,17 @@ type Options struct {
 // the eligible ones. All methods are safe for concurrent use.
 type Pool struct {
 	name         string
-	policy       balancer.Policy
 	log          *zap.Logger
 	onTransition func(Transition)
 
 	snap atomic.Pointer[snapshot]
 
 	mu         sync.Mutex
+	policy     balancer.Policy
 	thresholds Thresholds
+	deregDelay time.Duration
 	backends   []*Backend
+	closed     bool
 }
 
 // New returns an empty pool. It panics if opts.Policy is nil (a wiring bug,
@@ -71,6 +82,7 @@ func New(opts Options) *Pool {
 		log:          log,
 		onTransition: opts.OnTransition,
 		thresholds:   opts.Thresholds.withDefaults(),
+		deregDelay:   max(opts.DeregistrationDelay, 0),
 	}
 	p.snap.Store(newSnapshot(nil, p.policy))
 	return p
@@ -80,32 +92,53 @@ func New(opts Options) *Pool {
 func (p *Pool) Name() string { return p.name }
 
 // Algorithm is the name of the pool's selection policy.
-func (p *Pool) Algorithm() string { return p.policy.Name() }
+func (p *Pool) Algorithm() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.policy.Name()
+}
 
 // Add creates a backend in StateInitial (not eligible until a check passes).
 // A weight below 1 is taken as 1. It returns ErrDuplicateBackend for an
-// address already in the pool.
-func (p *Pool) Add(address string, weight int) (*Backend, error) {
-	if weight < 1 {
-		weight = 1
-	}
+// address already in the pool, except for a backend that is still
+// draining after a reload removed it: that one is taken back (it starts
+// over as INITIAL, reason added_to_config, with its counters) and returned
+// with revived true.
+func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, b := range p.backends {
-		if b.address == address {
-			return nil, fmt.Errorf("%w: %s in %s", ErrDuplicateBackend, address, p.name)
+	for _, x := range p.backends {
+		if x.address != address {
+			continue
 		}
+		c, ok := x.m.readd(time.Now())
+		if !ok {
+			p.mu.Unlock()
+			return nil, false, fmt.Errorf("%w: %s in %s", ErrDuplicateBackend, address, p.name)
+		}
+		x.stopDrainTimerLocked()
+		x.weight.Store(int64(max(weight, 1)))
+		t := p.applyLocked(x, c, 0)
+		p.mu.Unlock()
+		p.emit(t)
+		return x, true, nil
 	}
-	b := &Backend{address: address, weight: weight, pool: p}
+	b = &Backend{address: address, pool: p}
+	b.weight.Store(int64(max(weight, 1)))
 	b.m.since = time.Now()
 	p.backends = append(p.backends, b)
-	return b, nil
+	p.mu.Unlock()
+	return b, false, nil
 }
 
 // Backend returns the backend with the given address, or nil.
 func (p *Pool) Backend(address string) *Backend {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.findLocked(address)
+}
+
+// findLocked is Backend with the lock held.
+func (p *Pool) findLocked(address string) *Backend {
 	for _, b := range p.backends {
 		if b.address == address {
 			return b
@@ -115,7 +148,8 @@ func (p *Pool) Backend(address string) *Backend {
 }
 
 // Backends returns the pool's backends in the order they were added (a
-// copy; the caller may keep it).
+// copy; the caller may keep it). Backends being removed are included
+// until their drain ends.
 func (p *Pool) Backends() []*Backend {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -149,6 +183,19 @@ func (p *Pool) Acquire(avoid *Avoid) *Backend {
 	return nil
 }
 
+// Close stops the pool's deregistration timers. Backends keep their state;
+// nothing is published afterwards by timers. Call it when the pool leaves
+// service for good (shutdown, or a reload that removed it once its
+// backends are gone).
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, b := range p.backends {
+		b.stopDrainTimerLocked()
+	}
+}
+
 // observe runs the state machine for one probe result of b.
 func (p *Pool) observe(b *Backend, r CheckResult) {
 	p.mu.Lock()
@@ -156,75 +203,11 @@ func (p *Pool) observe(b *Backend, r CheckResult) {
 		p.mu.Unlock()
 		return
 	}
-	var out [2]Transition
-	n := 0
+	var out []Transition
 	if c, ok := b.m.observe(r, p.thresholds); ok {
-		out[n] = p.applyLocked(b, c, r.At, r.Latency)
-		n++
-	}
-	if c, ok := b.m.drained(b.inFlight.Load(), r.At); ok {
-		out[n] = p.applyLocked(b, c, r.At, 0)
-		n++
+		out = append(out, p.applyLocked(b, c, r.Latency))
+		out = append(out, p.afterDrainStartLocked(b)...)
 	}
 	p.mu.Unlock()
-	p.emit(out[:n])
-}
-
-// finishDrain moves b from DRAINING to DRAINED if nothing is in flight.
-func (p *Pool) finishDrain(b *Backend) {
-	p.mu.Lock()
-	c, ok := b.m.drained(b.inFlight.Load(), time.Now())
-	var t Transition
-	if ok {
-		t = p.applyLocked(b, c, b.m.since, 0)
-	}
-	p.mu.Unlock()
-	if ok {
-		p.emit([]Transition{t})
-	}
-}
-
-// applyLocked publishes a decided change: the lock-free state mirror, the
-// eligible snapshot when eligibility changed, and the log line.
-func (p *Pool) applyLocked(b *Backend, c change, at time.Time, probeLatency time.Duration) Transition {
-	b.state.Store(uint32(c.to))
-	if (c.from == StateHealthy) != (c.to == StateHealthy) {
-		p.republishLocked()
-	}
-	t := Transition{
-		Pool: p.name, Backend: b.address,
-		From: c.from, To: c.to, Reason: c.reason, Detail: c.detail,
-		At: at, ProbeLatency: probeLatency,
-	}
-	p.log.Info("backend state changed",
-		zap.String("pool", t.Pool),
-		zap.String("backend", t.Backend),
-		zap.Stringer("from", t.From),
-		zap.Stringer("to", t.To),
-		zap.String("reason", string(t.Reason)),
-		zap.String("detail", t.Detail),
-		zap.Duration("probe_latency", t.ProbeLatency),
-	)
-	return t
-}
-
-// republishLocked rebuilds and swaps the eligible snapshot.
-func (p *Pool) republishLocked() {
-	var eligible []*Backend
-	for _, b := range p.backends {
-		if b.State() == StateHealthy {
-			eligible = append(eligible, b)
-		}
-	}
-	p.snap.Store(newSnapshot(eligible, p.policy))
-}
-
-// emit hands transitions to the OnTransition hook, outside the lock.
-func (p *Pool) emit(ts []Transition) {
-	if p.onTransition == nil {
-		return
-	}
-	for _, t := range ts {
-		p.onTransition(t)
-	}
+	p.emit(out...)
 }

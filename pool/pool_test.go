@@ -28,21 +28,42 @@ type rrPicker struct {
 
 func (r *rrPicker) Pick() int { return int(r.p.next.Add(1) % r.n) }
 
+// recorder keeps the transitions a pool emits.
+type recorder struct {
+	mu  sync.Mutex
+	got []Transition
+}
+
+func (r *recorder) add(t Transition) { r.mu.Lock(); r.got = append(r.got, t); r.mu.Unlock() }
+
+// list returns the transitions so far.
+func (r *recorder) list() []Transition {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Transition(nil), r.got...)
+}
+
 func newTestPool(t testing.TB, addrs ...string) (*Pool, []*Backend, *[]Transition) {
+	p, bs, rec := newTestPoolWith(t, Options{}, addrs...)
+	_ = rec
+	return p, bs, &rec.got
+}
+
+func newTestPoolWith(t testing.TB, o Options, addrs ...string) (*Pool, []*Backend, *recorder) {
 	t.Helper()
-	var mu sync.Mutex
-	var got []Transition
-	p := New(Options{Name: "web", Policy: &rrPolicy{}, Thresholds: Thresholds{Healthy: 2, Unhealthy: 2},
-		OnTransition: func(tr Transition) { mu.Lock(); got = append(got, tr); mu.Unlock() }})
+	rec := &recorder{}
+	o.Name, o.Policy, o.Thresholds, o.OnTransition = "web", &rrPolicy{}, Thresholds{Healthy: 2, Unhealthy: 2}, rec.add
+	p := New(o)
+	t.Cleanup(p.Close)
 	var bs []*Backend
 	for _, a := range addrs {
-		b, err := p.Add(a, 1)
+		b, _, err := p.Add(a, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		bs = append(bs, b)
 	}
-	return p, bs, &got
+	return p, bs, rec
 }
 
 func pass(b *Backend)  { b.ObserveCheck(CheckResult{Outcome: ReasonCheckPassed, Code: 200}) }
@@ -156,7 +177,7 @@ func TestDrainWithNothingInFlightCompletesAtOnce(t *testing.T) {
 
 func TestDuplicateBackendRejected(t *testing.T) {
 	p, _, _ := newTestPool(t, "127.0.0.1:1")
-	if _, err := p.Add("127.0.0.1:1", 1); err == nil {
+	if _, _, err := p.Add("127.0.0.1:1", 1); err == nil {
 		t.Fatal("duplicate accepted")
 	}
 }

@@ -45,6 +45,16 @@ const (
 	ReasonAdminDrain Reason = "admin_drain"
 	// ReasonRemovedFromConfig: a reload removed the backend.
 	ReasonRemovedFromConfig Reason = "removed_from_config"
+	// ReasonAdminUndrain: an operator lifted a drain; the backend starts
+	// over as INITIAL.
+	ReasonAdminUndrain Reason = "admin_undrain"
+	// ReasonAddedToConfig: a reload added back a backend that was still
+	// draining after an earlier removal; it starts over as INITIAL.
+	ReasonAddedToConfig Reason = "added_to_config"
+	// ReasonDeregistrationTimeout: DRAINING -> DRAINED because the pool's
+	// deregistration_delay ran out; the requests still in flight are
+	// cancelled (Transition.InFlight says how many).
+	ReasonDeregistrationTimeout Reason = "deregistration_timeout"
 	// ReasonPassiveEjection: the request path saw consecutive failures.
 	ReasonPassiveEjection Reason = "passive_ejection"
 )

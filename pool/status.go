@@ -4,10 +4,13 @@ import "time"
 
 // PoolStatus is a point-in-time view of a pool for the status API.
 type PoolStatus struct {
-	Name      string          `json:"name"`
-	Algorithm string          `json:"algorithm"`
-	Eligible  int             `json:"eligible"`
-	Backends  []BackendStatus `json:"backends"`
+	Name      string `json:"name"`
+	Algorithm string `json:"algorithm"`
+	Eligible  int    `json:"eligible"`
+	// DeregistrationDelaySeconds is how long a draining backend's
+	// requests may run before they are cancelled.
+	DeregistrationDelaySeconds float64         `json:"deregistration_delay_seconds"`
+	Backends                   []BackendStatus `json:"backends"`
 }
 
 // BackendStatus is a point-in-time view of one backend: one state and why.
@@ -19,6 +22,12 @@ type BackendStatus struct {
 	Reason Reason    `json:"reason"`
 	Detail string    `json:"detail,omitempty"`
 	Since  time.Time `json:"since"`
+	// HeldBy is set while an operator (admin_drain) or a reload
+	// (removed_from_config) keeps the backend out whatever its checks say.
+	HeldBy Reason `json:"held_by,omitempty"`
+	// DrainSecondsLeft is, while DRAINING, the time left before the
+	// requests still in flight are cancelled.
+	DrainSecondsLeft *float64 `json:"drain_seconds_left,omitempty"`
 	// LastCheck is the latest probe, nil before the first.
 	LastCheck           *CheckStatus `json:"last_check"`
 	ConsecutivePasses   int          `json:"consecutive_passes"`
@@ -42,10 +51,11 @@ func (p *Pool) Status() PoolStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ps := PoolStatus{
-		Name:      p.name,
-		Algorithm: p.policy.Name(),
-		Eligible:  len(p.snap.Load().backends),
-		Backends:  make([]BackendStatus, 0, len(p.backends)),
+		Name:                       p.name,
+		Algorithm:                  p.policy.Name(),
+		Eligible:                   len(p.snap.Load().backends),
+		DeregistrationDelaySeconds: p.deregDelay.Seconds(),
+		Backends:                   make([]BackendStatus, 0, len(p.backends)),
 	}
 	for _, b := range p.backends {
 		ps.Backends = append(ps.Backends, b.statusLocked())
@@ -57,7 +67,8 @@ func (p *Pool) Status() PoolStatus {
 func (b *Backend) statusLocked() BackendStatus {
 	s := BackendStatus{
 		Address:             b.address,
-		Weight:              b.weight,
+		Weight:              b.Weight(),
+		HeldBy:              b.m.hold,
 		State:               b.m.state,
 		Reason:              b.m.reason,
 		Detail:              b.m.detail,
@@ -67,6 +78,10 @@ func (b *Backend) statusLocked() BackendStatus {
 		InFlight:            b.inFlight.Load(),
 		Requests:            b.requests.Load(),
 		Errors:              b.errors.Load(),
+	}
+	if b.m.state == StateDraining && !b.drainDeadline.IsZero() {
+		left := max(time.Until(b.drainDeadline), 0).Seconds()
+		s.DrainSecondsLeft = &left
 	}
 	if b.m.checked {
 		r := b.m.lastCheck

@@ -8,6 +8,9 @@ import "time"
 type Transition struct {
 	// Pool and Backend name where it happened.
 	Pool, Backend string
+	// Target is the backend itself, for wiring that must act on a
+	// transition (close its connections, stop its checker).
+	Target *Backend `json:"-"`
 	// From and To are the states before and after; never equal.
 	From, To State
 	// Reason is why: a probe outcome or an operator/config action.
@@ -20,4 +23,10 @@ type Transition struct {
 	// ProbeLatency is the latency of the probe that decided it, 0 when the
 	// transition was not decided by a probe.
 	ProbeLatency time.Duration
+	// InFlight is the backend's in-flight count at the transition; for
+	// reason deregistration_timeout, the requests about to be cancelled.
+	InFlight int64
+	// Removed is set on the last Transition of a backend a reload
+	// removed: the pool has forgotten it (From and To are both DRAINED).
+	Removed bool
 }

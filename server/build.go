@@ -1,8 +1,10 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 
 	"github.com/lbtrust/lb/admin"
@@ -32,43 +34,145 @@ type adminListener struct {
 	ln      net.Listener
 }
 
-// buildPool turns a pool block into a pool, its backends' connection pools
-// and health checkers, and the proxy's view of it.
-func (lb *LB) buildPool(pc *config.Pool) (*proxy.Upstream, error) {
-	policy, err := balancer.New(pc.Algorithm)
-	if err != nil {
-		return nil, fmt.Errorf("pool %q: %w", pc.Name, err)
+// poolRuntime is a pool in service with what the LB holds for it.
+type poolRuntime struct {
+	cfg      *config.Pool
+	pool     *pool.Pool
+	backends map[string]*backendRuntime // by address; guarded by LB.mu
+}
+
+// backendRuntime is what the LB holds per backend besides the pool entry:
+// its checker. Its connection pool is the *proxy.BackendClient attached to
+// the backend (see clientOf).
+type backendRuntime struct {
+	backend *pool.Backend
+
+	mu      sync.Mutex
+	spec    healthcheck.Spec
+	checker *healthcheck.Checker
+	stopFn  func() // stops the running checker; nil when none runs
+}
+
+// start runs checker (replacing and stopping any running one) in g; the
+// first probe comes at once, with a little jitter.
+func (br *backendRuntime) start(g *healthcheck.Group, checker *healthcheck.Checker, spec healthcheck.Spec) {
+	br.halt()
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	br.checker, br.spec = checker, spec
+	br.stopFn = g.Start(checker)
+}
+
+// halt stops the running checker, if any, and waits for it. It must not
+// be called from the checker's own goroutine.
+func (br *backendRuntime) halt() {
+	br.mu.Lock()
+	stop := br.stopFn
+	br.stopFn = nil
+	br.mu.Unlock()
+	if stop != nil {
+		stop()
 	}
+}
+
+// currentSpec is the spec of the backend's checker.
+func (br *backendRuntime) currentSpec() healthcheck.Spec {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return br.spec
+}
+
+// clientOf returns the connection pool attached to b.
+func clientOf(b *pool.Backend) *proxy.BackendClient {
+	c, _ := b.Attached().(*proxy.BackendClient)
+	return c
+}
+
+// newPoolRuntime makes the pool of a pool block, without backends.
+func (lb *LB) newPoolRuntime(pc *config.Pool) (*poolRuntime, error) {
+	if err := lb.validatePool(pc); err != nil {
+		return nil, err
+	}
+	policy, _ := balancer.New(pc.Algorithm)
 	p := pool.New(pool.Options{
-		Name:   pc.Name,
-		Policy: policy,
-		Thresholds: pool.Thresholds{
-			Healthy:   pc.HealthCheck.HealthyThreshold,
-			Unhealthy: pc.HealthCheck.UnhealthyThreshold,
-		},
-		Logger: lb.log,
+		Name:                pc.Name,
+		Policy:              policy,
+		Thresholds:          thresholds(pc),
+		DeregistrationDelay: pc.DeregistrationDelay,
+		Logger:              lb.log,
+		OnTransition:        lb.onTransition,
 	})
+	return &poolRuntime{cfg: pc, pool: p, backends: map[string]*backendRuntime{}}, nil
+}
+
+// thresholds are the state machine counts of a pool block.
+func thresholds(pc *config.Pool) pool.Thresholds {
+	return pool.Thresholds{Healthy: pc.HealthCheck.HealthyThreshold, Unhealthy: pc.HealthCheck.UnhealthyThreshold}
+}
+
+// validatePool checks what the runtime needs of a pool block beyond what
+// config validated: its policy and every backend's check spec build.
+func (lb *LB) validatePool(pc *config.Pool) error {
+	if _, err := balancer.New(pc.Algorithm); err != nil {
+		return fmt.Errorf("pool %q: %w", pc.Name, err)
+	}
 	spec := checkSpec(pc.HealthCheck)
 	for _, bc := range pc.Backends {
-		b, err := p.Add(bc.Address, bc.Weight)
-		if err != nil {
-			return nil, err
+		if _, err := healthcheck.New(spec, bc.Address, discard{}, nil); err != nil {
+			return fmt.Errorf("pool %q backend %q: %w", pc.Name, bc.Address, err)
 		}
-		client := proxy.NewBackendClient(bc.Address, proxy.ClientOptions{
-			ConnectTimeout:  pc.ConnectTimeout,
-			IdleConnTimeout: pc.IdleConnTimeout,
-			MaxConns:        pc.MaxConnsPerBackend,
-		})
-		b.Attach(client)
-		checker, err := healthcheck.New(spec, bc.Address, b,
-			lb.log.With(zap.String("pool", pc.Name), zap.String("backend", bc.Address)))
-		if err != nil {
-			return nil, fmt.Errorf("pool %q backend %q: %w", pc.Name, bc.Address, err)
-		}
-		lb.backends = append(lb.backends, &backendRuntime{backend: b, client: client, checker: checker})
 	}
-	lb.pools = append(lb.pools, p)
-	return &proxy.Upstream{Pool: p, ResponseTimeout: pc.ResponseTimeout}, nil
+	return nil
+}
+
+// discard is the Reporter of a checker built only to validate its spec.
+type discard struct{}
+
+func (discard) ObserveCheck(pool.CheckResult) {}
+
+// addBackend adds a backend block to pr's pool with its connection pool and
+// checker (not started). A backend still draining after an earlier removal
+// is taken back with its state machine, counters, connections and
+// checker. The block must have passed validatePool.
+func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntime, revived bool, err error) {
+	b, revived, err := pr.pool.Add(bc.Address, bc.Weight)
+	if err != nil {
+		return nil, false, err
+	}
+	if v, ok := lb.runtimes.Load(b); ok && revived {
+		br = v.(*backendRuntime)
+		pr.backends[bc.Address] = br
+		return br, true, nil
+	}
+	spec := checkSpec(pr.cfg.HealthCheck)
+	checker, err := lb.newChecker(pr.cfg.Name, b, spec)
+	if err != nil {
+		return nil, false, err
+	}
+	br = &backendRuntime{backend: b, spec: spec, checker: checker}
+	b.Attach(proxy.NewBackendClient(bc.Address, clientOptions(pr.cfg)))
+	lb.runtimes.Store(b, br)
+	pr.backends[bc.Address] = br
+	return br, false, nil
+}
+
+// newChecker makes the checker of backend b.
+func (lb *LB) newChecker(poolName string, b *pool.Backend, spec healthcheck.Spec) (*healthcheck.Checker, error) {
+	c, err := healthcheck.New(spec, b.Address(), b,
+		lb.log.With(zap.String("pool", poolName), zap.String("backend", b.Address())))
+	if err != nil {
+		return nil, fmt.Errorf("pool %q backend %q: %w", poolName, b.Address(), err)
+	}
+	return c, nil
+}
+
+// clientOptions are the backend connection settings of a pool block.
+func clientOptions(pc *config.Pool) proxy.ClientOptions {
+	return proxy.ClientOptions{
+		ConnectTimeout:  pc.ConnectTimeout,
+		IdleConnTimeout: pc.IdleConnTimeout,
+		MaxConns:        pc.MaxConnsPerBackend,
+	}
 }
 
 // checkSpec converts a health_check block into a checker spec.
@@ -87,19 +191,26 @@ func checkSpec(hc config.HealthCheck) healthcheck.Spec {
 	return s
 }
 
-// buildListener makes the proxy handler and server of a listener block.
-func (lb *LB) buildListener(lc *config.Listener, ups map[string]*proxy.Upstream) (*trafficListener, error) {
-	routes := proxy.Routes{Default: ups[lc.Pool]}
-	if routes.Default == nil {
-		return nil, fmt.Errorf("listener %q: unknown pool %q", lc.Name, lc.Pool)
+// routesLocked builds every listener's routing table of cfg over the pools
+// now in lb.pools (which must hold every pool cfg names).
+func (lb *LB) routesLocked(cfg *config.Config) map[string]proxy.Routes {
+	ups := make(map[string]*proxy.Upstream, len(lb.pools))
+	for _, pr := range lb.pools {
+		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, ResponseTimeout: pr.cfg.ResponseTimeout}
 	}
-	for _, rc := range lc.Routes {
-		up := ups[rc.Pool]
-		if up == nil {
-			return nil, fmt.Errorf("listener %q: route to unknown pool %q", lc.Name, rc.Pool)
+	out := make(map[string]proxy.Routes, len(cfg.Listeners))
+	for _, lc := range cfg.Listeners {
+		r := proxy.Routes{Default: ups[lc.Pool]}
+		for _, rc := range lc.Routes {
+			r.Routes = append(r.Routes, proxy.Route{Host: rc.Host, PathPrefix: rc.PathPrefix, Upstream: ups[rc.Pool]})
 		}
-		routes.Routes = append(routes.Routes, proxy.Route{Host: rc.Host, PathPrefix: rc.PathPrefix, Upstream: up})
+		out[lc.Name] = r
 	}
+	return out
+}
+
+// buildListener makes the proxy handler and server of a listener block.
+func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficListener {
 	h := proxy.NewHandler(lc.Name, routes, lb.log)
 	srv := proxy.NewServer(h, proxy.ServerOptions{
 		ReadTimeout:        lc.ReadTimeout,
@@ -107,27 +218,51 @@ func (lb *LB) buildListener(lc *config.Listener, ups map[string]*proxy.Upstream)
 		IdleTimeout:        lc.IdleTimeout,
 		MaxRequestBodySize: lc.MaxRequestBodySize,
 	}, lb.log)
-	return &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}, nil
+	return &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}
 }
 
-// buildAdmin makes the admin handler, reading live pool and listener views.
-func (lb *LB) buildAdmin(ac *config.Admin, version string) *adminListener {
+// buildAdmin makes the admin handler, reading live pool and listener views
+// and acting through the LB.
+func (lb *LB) buildAdmin(ac *config.Admin) *adminListener {
 	h := admin.New(admin.Options{
-		Version: version,
-		Started: lb.started,
-		Pools:   lb.Pools,
-		Listeners: func() []admin.ListenerState {
-			out := make([]admin.ListenerState, 0, len(lb.listeners))
-			for _, l := range lb.listeners {
-				addr := l.address
-				if l.ln != nil {
-					addr = l.ln.Addr().String()
-				}
-				out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load()})
-			}
-			return out
-		},
-		Log: lb.log,
+		Version:   lb.version,
+		Started:   lb.started,
+		Pools:     lb.Pools,
+		Listeners: lb.listenerStates,
+		Drain:     adminAction(lb.Drain),
+		Undrain:   adminAction(lb.Undrain),
+		Reload:    lb.ReloadFile,
+		Reloads:   lb.LastReload,
+		Log:       lb.log,
 	})
 	return &adminListener{address: ac.Address, handler: h, server: admin.NewServer(h)}
+}
+
+// listenerStates reports each traffic listener and whether it is bound.
+func (lb *LB) listenerStates() []admin.ListenerState {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	out := make([]admin.ListenerState, 0, len(lb.listeners))
+	for _, l := range lb.listeners {
+		addr := l.address
+		if l.ln != nil {
+			addr = l.ln.Addr().String()
+		}
+		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load()})
+	}
+	return out
+}
+
+// adminAction adapts Drain or Undrain to the admin handler's error kinds.
+func adminAction(act func(poolName, address string) (pool.BackendStatus, error)) func(string, string) (pool.BackendStatus, error) {
+	return func(poolName, address string) (pool.BackendStatus, error) {
+		st, err := act(poolName, address)
+		switch {
+		case errors.Is(err, ErrUnknownPool), errors.Is(err, pool.ErrUnknownBackend):
+			err = fmt.Errorf("%w: %w", admin.ErrNotFound, err)
+		case errors.Is(err, pool.ErrNotDrained):
+			err = fmt.Errorf("%w: %w", admin.ErrConflict, err)
+		}
+		return st, err
+	}
 }

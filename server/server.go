@@ -1,13 +1,14 @@
 // Package server assembles a running load balancer from a decoded
 // configuration: it is the one place where config values become runtime
-// objects (pools, health checkers, proxy handlers, the admin handler), and
-// it owns their lifecycle (bind, serve, shut down).
+// objects (pools, health checkers, backend connection pools, proxy
+// handlers, the admin handler), and it owns their lifecycle (bind, serve,
+// reload, drain, shut down).
 //
 // The sequence is New (build everything, open nothing), Start (bind every
-// listener or none, then serve and start probing), BeginShutdown (readiness
-// turns 503) and Shutdown (stop accepting, let in-flight requests finish
-// within the context's deadline, stop the checkers, close backend
-// connections).
+// listener or none, then serve and start probing), any number of Reload
+// calls, BeginShutdown (readiness turns 503) and Shutdown (stop accepting,
+// let in-flight requests finish within the context's deadline, stop the
+// checkers, close backend connections).
 package server
 
 import (
@@ -18,10 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lbtrust/lb/admin"
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/pool"
-	"github.com/lbtrust/lb/proxy"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 )
@@ -30,34 +31,39 @@ import (
 type Options struct {
 	// Version is reported by the admin endpoints.
 	Version string
-	// Log receives startup, shutdown and transition lines; nil logs nothing.
+	// ConfigPath is the file ReloadFile reads (SIGHUP, POST /reload).
+	ConfigPath string
+	// Log receives startup, shutdown, reload and transition lines; nil logs
+	// nothing.
 	Log *zap.Logger
 }
 
-// LB is one assembled load balancer. Its methods are safe for concurrent
-// use, but Start and Shutdown are meant to be called once each, in order.
+// LB is one assembled load balancer. All methods are safe for concurrent
+// use; Start and Shutdown are meant to be called once each, in order.
 type LB struct {
 	log     *zap.Logger
 	started time.Time
+	version string
+	path    string
 
-	pools     []*pool.Pool
-	backends  []*backendRuntime
-	listeners []*trafficListener
-	admin     *adminListener
+	listeners []*trafficListener // fixed for the process's life
+	admin     *adminListener     // nil without an admin block
 
 	checks healthcheck.Group
 	serve  sync.WaitGroup
 
-	mu       sync.Mutex
-	running  bool
-	shutdown bool
-}
+	// runtimes maps *pool.Backend to its *backendRuntime. It is read by
+	// transition hooks, which run while a pool (never lb.mu) may be
+	// locked, so it is not guarded by mu.
+	runtimes sync.Map
 
-// backendRuntime is what the LB holds per backend besides the pool entry.
-type backendRuntime struct {
-	backend *pool.Backend
-	client  *fasthttp.HostClient
-	checker *healthcheck.Checker
+	mu         sync.Mutex // guards what follows; held across a whole reload
+	cfg        *config.Config
+	pools      []*poolRuntime // configuration order
+	retired    []*pool.Pool   // pools a reload removed, closed at shutdown
+	running    bool
+	shutdown   bool
+	lastReload admin.ReloadStatus
 }
 
 // New builds every runtime object for cfg without opening any socket. A
@@ -67,24 +73,25 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	lb := &LB{log: o.Log, started: time.Now()}
-	upstreams := make(map[string]*proxy.Upstream, len(cfg.Pools))
+	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg}
 	for _, pc := range cfg.Pools {
-		up, err := lb.buildPool(pc)
+		pr, err := lb.newPoolRuntime(pc)
 		if err != nil {
 			return nil, err
 		}
-		upstreams[pc.Name] = up
+		for _, bc := range pc.Backends {
+			if _, _, err := lb.addBackend(pr, bc); err != nil {
+				return nil, err
+			}
+		}
+		lb.pools = append(lb.pools, pr)
 	}
+	routes := lb.routesLocked(cfg)
 	for _, lc := range cfg.Listeners {
-		l, err := lb.buildListener(lc, upstreams)
-		if err != nil {
-			return nil, err
-		}
-		lb.listeners = append(lb.listeners, l)
+		lb.listeners = append(lb.listeners, lb.buildListener(lc, routes[lc.Name]))
 	}
 	if cfg.Admin != nil {
-		lb.admin = lb.buildAdmin(cfg.Admin, o.Version)
+		lb.admin = lb.buildAdmin(cfg.Admin)
 	}
 	return lb, nil
 }
@@ -130,8 +137,10 @@ func (lb *LB) Start() error {
 	if lb.admin != nil {
 		lb.serveOn(lb.admin.server, lb.admin.ln, "admin", "admin")
 	}
-	for _, br := range lb.backends {
-		lb.checks.Start(br.checker)
+	for _, pr := range lb.pools {
+		for _, br := range pr.backends {
+			br.start(&lb.checks, br.checker, br.spec)
+		}
 	}
 	lb.running = true
 	return nil
@@ -150,6 +159,8 @@ func (lb *LB) serveOn(srv *fasthttp.Server, ln net.Listener, kind, name string) 
 // ListenerAddr returns the bound address of the named traffic listener, or
 // nil before Start or for an unknown name.
 func (lb *LB) ListenerAddr(name string) net.Addr {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
 	for _, l := range lb.listeners {
 		if l.name == name && l.ln != nil {
 			return l.ln.Addr()
@@ -160,14 +171,43 @@ func (lb *LB) ListenerAddr(name string) net.Addr {
 
 // AdminAddr returns the bound admin address, or nil.
 func (lb *LB) AdminAddr() net.Addr {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
 	if lb.admin == nil || lb.admin.ln == nil {
 		return nil
 	}
 	return lb.admin.ln.Addr()
 }
 
-// Pools returns the pools in configuration order.
-func (lb *LB) Pools() []*pool.Pool { return append([]*pool.Pool(nil), lb.pools...) }
+// Pools returns the pools now in service, in configuration order.
+func (lb *LB) Pools() []*pool.Pool {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	out := make([]*pool.Pool, len(lb.pools))
+	for i, pr := range lb.pools {
+		out[i] = pr.pool
+	}
+	return out
+}
+
+// ShutdownTiming returns the current configuration's shutdown delay, grace
+// period and how the delay was derived (for the log line).
+func (lb *LB) ShutdownTiming() (delay, grace time.Duration, derivation string) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return lb.cfg.ShutdownTiming()
+}
+
+// InFlight is the number of requests being forwarded now, over every pool.
+func (lb *LB) InFlight() int64 {
+	var n int64
+	for _, p := range lb.Pools() {
+		for _, b := range p.Backends() {
+			n += b.InFlight()
+		}
+	}
+	return n
+}
 
 // BeginShutdown makes /readyz answer 503 "shutting_down" while every
 // listener keeps serving, so the tier in front stops sending traffic.
@@ -207,7 +247,6 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 			})
 		}
 		wg.Wait()
-		lb.log.Info("listeners stopped; in-flight requests done", zap.Bool("cut_short", err != nil))
 		if lb.admin != nil {
 			// The admin listener goes last so /readyz says shutting_down
 			// until the very end.
@@ -218,8 +257,19 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 		lb.serve.Wait()
 	}
 	lb.checks.Stop()
-	for _, br := range lb.backends {
-		br.client.CloseIdleConnections()
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	for _, pr := range lb.pools {
+		pr.pool.Close()
 	}
+	for _, p := range lb.retired {
+		p.Close()
+	}
+	lb.runtimes.Range(func(_, v any) bool {
+		if c := clientOf(v.(*backendRuntime).backend); c != nil {
+			c.CloseAll()
+		}
+		return true
+	})
 	return err
 }

@@ -28,7 +28,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "lb.hcl", "configuration `file` (HCL)")
 	fs.StringVar(&f.logFormat, "log-format", "console", "log format: json or console")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.DurationVar(&f.gracePeriod, "grace-period", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	fs.DurationVar(&f.gracePeriod, "grace-period", 0, "override the configuration's admin.grace_period (default 30s): how long in-flight requests may take after a stop signal")
 }
 
 // cmdServe runs the load balancer until SIGINT or SIGTERM.
@@ -53,8 +53,9 @@ func cmdServe(args []string) int {
 	return serve(f, log, nil)
 }
 
-// serve loads the configuration, runs it, and stops on a signal. ready, if
-// not nil, is closed once every listener is bound.
+// serve loads the configuration, runs it until SIGINT or SIGTERM, and
+// reloads it on SIGHUP. ready, if not nil, is closed once every listener
+// is bound.
 func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 	cfg, diags := config.Load(f.config)
 	if diags.HasErrors() {
@@ -63,14 +64,14 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 		}
 		return 1
 	}
-	lb, err := server.New(cfg, server.Options{Version: version(), Log: log})
+	lb, err := server.New(cfg, server.Options{Version: version(), ConfigPath: f.config, Log: log})
 	if err != nil {
 		log.Error("cannot build load balancer", zap.Error(err))
 		return 1
 	}
 	// Subscribe before binding so a signal during startup is not lost.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
 	if err := lb.Start(); err != nil {
@@ -83,23 +84,76 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 		close(ready)
 	}
 
-	sig := <-sigs
-	log.Info("shutting down: readiness now 503, waiting for in-flight requests",
-		zap.Stringer("signal", sig), zap.Duration("grace_period", f.gracePeriod))
+	var sig os.Signal
+	for sig = range sigs {
+		if sig != syscall.SIGHUP {
+			break
+		}
+		log.Info("SIGHUP: reloading configuration", zap.String("config", f.config))
+		lb.ReloadFile() // logs its outcome; a bad file changes nothing
+	}
+	return shutdown(lb, sig, sigs, f.gracePeriod, log)
+}
+
+// shutdown runs the graceful stop: readiness 503 at once, listeners keep
+// serving for the shutdown delay, then stop accepting, and in-flight
+// requests get the grace period. A second SIGINT/SIGTERM exits at once
+// (code 1). graceFlag, when > 0, overrides the configured grace period.
+func shutdown(lb *server.LB, sig os.Signal, sigs <-chan os.Signal, graceFlag time.Duration, log *zap.Logger) int {
+	delay, grace, derivation := lb.ShutdownTiming()
+	if graceFlag > 0 {
+		grace = graceFlag
+		derivation += "; grace_period from -grace-period flag"
+	}
 	lb.BeginShutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), f.gracePeriod)
+	log.Info("shutdown 1/4: /readyz now answers 503 shutting_down; listeners still serving",
+		zap.Stringer("signal", sig), zap.Duration("shutdown_delay", delay), zap.Duration("grace_period", grace),
+		zap.String("timing", derivation), zap.Int64("in_flight", lb.InFlight()))
+	if delay > 0 {
+		log.Info("shutdown 2/4: serving for shutdown_delay so the tier in front notices", zap.Duration("shutdown_delay", delay))
+		if s, interrupted := waitOrSignal(delay, sigs); interrupted {
+			log.Warn("second signal: exiting at once", zap.Stringer("signal", s), zap.Int64("in_flight", lb.InFlight()))
+			return 1
+		}
+	}
+	log.Info("shutdown 3/4: listeners stop accepting; waiting for in-flight requests",
+		zap.Duration("grace_period", grace), zap.Int64("in_flight", lb.InFlight()))
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- lb.Shutdown(ctx) }()
-	select {
-	case err := <-done:
-		if errors.Is(err, context.DeadlineExceeded) {
-			log.Warn("grace period over: remaining requests were cut", zap.Duration("grace_period", f.gracePeriod))
+	for {
+		select {
+		case err := <-done:
+			if errors.Is(err, context.DeadlineExceeded) {
+				log.Warn("grace period over: remaining requests were cut", zap.Duration("grace_period", grace))
+			}
+			log.Info("shutdown 4/4: stopped")
+			return 0
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				log.Info("SIGHUP ignored: shutting down")
+				continue
+			}
+			log.Warn("second signal: exiting at once", zap.Stringer("signal", s), zap.Int64("in_flight", lb.InFlight()))
+			return 1
 		}
-		log.Info("stopped")
-		return 0
-	case sig := <-sigs:
-		log.Warn("second signal: exiting at once", zap.Stringer("signal", sig))
-		return 1
+	}
+}
+
+// waitOrSignal waits for d, or until SIGINT/SIGTERM arrives (SIGHUP is
+// ignored), which it returns with true.
+func waitOrSignal(d time.Duration, sigs <-chan os.Signal) (os.Signal, bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return nil, false
+		case s := <-sigs:
+			if s != syscall.SIGHUP {
+				return s, true
+			}
+		}
 	}
 }

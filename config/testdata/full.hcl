@@ -2,10 +2,25 @@
 # knows. config_test.go decodes it and checks every value; keep the two in
 # step. Durations are strings ("200ms", "10s", "1m30s"); sizes are bytes.
 
-# The LB's own endpoints: /healthz, /readyz and /status. Leave the block
-# out to run without an admin listener.
+# The LB's own endpoints: /healthz, /readyz and /status, and how the LB
+# itself shuts down. Leave the block out to run without an admin listener;
+# SIGTERM then stops accepting at once and grace_period is 30s.
 admin {
   address = "127.0.0.1:9901"
+
+  # On SIGTERM /readyz answers 503 at once; the listeners keep serving for
+  # the shutdown delay so the tier in front notices, then stop accepting,
+  # and in-flight requests get grace_period to finish.
+  grace_period = "45s"  # (default 30s)
+
+  # How the load balancer in front probes /readyz. The shutdown delay is
+  # interval x unhealthy_threshold + one interval of margin: 5s x 2 + 5s = 15s.
+  # Instead of this block, shutdown_delay = "15s" gives the delay directly
+  # (default 0s); write one or the other, not both.
+  upstream_probe {
+    interval            = "5s"  # required
+    unhealthy_threshold = 2     # required, at least 1
+  }
 }
 
 # A proxy listener. Requests that no route matches go to its pool.
@@ -43,6 +58,7 @@ pool "web" {
   connect_timeout       = "500ms" # dialing a backend (default 2s)
   idle_conn_timeout     = "4s"    # below the backends' own keep-alive timeout (default 10s)
   max_conns_per_backend = 256     # (default 1024)
+  deregistration_delay  = "20s"   # a draining backend's requests are cancelled after this (default 300s; "0s" = at once)
 
   health_check {
     type                = "http"          # http (default) or tcp

@@ -1,0 +1,167 @@
+package pool
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ErrNotDrained is returned by Undrain for a backend no operator drained.
+var ErrNotDrained = fmt.Errorf("pool: backend was not drained by an operator")
+
+// Drain takes the backend at address out of rotation on an operator's
+// request (reason admin_drain): no new request goes to it, the ones it has
+// finish (or are cancelled when deregistration_delay runs out), and checks
+// cannot bring it back until Undrain. Draining a backend that is already
+// draining only holds it. It returns ErrUnknownBackend for an address the
+// pool does not hold.
+func (p *Pool) Drain(address string) error {
+	return p.takeOut(address, ReasonAdminDrain)
+}
+
+// Undrain lifts an operator's drain: the backend starts over as INITIAL and
+// its next passing check puts it back in rotation. It returns
+// ErrUnknownBackend or ErrNotDrained.
+func (p *Pool) Undrain(address string) error {
+	p.mu.Lock()
+	b := p.findLocked(address)
+	if b == nil {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %s in %s", ErrUnknownBackend, address, p.name)
+	}
+	c, ok := b.m.undrain(time.Now())
+	if !ok {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %s in %s", ErrNotDrained, address, p.name)
+	}
+	t := p.applyLocked(b, c, 0)
+	p.mu.Unlock()
+	p.emit(t)
+	return nil
+}
+
+// Remove takes the backend at address out for good (reason
+// removed_from_config): it drains like any other, and once its drain ends
+// the pool forgets it (the last Transition has Removed set). It returns
+// ErrUnknownBackend for an address the pool does not hold.
+func (p *Pool) Remove(address string) error {
+	return p.takeOut(address, ReasonRemovedFromConfig)
+}
+
+// takeOut is Drain and Remove.
+func (p *Pool) takeOut(address string, reason Reason) error {
+	p.mu.Lock()
+	b := p.findLocked(address)
+	if b == nil {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %s in %s", ErrUnknownBackend, address, p.name)
+	}
+	var out []Transition
+	if c, ok := b.m.drain(reason, time.Now()); ok {
+		out = append(out, p.applyLocked(b, c, 0))
+	}
+	out = append(out, p.afterDrainStartLocked(b)...)
+	p.mu.Unlock()
+	p.emit(out...)
+	return nil
+}
+
+// afterDrainStartLocked follows a backend's entry into DRAINING (or a hold
+// on one already out): with nothing in flight the drain ends at once;
+// otherwise the deregistration timer starts. A removed backend whose drain
+// has ended is forgotten.
+func (p *Pool) afterDrainStartLocked(b *Backend) []Transition {
+	var out []Transition
+	if c, ok := b.m.drained(b.inFlight.Load(), time.Now()); ok {
+		out = append(out, p.applyLocked(b, c, 0))
+	} else if b.m.state == StateDraining && b.drainTimer == nil {
+		p.armDrainTimerLocked(b)
+	}
+	if t, ok := p.forgetIfRemovedLocked(b); ok {
+		out = append(out, t)
+	}
+	return out
+}
+
+// finishDrain moves b from DRAINING to DRAINED once nothing is in flight
+// (called by Release when the count reaches 0).
+func (p *Pool) finishDrain(b *Backend) {
+	p.mu.Lock()
+	var out []Transition
+	if c, ok := b.m.drained(b.inFlight.Load(), time.Now()); ok && !b.removed {
+		out = append(out, p.applyLocked(b, c, 0))
+		if t, ok := p.forgetIfRemovedLocked(b); ok {
+			out = append(out, t)
+		}
+	}
+	p.mu.Unlock()
+	p.emit(out...)
+}
+
+// armDrainTimerLocked starts b's deregistration timer.
+func (p *Pool) armDrainTimerLocked(b *Backend) {
+	if p.closed {
+		return
+	}
+	b.drainGen++
+	gen := b.drainGen
+	b.drainDeadline = time.Now().Add(p.deregDelay)
+	b.drainTimer = time.AfterFunc(p.deregDelay, func() { p.expireDrain(b, gen) })
+}
+
+// expireDrain ends b's drain when its deregistration delay ran out with
+// requests still in flight. The Transition (reason deregistration_timeout,
+// InFlight the count) tells the wiring to cancel them.
+func (p *Pool) expireDrain(b *Backend, gen uint64) {
+	p.mu.Lock()
+	if gen != b.drainGen || b.removed || p.closed {
+		p.mu.Unlock()
+		return
+	}
+	b.drainTimer = nil
+	var out []Transition
+	n := b.inFlight.Load()
+	if c, ok := b.m.expire(n, time.Now()); ok {
+		p.log.Warn("deregistration delay over: cancelling in-flight requests",
+			zap.String("pool", p.name), zap.String("backend", b.address),
+			zap.Int64("in_flight", n), zap.Duration("deregistration_delay", p.deregDelay))
+		out = append(out, p.applyLocked(b, c, 0))
+		if t, ok := p.forgetIfRemovedLocked(b); ok {
+			out = append(out, t)
+		}
+	}
+	p.mu.Unlock()
+	p.emit(out...)
+}
+
+// forgetIfRemovedLocked drops a removed backend whose drain has ended.
+func (p *Pool) forgetIfRemovedLocked(b *Backend) (Transition, bool) {
+	if b.m.hold != ReasonRemovedFromConfig || b.m.state != StateDrained || b.removed {
+		return Transition{}, false
+	}
+	b.removed = true
+	b.stopDrainTimerLocked()
+	for i, x := range p.backends {
+		if x == b {
+			p.backends = append(p.backends[:i:i], p.backends[i+1:]...)
+			break
+		}
+	}
+	p.log.Info("backend removed", zap.String("pool", p.name), zap.String("backend", b.address))
+	return Transition{
+		Pool: p.name, Backend: b.address, Target: b,
+		From: StateDrained, To: StateDrained, Reason: ReasonRemovedFromConfig,
+		At: time.Now(), InFlight: b.inFlight.Load(), Removed: true,
+	}, true
+}
+
+// stopDrainTimerLocked cancels b's deregistration timer, if any.
+func (b *Backend) stopDrainTimerLocked() {
+	if b.drainTimer != nil {
+		b.drainTimer.Stop()
+		b.drainTimer = nil
+	}
+	b.drainGen++
+	b.drainDeadline = time.Time{}
+}

@@ -1,0 +1,225 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/lbtrust/lb/admin"
+	"github.com/lbtrust/lb/balancer"
+	"github.com/lbtrust/lb/config"
+	"github.com/lbtrust/lb/pool"
+	"github.com/lbtrust/lb/proxy"
+	"go.uber.org/zap"
+)
+
+// ErrReloadRefused wraps every reason a reload was not applied. Nothing
+// changed; the running configuration keeps serving.
+var ErrReloadRefused = errors.New("reload refused")
+
+// LastReload reports the outcome of the latest reload attempt (zero before
+// the first).
+func (lb *LB) LastReload() admin.ReloadStatus {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return lb.lastReload
+}
+
+// ReloadFile reads Options.ConfigPath again and applies it with Reload. A
+// file with any diagnostic changes nothing: the diagnostics are logged,
+// kept for /status, and returned.
+func (lb *LB) ReloadFile() error {
+	cfg, diags := config.Load(lb.path)
+	if diags.HasErrors() {
+		var lines []string
+		for _, d := range diags {
+			lines = append(lines, d.Error())
+			lb.log.Error("reload: invalid configuration, nothing changed", zap.String("diagnostic", d.Error()))
+		}
+		lb.mu.Lock()
+		lb.lastReload = admin.ReloadStatus{At: time.Now(), Error: "invalid configuration", Diagnostics: lines}
+		lb.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrReloadRefused, strings.Join(lines, "; "))
+	}
+	return lb.Reload(cfg)
+}
+
+// Reload applies cfg to the running load balancer as a diff, or refuses it
+// whole:
+//
+//   - Backends that stay keep their state, counters and connections; a
+//     changed weight applies to the next request; changed health-check
+//     settings restart the checker but keep the state.
+//   - Removed backends drain (reason removed_from_config) and are forgotten
+//     once their drain ends; new backends start INITIAL and are probed at
+//     once.
+//   - New pools and routes take effect for the next request; a removed
+//     pool's backends drain.
+//   - Listener and admin addresses and listener timeouts cannot change
+//     live: such a file is refused with a message naming each change.
+func (lb *LB) Reload(cfg *config.Config) error {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	changes, err := lb.reloadLocked(cfg)
+	st := admin.ReloadStatus{At: time.Now(), OK: err == nil, Changes: changes}
+	if err != nil {
+		st.Error = err.Error()
+		lb.log.Error("reload refused, nothing changed", zap.Error(err))
+	} else {
+		lb.log.Info("configuration reloaded", zap.String("config", lb.path), zap.Strings("changes", changes))
+	}
+	lb.lastReload = st
+	return err
+}
+
+// reloadLocked is Reload with lb.mu held; it returns what changed.
+func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
+	if lb.shutdown {
+		return nil, fmt.Errorf("%w: shutting down", ErrReloadRefused)
+	}
+	if problems := liveProblems(lb.cfg, cfg); len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrReloadRefused, strings.Join(problems, "; "))
+	}
+	for _, pc := range cfg.Pools {
+		if err := lb.validatePool(pc); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err)
+		}
+	}
+	// From here on nothing can fail for input reasons.
+	var changes []string
+	old := make(map[string]*poolRuntime, len(lb.pools))
+	for _, pr := range lb.pools {
+		old[pr.cfg.Name] = pr
+	}
+	var next []*poolRuntime
+	for _, pc := range cfg.Pools {
+		pr := old[pc.Name]
+		delete(old, pc.Name)
+		if pr == nil {
+			pr, _ = lb.newPoolRuntime(pc)
+			changes = append(changes, fmt.Sprintf("pool %s added", pc.Name))
+		}
+		changes = append(changes, lb.updatePoolLocked(pr, pc)...)
+		next = append(next, pr)
+	}
+	for name, pr := range old {
+		for addr := range pr.backends {
+			pr.pool.Remove(addr)
+		}
+		lb.retired = append(lb.retired, pr.pool)
+		changes = append(changes, fmt.Sprintf("pool %s removed; its backends drain", name))
+	}
+	lb.pools = next
+	routes := lb.routesLocked(cfg)
+	for _, l := range lb.listeners {
+		l.handler.SetRoutes(routes[l.name])
+	}
+	lb.cfg = cfg
+	if len(changes) == 0 {
+		changes = []string{"no change"}
+	}
+	return changes, nil
+}
+
+// updatePoolLocked brings pr (new or existing) in line with pc and returns
+// what changed. pc has passed validatePool.
+func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
+	var changes []string
+	prev := pr.cfg
+	pr.cfg = pc
+	if prev.Algorithm != pc.Algorithm {
+		policy, _ := balancer.New(pc.Algorithm)
+		pr.pool.SetPolicy(policy)
+		changes = append(changes, fmt.Sprintf("pool %s: algorithm %s -> %s", pc.Name, prev.Algorithm, pc.Algorithm))
+	}
+	pr.pool.SetThresholds(thresholds(pc))
+	pr.pool.SetDeregistrationDelay(pc.DeregistrationDelay)
+	newClients := clientOptions(prev) != clientOptions(pc)
+	spec := checkSpec(pc.HealthCheck)
+
+	keep := make(map[string]bool, len(pc.Backends))
+	for _, bc := range pc.Backends {
+		keep[bc.Address] = true
+		br := pr.backends[bc.Address]
+		if br == nil {
+			nb, revived, err := lb.addBackend(pr, bc)
+			if err != nil {
+				lb.log.Error("reload: cannot add backend", zap.String("pool", pc.Name), zap.Error(err))
+				continue
+			}
+			br = nb
+			if !revived {
+				br.start(&lb.checks, br.checker, br.spec)
+				changes = append(changes, fmt.Sprintf("pool %s: backend %s added", pc.Name, bc.Address))
+				continue
+			}
+			changes = append(changes, fmt.Sprintf("pool %s: backend %s added back while draining", pc.Name, bc.Address))
+		}
+		b := br.backend
+		if b.Weight() != bc.Weight {
+			pr.pool.SetWeight(bc.Address, bc.Weight)
+			changes = append(changes, fmt.Sprintf("pool %s: backend %s weight %d", pc.Name, bc.Address, bc.Weight))
+		}
+		if newClients {
+			prevClient := clientOf(b)
+			b.Attach(proxy.NewBackendClient(bc.Address, clientOptions(pc)))
+			if prevClient != nil {
+				prevClient.CloseIdle()
+			}
+		}
+		if !reflect.DeepEqual(br.currentSpec(), spec) {
+			if checker, err := lb.newChecker(pc.Name, b, spec); err == nil {
+				br.start(&lb.checks, checker, spec)
+				changes = append(changes, fmt.Sprintf("pool %s: backend %s health check restarted", pc.Name, bc.Address))
+			}
+		}
+	}
+	for addr := range pr.backends {
+		if !keep[addr] {
+			delete(pr.backends, addr)
+			if err := pr.pool.Remove(addr); err != nil && !errors.Is(err, pool.ErrUnknownBackend) {
+				lb.log.Error("reload: cannot remove backend", zap.String("pool", pc.Name), zap.Error(err))
+			}
+			changes = append(changes, fmt.Sprintf("pool %s: backend %s removed; draining", pc.Name, addr))
+		}
+	}
+	if newClients {
+		changes = append(changes, fmt.Sprintf("pool %s: backend connection settings changed", pc.Name))
+	}
+	return changes
+}
+
+// liveProblems lists the differences between the running and the new
+// configuration that cannot be applied without a restart.
+func liveProblems(cur, next *config.Config) []string {
+	var out []string
+	curL := map[string]*config.Listener{}
+	for _, l := range cur.Listeners {
+		curL[l.Name] = l
+	}
+	for _, l := range next.Listeners {
+		c := curL[l.Name]
+		delete(curL, l.Name)
+		switch {
+		case c == nil:
+			out = append(out, fmt.Sprintf("listener %q is new: adding a listener needs a restart", l.Name))
+		case c.Address != l.Address:
+			out = append(out, fmt.Sprintf("listener %q: address %s -> %s needs a restart", l.Name, c.Address, l.Address))
+		case c.ReadTimeout != l.ReadTimeout || c.WriteTimeout != l.WriteTimeout ||
+			c.IdleTimeout != l.IdleTimeout || c.MaxRequestBodySize != l.MaxRequestBodySize:
+			out = append(out, fmt.Sprintf("listener %q: timeouts and max_request_body_size cannot change without a restart", l.Name))
+		}
+	}
+	for name := range curL {
+		out = append(out, fmt.Sprintf("listener %q was removed: removing a listener needs a restart", name))
+	}
+	switch {
+	case (cur.Admin == nil) != (next.Admin == nil):
+		out = append(out, "adding or removing the admin block needs a restart")
+	case cur.Admin != nil && cur.Admin.Address != next.Admin.Address:
+		out = append(out, fmt.Sprintf("admin: address %s -> %s needs a restart", cur.Admin.Address, next.Admin.Address))
+	}
+	return out
+}

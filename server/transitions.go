@@ -1,0 +1,37 @@
+package server
+
+import (
+	"github.com/lbtrust/lb/pool"
+	"go.uber.org/zap"
+)
+
+// onTransition acts on the connections and checker of a backend whose
+// state changed. It is every pool's OnTransition hook: it runs outside the
+// pool's lock but possibly inside a checker's goroutine or a Reload (with
+// LB.mu held), so it takes no LB lock and never waits for a checker.
+func (lb *LB) onTransition(t pool.Transition) {
+	v, ok := lb.runtimes.Load(t.Target)
+	if !ok {
+		return
+	}
+	br := v.(*backendRuntime)
+	client := clientOf(t.Target)
+	if client == nil {
+		return
+	}
+	switch {
+	case t.Removed:
+		// The pool forgot it: stop probing, close what is left.
+		lb.runtimes.Delete(t.Target)
+		go br.halt() // this may be the checker's own goroutine
+		client.CloseAll()
+	case t.Reason == pool.ReasonDeregistrationTimeout:
+		n := client.CloseAll()
+		lb.log.Warn("deregistration delay over: in-flight requests cancelled",
+			zap.String("pool", t.Pool), zap.String("backend", t.Backend),
+			zap.Int64("requests", t.InFlight), zap.Int("connections_closed", n))
+	case t.To == pool.StateDraining:
+		// No new request will use them; in-flight ones keep theirs.
+		client.CloseIdle()
+	}
+}
