@@ -16,6 +16,9 @@ import (
 // HeaderBackend is the response header naming the backend that answered.
 const HeaderBackend = "X-Backend"
 
+// MaxSleep bounds the ?sleep= delay a request may ask for.
+const MaxSleep = time.Minute
+
 // Backend is one demo backend server. Safe for concurrent use.
 type Backend struct {
 	name     string
@@ -71,7 +74,8 @@ func (b *Backend) Close() error {
 }
 
 // serve answers /readyz with the backend's health and everything else with
-// a small JSON document describing the request.
+// a small JSON document describing the request, after the delay its
+// ?sleep= query asks for (a Go duration such as "1s", at most MaxSleep).
 func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(HeaderBackend, b.name)
 	ctx.SetContentType("application/json")
@@ -85,6 +89,9 @@ func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	b.served.Add(1)
+	if d, err := time.ParseDuration(string(ctx.QueryArgs().Peek("sleep"))); err == nil && d > 0 {
+		time.Sleep(min(d, MaxSleep))
+	}
 	body, _ := json.Marshal(struct {
 		Backend       string `json:"backend"`
 		Method        string `json:"method"`
