@@ -38,11 +38,11 @@ func BenchmarkProxy(b *testing.B) {
 
 		pol, _ := balancer.New(balancer.RoundRobin)
 		p := pool.New(pool.Options{Name: "web", Policy: pol})
-		be, _ := p.Add("backend.inmemory:80", 1)
-		hc := NewBackendClient("backend.inmemory:80", ClientOptions{IdleConnTimeout: testIdle})
-		hc.DialTimeout = func(string, time.Duration) (net.Conn, error) { return ln.Dial() }
-		b.Cleanup(hc.CloseIdleConnections)
-		be.Attach(hc)
+		be, _, _ := p.Add("backend.inmemory:80", 1)
+		c := newBackendClient("backend.inmemory:80", ClientOptions{IdleConnTimeout: testIdle},
+			func(string, time.Duration) (net.Conn, error) { return ln.Dial() })
+		b.Cleanup(c.CloseIdle)
+		be.Attach(c)
 		be.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed})
 		benchThrough(b, &Upstream{Pool: p})
 	})

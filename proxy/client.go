@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -38,15 +39,42 @@ type ClientOptions struct {
 	MaxConns int
 }
 
+// BackendClient is the connection pool to one backend: a
+// fasthttp.HostClient configured for proxying, plus the set of connections
+// its dialer opened that are still open, so that a draining backend can
+// have its connections closed, idle ones first (CloseIdle) and, when the
+// deregistration delay runs out, all of them (CloseAll).
+//
+// Attach a *BackendClient (see NewBackendClient) to each pool.Backend; the
+// Handler forwards with it. It is safe for concurrent use: every method may
+// be called from any goroutine, also while requests are forwarded. The
+// connection set is touched only when a connection is dialed or closed,
+// never per request, so the request path takes no lock and allocates
+// nothing for it.
+type BackendClient struct {
+	hc fasthttp.HostClient
+
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{} // open connections; guarded by mu
+}
+
 // NewBackendClient returns the connection pool for one backend at address
 // (host:port), configured for proxying: its own retries are off (the
 // Handler retries on another backend instead), paths and header names are
-// sent as received, no User-Agent is added, and dial errors are marked so
-// that the Handler knows the request never reached the backend. Attach the
-// result to the pool.Backend for address. The client is safe for
-// concurrent use; call CloseIdleConnections on it when the backend is
-// removed.
-func NewBackendClient(address string, o ClientOptions) *fasthttp.HostClient {
+// sent as received, no User-Agent is added, dial errors are marked so that
+// the Handler knows the request never reached the backend, and every
+// connection it opens is tracked until it is closed. Attach the result to
+// the pool.Backend for address. Call CloseIdle when the backend starts
+// draining, and CloseAll when it is removed (or its deregistration delay
+// runs out).
+func NewBackendClient(address string, o ClientOptions) *BackendClient {
+	return newBackendClient(address, o, nil)
+}
+
+// newBackendClient is NewBackendClient with the raw dial function
+// replaced by dial when it is not nil (tests dial in memory). The
+// connections dial returns are tracked like any other.
+func newBackendClient(address string, o ClientOptions, dial fasthttp.DialFuncWithTimeout) *BackendClient {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -56,9 +84,13 @@ func NewBackendClient(address string, o ClientOptions) *fasthttp.HostClient {
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
 	}
-	return &fasthttp.HostClient{
+	if dial == nil {
+		dial = dialer(o.ConnectTimeout)
+	}
+	c := &BackendClient{conns: make(map[*trackedConn]struct{})}
+	c.hc = fasthttp.HostClient{
 		Addr:                          address,
-		DialTimeout:                   dialer(o.ConnectTimeout),
+		DialTimeout:                   c.track(dial),
 		MaxConns:                      o.MaxConns,
 		MaxIdleConnDuration:           o.IdleConnTimeout,
 		MaxIdemponentCallAttempts:     1,
@@ -68,7 +100,19 @@ func NewBackendClient(address string, o ClientOptions) *fasthttp.HostClient {
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
 	}
+	return c
 }
+
+// HostClient returns the underlying client, for sending requests (the
+// Handler uses it) and reading its counters. Do not change its fields: in
+// particular, replacing DialTimeout or Dial would stop connection tracking.
+func (c *BackendClient) HostClient() *fasthttp.HostClient { return &c.hc }
+
+// CloseIdle closes the backend's idle kept-alive connections now
+// (HostClient.CloseIdleConnections); connections carrying a request are
+// left alone and return to the idle pool when their request completes.
+// Call it when the backend starts draining. Safe for concurrent use.
+func (c *BackendClient) CloseIdle() { c.hc.CloseIdleConnections() }
 
 // noRetry turns HostClient's same-host retries off (belt and braces with
 // MaxIdemponentCallAttempts = 1).

@@ -21,23 +21,26 @@ const (
 	// failSaturated: fasthttp.ErrNoFreeConns, the LB's own connection
 	// limit to that backend is reached. 503, never held against it.
 	failSaturated
-	// failConnect: dialing the backend failed (refused, unreachable): the
-	// request never reached it. 502.
+	// failConnect: dialing the backend failed (refused, unreachable), or
+	// the pooled connection picked for it had been closed by
+	// BackendClient.CloseAll (errConnCut): the request never reached it.
+	// 502.
 	failConnect
 	// failConnectTimeout: dialing took longer than the connect timeout;
 	// the request never reached it. 504.
 	failConnectTimeout
 	// failClosed: the connection was closed or reset before any response
-	// byte (typically a kept-alive connection the backend had closed), or
-	// the request could not be written. The backend may have seen the
-	// request. 502.
+	// byte (typically a kept-alive connection the backend had closed, or
+	// one BackendClient.CloseAll cut), or the request could not be
+	// written. The backend may have seen the request. 502.
 	failClosed
 	// failTimeout: no complete answer within the response timeout. 504.
 	failTimeout
 	// failTransport: any other error talking to the backend (a malformed
-	// or truncated answer, a reset mid-response). 502.
+	// or truncated answer, a reset mid-response, a connection CloseAll
+	// cut mid-response). 502.
 	failTransport
-	// failUnwired: the backend carries no *fasthttp.HostClient (a wiring
+	// failUnwired: the backend carries no *BackendClient (a wiring
 	// bug). 502, never held against the backend.
 	failUnwired
 
@@ -131,6 +134,8 @@ func classify(err error) failure {
 	switch {
 	case err == fasthttp.ErrNoFreeConns:
 		return failSaturated
+	case err == errConnCut:
+		return failConnect
 	case err == fasthttp.ErrConnectionClosed, err == io.EOF:
 		return failClosed
 	case err == fasthttp.ErrTimeout, err == fasthttp.ErrDialTimeout:

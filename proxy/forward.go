@@ -64,12 +64,12 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) {
 // try sends req to b once, releases b with the outcome, and on success
 // leaves the backend's answer, cleaned of hop-by-hop fields, in resp.
 func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (failure, error) {
-	hc, ok := b.Attached().(*fasthttp.HostClient)
+	c, ok := b.Attached().(*BackendClient)
 	if !ok {
 		b.Release(pool.RequestLocal)
 		return failUnwired, errUnwired
 	}
-	err := hc.DoDeadline(req, resp, deadline)
+	err := c.hc.DoDeadline(req, resp, deadline)
 	if err != nil {
 		f := classify(err)
 		b.Release(f.outcome())

@@ -51,7 +51,7 @@ func TestBackendReset502(t *testing.T) {
 func TestNoEligibleBackend503(t *testing.T) {
 	pol, _ := balancer.New(balancer.RoundRobin)
 	p := pool.New(pool.Options{Name: "web", Policy: pol})
-	if _, err := p.Add(refusedAddr(t), 1); err != nil { // INITIAL: not eligible
+	if _, _, err := p.Add(refusedAddr(t), 1); err != nil { // INITIAL: not eligible
 		t.Fatal(err)
 	}
 	empty := &Upstream{Pool: newTestPool(t, "empty")}
@@ -206,10 +206,10 @@ func TestSaturation503(t *testing.T) {
 	})
 	pol, _ := balancer.New(balancer.RoundRobin)
 	p := pool.New(pool.Options{Name: "tight", Policy: pol})
-	b, _ := p.Add(backend, 1)
-	hc := NewBackendClient(backend, ClientOptions{MaxConns: 1, IdleConnTimeout: testIdle})
-	t.Cleanup(hc.CloseIdleConnections)
-	b.Attach(hc)
+	b, _, _ := p.Add(backend, 1)
+	c := NewBackendClient(backend, ClientOptions{MaxConns: 1, IdleConnTimeout: testIdle})
+	t.Cleanup(c.CloseIdle)
+	b.Attach(c)
 	b.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed})
 	l := startLB(t, NewHandler("public", Routes{Default: &Upstream{Pool: p}}, nil), ServerOptions{})
 
@@ -278,6 +278,7 @@ func TestClassify(t *testing.T) {
 		{fasthttp.ErrDialTimeout, failTimeout},
 		{&dialError{err: fasthttp.ErrDialTimeout, timeout: true}, failConnectTimeout},
 		{&dialError{err: net.ErrClosed}, failConnect},
+		{errConnCut, failConnect},
 		{&net.OpError{Op: "write", Err: net.ErrClosed}, failClosed},
 		{&net.OpError{Op: "read", Err: net.ErrClosed}, failTransport},
 		{fasthttp.ErrBodyTooLarge, failTransport},

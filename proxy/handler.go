@@ -1,6 +1,7 @@
 // Package proxy is the LB's request path: a fasthttp handler that routes a
 // request by Host and path prefix to a pool, picks a backend from it,
-// forwards the request with that backend's fasthttp.HostClient, and turns
+// forwards the request with that backend's BackendClient (a
+// fasthttp.HostClient that tracks its connections), and turns
 // every way this can fail into a small JSON answer (503 no backend, 502
 // backend error, 504 backend timeout).
 //
@@ -25,8 +26,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// errUnwired is returned by try for a backend without a HostClient.
-var errUnwired = errors.New("proxy: backend has no *fasthttp.HostClient attached")
+// errUnwired is returned by try for a backend without a BackendClient.
+var errUnwired = errors.New("proxy: backend has no *proxy.BackendClient attached")
 
 // Handler is the fasthttp request handler of one listener. Create it with
 // NewHandler; it is safe for concurrent use, including SetRoutes while

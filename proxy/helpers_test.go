@@ -44,14 +44,14 @@ func newTestPool(t testing.TB, name string, addrs ...string) *pool.Pool {
 	}
 	p := pool.New(pool.Options{Name: name, Policy: pol})
 	for _, a := range addrs {
-		b, err := p.Add(a, 1)
+		b, _, err := p.Add(a, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		hc := NewBackendClient(a, ClientOptions{ConnectTimeout: time.Second, IdleConnTimeout: testIdle})
-		b.Attach(hc)
+		c := NewBackendClient(a, ClientOptions{ConnectTimeout: time.Second, IdleConnTimeout: testIdle})
+		b.Attach(c)
 		b.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed})
-		t.Cleanup(hc.CloseIdleConnections)
+		t.Cleanup(c.CloseIdle)
 	}
 	return p
 }

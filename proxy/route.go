@@ -17,7 +17,7 @@ const DefaultResponseTimeout = 30 * time.Second
 type Upstream struct {
 	// Pool picks the backend of each request. Required: NewHandler and
 	// SetRoutes panic on a nil Pool (a wiring bug, not an input error).
-	// Every backend in it must carry a *fasthttp.HostClient (see
+	// Every backend in it must carry a *BackendClient (see
 	// NewBackendClient) as its Attached value.
 	Pool *pool.Pool
 	// ResponseTimeout bounds the whole backend exchange of one client

@@ -30,8 +30,10 @@ func (lb *LB) onTransition(t pool.Transition) {
 		lb.log.Warn("deregistration delay over: in-flight requests cancelled",
 			zap.String("pool", t.Pool), zap.String("backend", t.Backend),
 			zap.Int64("requests", t.InFlight), zap.Int("connections_closed", n))
-	case t.To == pool.StateDraining:
+	case t.To == pool.StateDraining, t.To == pool.StateDrained:
 		// No new request will use them; in-flight ones keep theirs.
+		// Requests that ended while draining left their connections
+		// idle, hence the second sweep when the drain ends.
 		client.CloseIdle()
 	}
 }
