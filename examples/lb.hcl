@@ -6,8 +6,17 @@
 
 # The LB's own endpoints: /healthz (liveness), /readyz (readiness), /status.
 # Keep it on loopback unless something outside the host must probe it.
+# POST /pools/{pool}/backends/{address}/drain (and /undrain) and POST /reload
+# answer here too.
 admin {
   address = "127.0.0.1:9901"
+
+  # On SIGTERM: /readyz turns 503 at once, listeners keep serving for
+  # shutdown_delay, then in-flight requests get grace_period to finish.
+  # Describe the prober in front instead of guessing the delay:
+  #   upstream_probe { interval = "10s"  unhealthy_threshold = 3 }   # -> 40s
+  shutdown_delay = "0s"   # the demo stops at once; use upstream_probe in production
+  grace_period   = "10s"
 }
 
 # One proxy listener. Requests go to the first route that matches, else to
@@ -33,6 +42,10 @@ pool "web" {
   response_timeout  = "30s"  # a backend that has not answered by then gets the client a 504
   connect_timeout   = "2s"
   idle_conn_timeout = "10s"  # keep below the backends' own keep-alive timeout
+
+  # A draining backend's requests may run this long before they are
+  # cancelled (default 300s, as on an AWS ALB).
+  deregistration_delay = "30s"
 
   health_check {
     type                = "http"
