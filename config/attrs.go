@@ -43,6 +43,25 @@ func decodeCount(name string, expr hcl.Expression, def, min int) (int, hcl.Diagn
 	return n, diags
 }
 
+// decodeIntIn decodes the optional integer attribute name, which must be
+// in min..max. It returns def when the attribute is absent and 0 when it
+// is invalid; since 0 may also be valid, callers that care must check
+// diags.
+func decodeIntIn(name string, expr hcl.Expression, def, min, max int) (int, hcl.Diagnostics) {
+	n, set, diags := decodeValue[int](expr)
+	switch {
+	case diags.HasErrors():
+		return 0, diags
+	case !set:
+		return def, diags
+	case n < min || n > max:
+		return 0, append(diags, errorf(expr.Range(), "Value out of range",
+			"%s must be in %d..%d; it is %d. Remove it to use the default, %d.",
+			name, min, max, n, def))
+	}
+	return n, diags
+}
+
 // requireCount decodes the required integer attribute name of the block
 // declared at decl, described by what, which must be at least min;
 // example is a sample value for the detail. It returns 0 when the

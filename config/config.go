@@ -1,6 +1,8 @@
 package config
 
 import (
+	"math"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -236,7 +238,327 @@ type Pool struct {
 	// cancels its requests at once.
 	DeregistrationDelay time.Duration
 
+	// Retry is the "retry" block: which failed requests are sent again to
+	// another backend. Every default applies when the block is absent, so
+	// a pool retries a connect failure or reset once by default.
+	Retry Retry
+
+	// Passive is the "passive" block: ejection of backends that fail
+	// real traffic. Every default applies when the block is absent, so
+	// passive ejection is on by default.
+	Passive Passive
+
+	// WhenAllUnhealthy is what the pool does when none of its backends
+	// is HEALTHY ("when_all_unhealthy", default "fail_open" as on an AWS
+	// ALB); one of WhenAllUnhealthyModes(). "fail_open" routes across
+	// every non-DRAINING backend, since a wrong health check (a shared
+	// dependency down, a bad path) is likelier than every backend being
+	// dead at once, and an answer from a doubtful backend beats a sure
+	// 503. "fail_closed" answers 503 instead and never sends to a
+	// backend that failed its checks. DRAINING backends get no new
+	// requests in either mode.
+	WhenAllUnhealthy string
+
+	// PanicThreshold is the percentage of the pool's backends that must
+	// be HEALTHY for it to route to HEALTHY ones only ("panic_threshold",
+	// 0..100, default 50 as in Envoy). Below it the pool is in panic and
+	// routes across every non-DRAINING backend, since a few survivors
+	// would drown under the whole load and fail too. 0 turns panic
+	// routing off. With when_all_unhealthy = "fail_closed" it defaults
+	// to 0 and writing a non-zero value is an error, since that mode
+	// promises never to send to an unhealthy backend; the field then
+	// holds the value in force and needs no second rule.
+	PanicThreshold int
+
+	// SlowStart is how long a backend that has just become HEALTHY takes
+	// to reach its full share of new requests ("slow_start", default 0s =
+	// off, at least 0). Its share ramps linearly from
+	// SlowStartInitialPercent to 100% over the window, for every
+	// algorithm, so a cold backend (empty caches, JIT not warm) and one
+	// with zero connections under least_conn are not flooded. It is off
+	// by default, as on an AWS ALB and in HAProxy: most backends are
+	// ready when their checks pass, and a ramp keeps a recovered backend
+	// from carrying its share for the whole window.
+	SlowStart time.Duration
+
+	// SilentAfter is how long a backend's oldest in-flight request may go
+	// unanswered, while the backend answers nothing and others do, before
+	// it gets no new requests ("silent_after", default "auto"). It is not
+	// an ejection: the backend is used again the moment it answers.
+	//
+	// SilentAfterAuto (0, written "auto") derives the time at run time
+	// from the pool's recent latency; see EffectiveSilentAfter.
+	// SilentAfterOff (negative, written "off") turns detection off. Any
+	// other value is a fixed time written as a duration, such as
+	// "200ms". The default adapts, so a stall is steered around within a
+	// few tail latencies on a fast API without flagging a slow one; a
+	// fixed value is either too slow for the first or too eager for the
+	// second.
+	SilentAfter time.Duration
+
 	// DeclRange is where the block is declared.
+	DeclRange hcl.Range
+}
+
+// EffectivePerTryTimeout returns the time one try at a backend may take:
+// Retry.PerTryTimeout, or ResponseTimeout when that is 0 (the default).
+func (p *Pool) EffectivePerTryTimeout() time.Duration {
+	if p.Retry.PerTryTimeout > 0 {
+		return p.Retry.PerTryTimeout
+	}
+	return p.ResponseTimeout
+}
+
+// EffectiveSilentAfter returns how long a backend's oldest in-flight
+// request may go unanswered before the backend is skipped as silent, and
+// false when silent detection is off. p99 is the pool's recent 99th
+// percentile latency; it is read only when SilentAfter is
+// SilentAfterAuto, which gives SilentAfterAutoMultiplier × p99 but never
+// less than SilentAfterFloor (so also the floor while p99 is unknown,
+// 0). It does not allocate.
+func (p *Pool) EffectiveSilentAfter(p99 time.Duration) (d time.Duration, on bool) {
+	switch {
+	case p.SilentAfter < 0:
+		return 0, false
+	case p.SilentAfter > 0:
+		return p.SilentAfter, true
+	case p99 > math.MaxInt64/SilentAfterAutoMultiplier:
+		return math.MaxInt64, true
+	}
+	return max(SilentAfterAutoMultiplier*p99, SilentAfterFloor), true
+}
+
+// Values of a pool's "when_all_unhealthy".
+const (
+	WhenAllUnhealthyFailOpen   = "fail_open"
+	WhenAllUnhealthyFailClosed = "fail_closed"
+)
+
+// WhenAllUnhealthyModes returns the valid values of a pool's
+// "when_all_unhealthy", in a fresh slice the caller may keep.
+func WhenAllUnhealthyModes() []string {
+	return []string{WhenAllUnhealthyFailOpen, WhenAllUnhealthyFailClosed}
+}
+
+// Defaults and fixed values of a pool's request-path settings; the Pool
+// fields say why each default is what it is.
+const (
+	DefaultWhenAllUnhealthy = WhenAllUnhealthyFailOpen
+	DefaultPanicThreshold   = 50 // percent HEALTHY, as in Envoy
+	DefaultSlowStart        = time.Duration(0)
+	DefaultSilentAfter      = SilentAfterAuto
+
+	// SlowStartInitialPercent is the share of its full weight, in
+	// percent, that a backend gets when it has just become HEALTHY; it
+	// ramps linearly to 100% over slow_start. It is fixed, not an
+	// attribute.
+	SlowStartInitialPercent = 10
+
+	// SilentAfterAuto is SilentAfter's value for "auto": derived at run
+	// time from the pool's latency.
+	SilentAfterAuto = time.Duration(0)
+
+	// SilentAfterOff is SilentAfter's value for "off": no silent
+	// detection. Any negative value means off; this is the one decoding
+	// gives.
+	SilentAfterOff = time.Duration(-1)
+
+	// SilentAfterAutoMultiplier times the pool's recent p99 latency is
+	// the "auto" silent_after: far enough into the tail that a healthy
+	// backend's slow answers are not mistaken for silence.
+	SilentAfterAutoMultiplier = 8
+
+	// SilentAfterFloor is the shortest "auto" silent_after, so a pool
+	// whose p99 is a millisecond does not skip a backend for a GC pause
+	// or a scheduling hiccup.
+	SilentAfterFloor = 25 * time.Millisecond
+)
+
+// Retry conditions, the valid values in a retry block's "on" list. A
+// request that never reached a backend (connect_failure) is always safe
+// to send elsewhere; after the others the proxy retries only requests
+// that are safe to replay.
+const (
+	// RetryOnConnectFailure: no connection could be made (refused,
+	// unreachable, connect_timeout).
+	RetryOnConnectFailure = "connect_failure"
+
+	// RetryOnReset: the connection was reset or closed before a response
+	// arrived, including a kept-alive connection the backend had closed.
+	RetryOnReset = "reset"
+
+	// RetryOnTimeout: the try took longer than the per-try timeout.
+	RetryOnTimeout = "timeout"
+
+	// RetryOn502, RetryOn503 and RetryOn504: the backend answered with
+	// that status.
+	RetryOn502 = "502"
+	RetryOn503 = "503"
+	RetryOn504 = "504"
+
+	// RetryOn5xx: the backend answered with any status from 500 to 599
+	// (502, 503 and 504 included).
+	RetryOn5xx = "5xx"
+)
+
+// RetryConditions returns the valid values in a retry block's "on" list,
+// in a fresh slice the caller may keep.
+func RetryConditions() []string {
+	return []string{
+		RetryOnConnectFailure,
+		RetryOnReset,
+		RetryOnTimeout,
+		RetryOn502,
+		RetryOn503,
+		RetryOn504,
+		RetryOn5xx,
+	}
+}
+
+// DefaultRetryConditions returns the default of a retry block's "on",
+// connect_failure and reset, in a fresh slice the caller may keep.
+func DefaultRetryConditions() []string {
+	return []string{RetryOnConnectFailure, RetryOnReset}
+}
+
+// Defaults, bounds and fixed values of a retry block.
+const (
+	DefaultRetryAttempts      = 1
+	MaxRetryAttempts          = 10
+	DefaultPerTryTimeout      = time.Duration(0) // the pool's response_timeout
+	DefaultRetryBudgetPercent = 20               // as Envoy's retry budget
+
+	// RetryBudgetMinPerSecond is how many retries per second a pool may
+	// always make on top of budget_percent, so a pool with little traffic
+	// can still retry. It is fixed, not an attribute.
+	RetryBudgetMinPerSecond = 3
+)
+
+// Retry is a pool's "retry" block: when a failed request is sent again,
+// each time to another backend (never the same one while another is
+// eligible). Whatever On says, once a request may have been processed
+// only idempotent methods and requests with an Idempotency-Key header are
+// retried.
+type Retry struct {
+	// Attempts is how many extra tries may follow the first ("attempts",
+	// 0..MaxRetryAttempts, default 1); 0 turns retries off. One retry
+	// steps around a single dead or restarting backend, the common case,
+	// while a request costs at most twice its load; more multiplies the
+	// load on a pool that is already failing.
+	Attempts int
+
+	// PerTryTimeout bounds one try at a backend ("per_try_timeout",
+	// default 0 = the pool's response_timeout; when written, longer than
+	// zero and at most response_timeout). Read it with
+	// Pool.EffectivePerTryTimeout. Set it below response_timeout, with
+	// "timeout" in On, to step away from a backend that hangs.
+	PerTryTimeout time.Duration
+
+	// On lists the failures that are retried ("on", default
+	// ["connect_failure", "reset"]), each one of RetryConditions() and
+	// none twice. The default retries only transport failures, where the
+	// backend produced no answer; timeouts and 5xx answers often mean an
+	// overloaded backend, where retrying adds load, so they are opt-in.
+	On []string
+
+	// BudgetPercent caps retries at this percentage of the pool's
+	// requests, plus RetryBudgetMinPerSecond ("budget_percent", 0..100,
+	// default 20 as Envoy's retry budget). When it is spent, the failure
+	// goes back to the client as it is, so a pool where every backend
+	// fails sees no retry storm. 0 leaves only the fixed per-second
+	// allowance.
+	BudgetPercent int
+
+	// DeclRange is where the block is declared; the zero Range when the
+	// pool has no retry block.
+	DeclRange hcl.Range
+}
+
+// RetriesOn reports whether cond, one of the RetryOn constants, is in
+// On. For statuses use RetriesOnStatus, which also honours "5xx".
+func (r *Retry) RetriesOn(cond string) bool {
+	return slices.Contains(r.On, cond)
+}
+
+// RetriesOnStatus reports whether an answer with HTTP status code is
+// retried: On holds "5xx" and code is in 500..599, or On holds the code
+// itself ("502", "503" or "504"). It does not allocate.
+func (r *Retry) RetriesOnStatus(code int) bool {
+	if code < 500 || code > 599 {
+		return false
+	}
+	for _, c := range r.On {
+		switch {
+		case c == RetryOn5xx,
+			c == RetryOn502 && code == 502,
+			c == RetryOn503 && code == 503,
+			c == RetryOn504 && code == 504:
+			return true
+		}
+	}
+	return false
+}
+
+// Defaults of a passive block.
+const (
+	DefaultPassiveEnabled      = true
+	DefaultConsecutiveFailures = 5 // as Envoy's consecutive_5xx
+	DefaultConsecutiveTimeouts = 2
+	DefaultBaseEjection        = 10 * time.Second
+	DefaultMaxEjection         = 300 * time.Second // as Envoy's max_ejection_time
+	DefaultMaxEjectedPercent   = 50
+)
+
+// Passive is a pool's "passive" block: outlier detection on real
+// traffic. A backend that fails too many requests in a row is ejected:
+// it gets no new requests (reason passive_ejection) for BaseEjection ×
+// the number of times it has been ejected, capped at MaxEjection, while
+// its active checks keep running; it returns when that time has passed
+// and its checks pass. Local saturation (no free connection, the client
+// cancelling) is never held against a backend.
+//
+// It is on by default, as Envoy's outlier detection is once configured:
+// active checks see a failure only after interval × threshold, and they
+// miss a backend whose health endpoint says ok while it fails traffic;
+// real requests see both at once.
+type Passive struct {
+	// Enabled turns passive ejection on ("enabled", default true). The
+	// other fields are validated either way.
+	Enabled bool
+
+	// ConsecutiveFailures is how many 5xx answers or transport errors in
+	// a row eject a backend ("consecutive_failures", default 5 as in
+	// Envoy, at least 1): enough that a few unlucky requests do not, few
+	// enough that a broken backend fails little traffic.
+	ConsecutiveFailures int
+
+	// ConsecutiveTimeouts is how many per-try timeouts in a row eject a
+	// backend ("consecutive_timeouts", default 2, at least 1). It is
+	// lower than ConsecutiveFailures because each timeout has already
+	// cost a client a whole per-try timeout.
+	ConsecutiveTimeouts int
+
+	// BaseEjection is how long a first ejection lasts; the n-th lasts n
+	// times as long ("base_ejection", default 10s, longer than zero).
+	// Shorter than Envoy's 30s because a backend also has to pass its
+	// active checks to come back, so a short ejection does not return a
+	// broken one.
+	BaseEjection time.Duration
+
+	// MaxEjection caps how long one ejection lasts ("max_ejection",
+	// default 300s as Envoy's max_ejection_time, at least
+	// BaseEjection).
+	MaxEjection time.Duration
+
+	// MaxEjectedPercent is the largest share of the pool's backends,
+	// in percent, that may be ejected at once ("max_ejected_percent",
+	// 0..100, default 50; 0 ejects none). Past half, failures are more
+	// likely the traffic's or a shared dependency's than the backends',
+	// and the rest would drown under the whole load.
+	MaxEjectedPercent int
+
+	// DeclRange is where the block is declared; the zero Range when the
+	// pool has no passive block.
 	DeclRange hcl.Range
 }
 

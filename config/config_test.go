@@ -26,6 +26,8 @@ func stripRanges(cfg *Config) {
 	for _, p := range cfg.Pools {
 		p.DeclRange = hcl.Range{}
 		p.HealthCheck.DeclRange = hcl.Range{}
+		p.Retry.DeclRange = hcl.Range{}
+		p.Passive.DeclRange = hcl.Range{}
 		for _, b := range p.Backends {
 			b.DeclRange = hcl.Range{}
 		}
@@ -59,18 +61,32 @@ func TestLoadFull(t *testing.T) {
 		{"route 2", cfg.Listeners[0].Routes[1].DeclRange, 42},
 		{"listener internal", cfg.Listeners[1].DeclRange, 49},
 		{"pool web", cfg.Pools[0].DeclRange, 54},
-		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 63},
-		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 75},
-		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 76},
-		{"pool api", cfg.Pools[1].DeclRange, 81},
+		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 73},
+		{"retry", cfg.Pools[0].Retry.DeclRange, 88},
+		{"passive", cfg.Pools[0].Passive.DeclRange, 99},
+		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 108},
+		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 109},
+		{"pool api", cfg.Pools[1].DeclRange, 114},
 	}
 	for _, p := range positions {
 		if p.rng.Filename != "testdata/full.hcl" || p.rng.Start.Line != p.line {
 			t.Errorf("%s declared at %s, want testdata/full.hcl line %d", p.name, p.rng, p.line)
 		}
 	}
-	if r := cfg.Pools[1].HealthCheck.DeclRange; r != (hcl.Range{}) {
-		t.Errorf("absent health_check has DeclRange %s, want the zero Range", r)
+	for name, r := range map[string]hcl.Range{
+		"health_check": cfg.Pools[1].HealthCheck.DeclRange,
+		"retry":        cfg.Pools[1].Retry.DeclRange,
+		"passive":      cfg.Pools[1].Passive.DeclRange,
+	} {
+		if r != (hcl.Range{}) {
+			t.Errorf("absent %s has DeclRange %s, want the zero Range", name, r)
+		}
+	}
+	if got := cfg.Pools[0].EffectivePerTryTimeout(); got != time.Second {
+		t.Errorf("web EffectivePerTryTimeout() = %s, want 1s", got)
+	}
+	if got := cfg.Pools[1].EffectivePerTryTimeout(); got != 30*time.Second {
+		t.Errorf("api EffectivePerTryTimeout() = %s, want the response_timeout, 30s", got)
 	}
 
 	delay, grace, how := cfg.ShutdownTiming()
@@ -135,6 +151,24 @@ func TestLoadFull(t *testing.T) {
 				IdleConnTimeout:     4 * time.Second,
 				MaxConnsPerBackend:  256,
 				DeregistrationDelay: 20 * time.Second,
+				Retry: Retry{
+					Attempts:      2,
+					PerTryTimeout: time.Second,
+					On:            []string{"connect_failure", "reset", "timeout", "503"},
+					BudgetPercent: 25,
+				},
+				Passive: Passive{
+					Enabled:             true,
+					ConsecutiveFailures: 3,
+					ConsecutiveTimeouts: 1,
+					BaseEjection:        5 * time.Second,
+					MaxEjection:         60 * time.Second,
+					MaxEjectedPercent:   34,
+				},
+				WhenAllUnhealthy: "fail_open",
+				PanicThreshold:   30,
+				SlowStart:        30 * time.Second,
+				SilentAfter:      200 * time.Millisecond,
 			},
 			{
 				Name:      "api",
@@ -158,6 +192,24 @@ func TestLoadFull(t *testing.T) {
 				IdleConnTimeout:     10 * time.Second,
 				MaxConnsPerBackend:  1024,
 				DeregistrationDelay: 300 * time.Second,
+				Retry: Retry{
+					Attempts:      1,
+					PerTryTimeout: 0,
+					On:            []string{"connect_failure", "reset"},
+					BudgetPercent: 20,
+				},
+				Passive: Passive{
+					Enabled:             true,
+					ConsecutiveFailures: 5,
+					ConsecutiveTimeouts: 2,
+					BaseEjection:        10 * time.Second,
+					MaxEjection:         300 * time.Second,
+					MaxEjectedPercent:   50,
+				},
+				WhenAllUnhealthy: "fail_open",
+				PanicThreshold:   50,
+				SlowStart:        0,
+				SilentAfter:      0,
 			},
 		},
 	}
@@ -237,6 +289,26 @@ pool "p" {
 		{"unhealthy_threshold", p.HealthCheck.UnhealthyThreshold, 3},
 		{"expected_status", p.HealthCheck.ExpectedStatusText, "200"},
 		{"weight", p.Backends[0].Weight, 1},
+		{"retry.attempts", p.Retry.Attempts, 1},
+		{"retry.per_try_timeout", p.Retry.PerTryTimeout, time.Duration(0)},
+		{"EffectivePerTryTimeout", p.EffectivePerTryTimeout(), 30 * time.Second},
+		{"retry.on", p.Retry.On, []string{"connect_failure", "reset"}},
+		{"retry.budget_percent", p.Retry.BudgetPercent, 20},
+		{"retry DeclRange", p.Retry.DeclRange, hcl.Range{}},
+		{"passive.enabled", p.Passive.Enabled, true},
+		{"passive.consecutive_failures", p.Passive.ConsecutiveFailures, 5},
+		{"passive.consecutive_timeouts", p.Passive.ConsecutiveTimeouts, 2},
+		{"passive.base_ejection", p.Passive.BaseEjection, 10 * time.Second},
+		{"passive.max_ejection", p.Passive.MaxEjection, 300 * time.Second},
+		{"passive.max_ejected_percent", p.Passive.MaxEjectedPercent, 50},
+		{"passive DeclRange", p.Passive.DeclRange, hcl.Range{}},
+		{"when_all_unhealthy", p.WhenAllUnhealthy, "fail_open"},
+		{"panic_threshold", p.PanicThreshold, 50},
+		{"slow_start", p.SlowStart, time.Duration(0)},
+		{"silent_after", p.SilentAfter, SilentAfterAuto},
+		{"SilentAfterAuto", SilentAfterAuto, time.Duration(0)},
+		{"SilentAfterOff", SilentAfterOff, time.Duration(-1)},
+		{"SilentAfterFloor", SilentAfterFloor, 25 * time.Millisecond},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

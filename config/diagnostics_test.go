@@ -887,6 +887,415 @@ pool "p" {
 			summary: "Value out of range", detail: "max_conns_per_backend", line: 6, col: 27,
 		},
 		{
+			name: "retry attempts above the maximum",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    attempts = 11
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "attempts must be in 0..10; it is 11", line: 7, col: 16,
+		},
+		{
+			name: "retry attempts negative",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    attempts = -1
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "attempts must be in 0..10; it is -1", line: 7, col: 16,
+		},
+		{
+			name: "zero per_try_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    per_try_timeout = "0s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: "per_try_timeout must be longer than zero; it is \"0s\". Remove it to give each try the pool's whole response_timeout", line: 7, col: 23,
+		},
+		{
+			name: "per_try_timeout longer than response_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "2s"
+  retry {
+    per_try_timeout = "3s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Per-try timeout longer than response timeout", detail: "per_try_timeout (3s) is longer than the pool's response_timeout (2s)", line: 8, col: 23,
+		},
+		{
+			name: "per_try_timeout longer than the default response_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    per_try_timeout = "45s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Per-try timeout longer than response timeout", detail: "the pool's default response_timeout (30s)", line: 7, col: 23,
+		},
+		{
+			name: "unknown retry condition points at the element and lists the valid ones",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    on = ["reset", "503", "500"]
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown retry condition", detail: `"500" is not a retry condition; use any of connect_failure, reset, timeout, 502, 503, 504, 5xx`, line: 7, col: 27,
+		},
+		{
+			name: "retry condition twice points at the second",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    on = ["reset", "timeout", "reset"]
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Duplicate retry condition", detail: `"reset" is listed twice`, line: 7, col: 31,
+		},
+		{
+			name: "retry condition list on several lines",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    on = [
+      "connect_failure",
+      "Reset",
+    ]
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown retry condition", detail: `"Reset"`, line: 9, col: 7,
+		},
+		{
+			name: "empty retry condition list",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    on = []
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Empty retry condition list", detail: "write attempts = 0 instead", line: 7, col: 10,
+		},
+		{
+			name: "retry conditions as a string, not a list",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    on = "reset"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsuitable value type", detail: "list of string required", line: 7, col: 11, // inside the quotes, as gohcl reports it
+		},
+		{
+			name: "retry budget above 100 percent",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {
+    budget_percent = 101
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "budget_percent must be in 0..100; it is 101. Remove it to use the default, 20.", line: 7, col: 22,
+		},
+		{
+			name: "two retry blocks",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  retry {}
+  retry {}
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Duplicate retry block", line: 7, col: 3,
+		},
+		{
+			name: "passive consecutive_failures zero",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    consecutive_failures = 0
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "consecutive_failures must be at least 1; it is 0. Remove it to use the default, 5.", line: 7, col: 28,
+		},
+		{
+			name: "passive consecutive_timeouts zero",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    consecutive_timeouts = 0
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "consecutive_timeouts must be at least 1; it is 0. Remove it to use the default, 2.", line: 7, col: 28,
+		},
+		{
+			name: "zero base_ejection",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    base_ejection = "0s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: "base_ejection must be longer than zero", line: 7, col: 21,
+		},
+		{
+			name: "max_ejection shorter than base_ejection points at max_ejection",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    base_ejection = "30s"
+    max_ejection  = "20s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Ejection cap shorter than base", detail: `max_ejection (20s) is shorter than base_ejection (30s); the first ejection would already pass the cap: raise max_ejection to at least "30s"`, line: 8, col: 21,
+		},
+		{
+			name: "base_ejection longer than the default max_ejection points at base_ejection",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    base_ejection = "10m"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Ejection cap shorter than base", detail: `max_ejection defaults to 5m0s, which is shorter than base_ejection (10m0s)`, line: 7, col: 21,
+		},
+		{
+			name: "max_ejected_percent above 100",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    max_ejected_percent = 101
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "max_ejected_percent must be in 0..100; it is 101. Remove it to use the default, 50.", line: 7, col: 27,
+		},
+		{
+			name: "passive enabled not a bool",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {
+    enabled = "yes"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsuitable value type", detail: "a bool is required", line: 7, col: 16, // inside the quotes, as gohcl reports it
+		},
+		{
+			name: "two passive blocks",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  passive {}
+  passive {}
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Duplicate passive block", line: 7, col: 3,
+		},
+		{
+			name: "unknown when_all_unhealthy lists the valid ones",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  when_all_unhealthy = "fail_fast"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unknown when_all_unhealthy mode", detail: "use one of fail_open, fail_closed", line: 6, col: 24,
+		},
+		{
+			name: "panic_threshold above 100",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  panic_threshold = 101
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "panic_threshold must be in 0..100; it is 101. Remove it to use the default, 50.", line: 6, col: 21,
+		},
+		{
+			name: "panic_threshold negative with fail_closed",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  when_all_unhealthy = "fail_closed"
+  panic_threshold    = -1
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Value out of range", detail: "panic_threshold must be in 0..100; it is -1. Remove it to use the default, 0.", line: 7, col: 24,
+		},
+		{
+			name: "panic_threshold with fail_closed",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  when_all_unhealthy = "fail_closed"
+  panic_threshold    = 50
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Conflicting unhealthy policy", detail: `when_all_unhealthy = "fail_closed" at line 6 promises never to do`, line: 7, col: 24,
+		},
+		{
+			name: "negative slow_start",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  slow_start = "-1s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `slow_start must not be negative; it is "-1s". Write "0s" to turn slow start off`, line: 6, col: 16,
+		},
+		{
+			name: "silent_after neither auto, off nor a duration",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  silent_after = "fast"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid silent_after", detail: `silent_after = "fast" is not "auto", "off" or a duration`, line: 6, col: 18,
+		},
+		{
+			name: "zero silent_after",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  silent_after = "0s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid silent_after", detail: `silent_after must be longer than zero; it is "0s". Write "off"`, line: 6, col: 18,
+		},
+		{
+			name: "negative silent_after",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  silent_after = "-5ms"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid silent_after", detail: `it is "-5ms"`, line: 6, col: 18,
+		},
+		{
 			name: "pool without backends",
 			src: `listener "l" {
   address = "127.0.0.1:8080"

@@ -38,6 +38,16 @@
 //	  max_conns_per_backend = 1024
 //	  deregistration_delay  = "300s"         # >= 0; a DRAINING backend's requests are
 //	                                         # cancelled after this ("0s": at once)
+//	  when_all_unhealthy    = "fail_open"    # fail_open | fail_closed: with no HEALTHY backend,
+//	                                         # route across every non-draining one, or answer 503
+//	  panic_threshold       = 50             # 0..100; percent HEALTHY below which the pool routes
+//	                                         # across every non-draining backend; 0 = off;
+//	                                         # with fail_closed the default is 0 and only 0 is allowed
+//	  slow_start            = "0s"           # >= 0; a newly HEALTHY backend's share ramps from
+//	                                         # 10% to 100% over this ("0s": off)
+//	  silent_after          = "auto"         # auto | off | a duration: skip a backend whose oldest
+//	                                         # request waits this long unanswered; auto = 8 x the
+//	                                         # pool's recent p99, at least 25ms
 //	  health_check {                      # optional; defaults apply without it
 //	    type                = "http"      # http | tcp
 //	    path                = "/readyz"   # starts with "/"
@@ -48,6 +58,21 @@
 //	    healthy_threshold   = 2           # at least 1
 //	    unhealthy_threshold = 3           # at least 1
 //	    expected_status     = "200"       # also "200,202", "200-299", "200-204,301"
+//	  }
+//	  retry {                             # optional; defaults apply without it
+//	    attempts        = 1               # 0..10 extra tries, each on another backend; 0 = none
+//	    per_try_timeout = "1s"            # default: the pool's response_timeout; at most that
+//	    on              = ["connect_failure", "reset"]  # any of connect_failure, reset,
+//	                                      # timeout, 502, 503, 504, 5xx; none twice
+//	    budget_percent  = 20              # 0..100; retries per 100 requests, plus 3 per second
+//	  }
+//	  passive {                           # optional; on, with these defaults, without it
+//	    enabled              = true
+//	    consecutive_failures = 5          # at least 1; 5xx answers or transport errors in a row
+//	    consecutive_timeouts = 2          # at least 1; per-try timeouts in a row
+//	    base_ejection        = "10s"      # ejected for base_ejection x times ejected,
+//	    max_ejection         = "300s"     # capped at this; at least base_ejection
+//	    max_ejected_percent  = 50         # 0..100; most of the pool's backends ejected at once
 //	  }
 //	  backend "127.0.0.1:9001" { weight = 1 }  # at least one; host:port, unique in the pool
 //	}
@@ -67,6 +92,25 @@
 // A pool's deregistration_delay is the same idea for one backend: how
 // long a DRAINING backend's in-flight requests may run (it leaves
 // DRAINING earlier when its last request ends).
+//
+// # Request-path resilience
+//
+// Active checks see a failure only after interval × threshold; a pool's
+// request path notices sooner, and its defaults are on. A failed request
+// is retried once on another backend when it never got an answer
+// (connect_failure, reset), within a budget of 20% of requests plus 3 per
+// second so a failing pool sees no retry storm (Pool.Retry). A backend
+// that fails 5 requests or times out 2 in a row is ejected for 10s, then
+// longer each time up to 300s, never more than half the pool at once
+// (Pool.Passive): that is what catches a backend that fails traffic while
+// its health endpoint says ok. A backend whose oldest request has gone
+// unanswered for 8 × the pool's p99 (at least 25ms) while others answer
+// is skipped until it answers (Pool.SilentAfter). With fewer than 50% of
+// its backends HEALTHY a pool routes across all non-draining ones, and
+// with none HEALTHY it fails open as an AWS ALB does
+// (Pool.PanicThreshold, Pool.WhenAllUnhealthy). Slow start is off. The
+// Pool, Retry and Passive field docs give each default's reason; DRAINING
+// backends never get new requests in any mode.
 //
 // # Diagnostics
 //

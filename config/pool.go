@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -38,7 +39,18 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 		"cancel a draining backend's requests at once")
 	diags = append(diags, moreDiags...)
 
+	p.WhenAllUnhealthy, p.PanicThreshold, moreDiags = decodeUnhealthyPolicy(b)
+	diags = append(diags, moreDiags...)
+	p.SlowStart, moreDiags = decodeDelay("slow_start", b.SlowStart, DefaultSlowStart, "turn slow start off")
+	diags = append(diags, moreDiags...)
+	p.SilentAfter, moreDiags = decodeSilentAfter(b.SilentAfter)
+	diags = append(diags, moreDiags...)
+
 	p.HealthCheck, moreDiags = decodeHealthCheckBlock(b.HealthCheck)
+	diags = append(diags, moreDiags...)
+	p.Retry, moreDiags = decodeRetryBlock(b.Retry, p, b)
+	diags = append(diags, moreDiags...)
+	p.Passive, moreDiags = decodePassiveBlock(b.Passive)
 	diags = append(diags, moreDiags...)
 
 	if len(b.Backends) == 0 {
@@ -67,6 +79,60 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 			bb.Address, prior, b.Name))
 	}
 	return p, diags
+}
+
+// decodeUnhealthyPolicy decodes when_all_unhealthy and panic_threshold.
+// With "fail_closed" panic routing is off: panic_threshold defaults to 0
+// there, and a non-zero one is reported, since panic routing would send
+// requests to the unhealthy backends that mode promises to avoid.
+func decodeUnhealthyPolicy(b *poolBlock) (mode string, panicThreshold int, diags hcl.Diagnostics) {
+	mode, diags = decodeText("when_all_unhealthy", b.WhenAllUnhealthy, DefaultWhenAllUnhealthy)
+	if mode != "" && !slices.Contains(WhenAllUnhealthyModes(), mode) {
+		diags = append(diags, errorf(b.WhenAllUnhealthy.Range(), "Unknown when_all_unhealthy mode",
+			"when_all_unhealthy = %q is not supported; use one of %s.", mode, strings.Join(WhenAllUnhealthyModes(), ", ")))
+	}
+
+	def := DefaultPanicThreshold
+	if mode == WhenAllUnhealthyFailClosed {
+		def = 0
+	}
+	panicThreshold, moreDiags := decodeIntIn("panic_threshold", b.PanicThreshold, def, 0, 100)
+	diags = append(diags, moreDiags...)
+	if mode == WhenAllUnhealthyFailClosed && panicThreshold > 0 {
+		diags = append(diags, errorf(b.PanicThreshold.Range(), "Conflicting unhealthy policy",
+			"panic_threshold = %d would route across unhealthy backends, which when_all_unhealthy = %q at %s promises never to do; remove panic_threshold (it is 0 in that mode), or use %q.",
+			panicThreshold, mode, lineOf(b.WhenAllUnhealthy.Range()), WhenAllUnhealthyFailOpen))
+		panicThreshold = 0
+	}
+	return mode, panicThreshold, diags
+}
+
+// decodeSilentAfter decodes silent_after: "auto" (the default,
+// SilentAfterAuto), "off" (SilentAfterOff) or a positive duration. It
+// returns SilentAfterAuto when the value is invalid.
+func decodeSilentAfter(expr hcl.Expression) (time.Duration, hcl.Diagnostics) {
+	text, set, diags := decodeValue[string](expr)
+	if !set {
+		return DefaultSilentAfter, diags
+	}
+	switch text {
+	case "auto":
+		return SilentAfterAuto, diags
+	case "off":
+		return SilentAfterOff, diags
+	}
+	d, err := time.ParseDuration(text)
+	switch {
+	case err != nil:
+		return SilentAfterAuto, append(diags, errorf(expr.Range(), "Invalid silent_after",
+			"silent_after = %q is not \"auto\", \"off\" or a duration: write \"auto\" to derive it from the pool's latency (%d × p99, at least %s), \"off\" to turn silent detection off, or a duration such as \"200ms\".",
+			text, SilentAfterAutoMultiplier, SilentAfterFloor))
+	case d <= 0:
+		return SilentAfterAuto, append(diags, errorf(expr.Range(), "Invalid silent_after",
+			"silent_after must be longer than zero; it is %q. Write \"off\" to turn silent detection off, or remove it to use the default, \"auto\".",
+			text))
+	}
+	return d, diags
 }
 
 // decodeBackendBlock decodes a backend block. It also returns the parsed

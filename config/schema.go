@@ -73,8 +73,14 @@ type poolBlock struct {
 	IdleConnTimeout     hcl.Expression `hcl:"idle_conn_timeout,optional"`
 	MaxConnsPerBackend  hcl.Expression `hcl:"max_conns_per_backend,optional"`
 	DeregistrationDelay hcl.Expression `hcl:"deregistration_delay,optional"`
+	WhenAllUnhealthy    hcl.Expression `hcl:"when_all_unhealthy,optional"`
+	PanicThreshold      hcl.Expression `hcl:"panic_threshold,optional"`
+	SlowStart           hcl.Expression `hcl:"slow_start,optional"`
+	SilentAfter         hcl.Expression `hcl:"silent_after,optional"`
 
 	HealthCheck *healthCheckBlock `hcl:"health_check,block"`
+	Retry       *retryBlock       `hcl:"retry,block"`
+	Passive     *passiveBlock     `hcl:"passive,block"`
 	Backends    []*backendBlock   `hcl:"backend,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
@@ -91,6 +97,28 @@ type healthCheckBlock struct {
 	HealthyThreshold   hcl.Expression `hcl:"healthy_threshold,optional"`
 	UnhealthyThreshold hcl.Expression `hcl:"unhealthy_threshold,optional"`
 	ExpectedStatus     hcl.Expression `hcl:"expected_status,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// retryBlock is a retry block inside a pool.
+type retryBlock struct {
+	Attempts      hcl.Expression `hcl:"attempts,optional"`
+	PerTryTimeout hcl.Expression `hcl:"per_try_timeout,optional"`
+	On            hcl.Expression `hcl:"on,optional"`
+	BudgetPercent hcl.Expression `hcl:"budget_percent,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// passiveBlock is a passive block inside a pool.
+type passiveBlock struct {
+	Enabled             hcl.Expression `hcl:"enabled,optional"`
+	ConsecutiveFailures hcl.Expression `hcl:"consecutive_failures,optional"`
+	ConsecutiveTimeouts hcl.Expression `hcl:"consecutive_timeouts,optional"`
+	BaseEjection        hcl.Expression `hcl:"base_ejection,optional"`
+	MaxEjection         hcl.Expression `hcl:"max_ejection,optional"`
+	MaxEjectedPercent   hcl.Expression `hcl:"max_ejected_percent,optional"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

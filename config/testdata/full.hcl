@@ -60,6 +60,16 @@ pool "web" {
   max_conns_per_backend = 256     # (default 1024)
   deregistration_delay  = "20s"   # a draining backend's requests are cancelled after this (default 300s; "0s" = at once)
 
+  # With no HEALTHY backend: fail_open (default) routes across every
+  # non-draining backend, fail_closed answers 503. Below panic_threshold
+  # percent HEALTHY the pool routes across every non-draining backend
+  # (default 50; 0 = off; must be 0 or absent with fail_closed).
+  when_all_unhealthy = "fail_open"
+  panic_threshold    = 30
+  slow_start         = "30s"    # a newly HEALTHY backend ramps from 10% to its full share (default "0s" = off)
+  silent_after       = "200ms"  # skip a backend whose oldest request waits this long unanswered
+                                # (default "auto": 8 x the pool's p99, at least 25ms; "off" = never)
+
   health_check {
     type                = "http"          # http (default) or tcp
     path                = "/healthz"      # (default /readyz)
@@ -70,6 +80,29 @@ pool "web" {
     healthy_threshold   = 1               # (default 2)
     unhealthy_threshold = 2               # (default 3)
     expected_status     = "200-204,301"   # codes and ranges (default "200")
+  }
+
+  # Failed requests are sent again, each time to another backend; once a
+  # request may have been processed, only idempotent ones (or ones with an
+  # Idempotency-Key header) are.
+  retry {
+    attempts        = 2           # extra tries after the first, 0..10 (default 1; 0 = no retry)
+    per_try_timeout = "1s"        # at most response_timeout (default: response_timeout)
+    on              = ["connect_failure", "reset", "timeout", "503"]  # also 502, 504, 5xx
+                                  # (default ["connect_failure", "reset"])
+    budget_percent  = 25          # retries: at most this percent of requests, plus 3/s (default 20)
+  }
+
+  # Passive ejection: backends failing real traffic get no new requests
+  # for base_ejection x times ejected, capped at max_ejection, and until
+  # their checks pass. On by default.
+  passive {
+    enabled              = true     # (default true)
+    consecutive_failures = 3        # 5xx or transport errors in a row (default 5)
+    consecutive_timeouts = 1        # per-try timeouts in a row (default 2)
+    base_ejection        = "5s"     # (default 10s)
+    max_ejection         = "60s"    # at least base_ejection (default 300s)
+    max_ejected_percent  = 34       # of the pool's backends at once (default 50)
   }
 
   backend "127.0.0.1:9001" { weight = 3 }
