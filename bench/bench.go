@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lbtrust/lb/bench/backend"
+	"github.com/lbtrust/lb/bench/fleet"
+	"github.com/lbtrust/lb/bench/load"
+	"github.com/lbtrust/lb/bench/record"
+	"github.com/lbtrust/lb/bench/report"
+	"github.com/lbtrust/lb/bench/scenario"
+	"github.com/lbtrust/lb/bench/target"
+)
+
+// readyTimeout bounds start-up: backends bound, the target listening and
+// every backend in rotation.
+const readyTimeout = 60 * time.Second
+
+// bench carries out one run: backends, target, load and scenario, then
+// builds the report. Every process it started is stopped before it
+// returns.
+func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Report, []record.Record, error) {
+	c := &o.cfg
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+	started := time.Now()
+	work, err := os.MkdirTemp("", "lb-bench-")
+	if err != nil {
+		return report.Report{}, nil, err
+	}
+	defer os.RemoveAll(work)
+	logDir := work
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return report.Report{}, nil, err
+		}
+		logDir = o.out
+	}
+	if c.Target == "lb-config" {
+		if err := readConfigFile(c); err != nil {
+			return report.Report{}, nil, err
+		}
+	}
+	blog, err := newLogFile(filepath.Join(logDir, "backends.log"))
+	if err != nil {
+		return report.Report{}, nil, err
+	}
+	defer blog.Close()
+	tlog, err := newLogFile(filepath.Join(logDir, "target.log"))
+	if err != nil {
+		return report.Report{}, nil, err
+	}
+	defer tlog.Close()
+
+	ports := c.BackendPorts
+	if len(ports) == 0 {
+		ports = make([]int, c.Backends)
+	}
+	fl, err := fleet.Start(fleet.Spec{Command: o.backendCmd, Args: backendArgs(*c), Ports: ports, Log: blog})
+	if err != nil {
+		return report.Report{}, nil, fmt.Errorf("starting backends: %w\n%s", err, blog.tail(2000))
+	}
+	defer fl.Close()
+	say("%d backends up: %s", fl.Len(), strings.Join(fl.Addrs(), " "))
+
+	if (c.Target == "lb" || c.Target == "lb-config") && c.LBBin == "" {
+		say("building %s", target.LBPackage)
+	}
+	argv, err := targetArgv(c, work, o.out, fl)
+	if err != nil {
+		return report.Report{}, nil, err
+	}
+	tg, err := target.Start(target.Options{Argv: argv, Addr: c.TargetAddr, Log: tlog})
+	if err != nil {
+		return report.Report{}, nil, err
+	}
+	defer tg.Stop()
+	warnings, err := waitReady(ctx, c, tg, fl)
+	if err != nil {
+		return report.Report{}, nil, fmt.Errorf("%w\nlast lines of the load balancer's output:\n%s", err, tlog.tail(3000))
+	}
+
+	say("%s ready at %s; %s for %s", targetDesc(c), c.TargetAddr, c.Scenario, c.Duration.D())
+
+	var poller *target.Poller
+	if c.AdminAddr != "" {
+		poller = target.StartPoller(c.AdminAddr, c.StatusPoll.D())
+	}
+	cpu0, cpuErr := tg.CPU()
+	names := make([]string, fl.Len())
+	for i := range names {
+		names[i] = fl.Name(i)
+	}
+	var body []byte
+	if c.Method == "POST" {
+		body = []byte(strings.Repeat("x", c.BodySize))
+	}
+	lr := load.Start(load.Options{
+		URL: "http://" + c.TargetAddr + c.Path, Method: c.Method, Body: body,
+		Rate: c.Rate, Duration: c.Duration.D(), Connections: c.Connections, Workers: c.Workers,
+		Timeout: c.Timeout.D(), Header: backend.HeaderBackend, Backends: names,
+	})
+	began := lr.Began()
+	scCtx, scCancel := context.WithCancel(ctx)
+	defer scCancel()
+	var ex *scenario.Execution
+	if scenario.HasFault(c.Scenario) {
+		ex = scenario.Start(scCtx, scenario.Plan{
+			Name: c.Scenario, Backend: c.FaultBackend - 1,
+			FaultAt: c.FaultAt.D(), RestoreAt: c.RestoreAt.D(), DrainPeriod: c.DrainPeriod.D(),
+		}, fl, began)
+	}
+	stopProgress := func() {}
+	if o.progress {
+		stopProgress = showProgress(stdout, lr, c.Duration.D())
+	}
+	select {
+	case <-lr.Done():
+	case <-ctx.Done():
+		lr.Stop()
+		warnings = append(warnings, "interrupted: the load was stopped early")
+	case <-tg.Done():
+		lr.Stop()
+		warnings = append(warnings, "the load balancer exited during the run")
+	}
+	recs := lr.Records()
+	stopProgress()
+	cpu1, cpuErr1 := tg.CPU()
+	scCancel()
+
+	in := report.Input{
+		Config:    *c,
+		Machine:   machine(),
+		StartedAt: started,
+		Records:   recs,
+		Warnings:  warnings,
+	}
+	for i := range names {
+		in.Backends = append(in.Backends, report.BackendInfo{Name: names[i], Addr: fl.Addr(i)})
+	}
+	if ex != nil {
+		faults, events, errs := ex.Wait()
+		in.Faults, in.Events = faults, events
+		for _, e := range errs {
+			in.Warnings = append(in.Warnings, "scenario: "+e.Error())
+		}
+	}
+	lbEvents := tg.LogEvents()
+	if poller != nil {
+		poller.Stop()
+		if len(lbEvents) == 0 {
+			lbEvents = poller.Events()
+		}
+		for _, s := range poller.Samples() {
+			if i := backendIndex(s.Ref, fl); i >= 0 {
+				in.Routed = append(in.Routed, record.Routed{At: s.At.Sub(began), Backend: i})
+			}
+		}
+		in.CounterPolling = len(poller.Samples()) > 0
+	}
+	for _, e := range lbEvents {
+		at := e.At.Sub(began)
+		if at < 0 {
+			continue // start-up: every backend coming into rotation
+		}
+		in.Events = append(in.Events, record.Event{At: at, Kind: record.EventLB, Backend: backendIndex(e.Ref, fl),
+			Ref: e.Ref, From: e.From, To: e.To, Reason: e.Reason})
+	}
+	if cpuErr == nil && cpuErr1 == nil {
+		d := cpu1 - cpu0
+		in.CPU = &d
+	}
+	sortByStart(recs)
+	return report.Build(in), recs, nil
+}
+
+// waitReady waits until the target takes traffic and every backend is in
+// rotation. Without an lb admin listener to ask, it sends requests until
+// each backend has answered one, and warns about those that did not.
+func waitReady(ctx context.Context, c *report.Config, tg *target.Target, fl *fleet.Fleet) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := target.WaitPort(ctx, c.TargetAddr, tg.Done()); err != nil {
+		return nil, err
+	}
+	if c.AdminAddr != "" {
+		return nil, target.WaitHealthy(ctx, c.AdminAddr, fl.Addrs(), tg.Done())
+	}
+	if fl.Len() == 0 {
+		return nil, nil
+	}
+	names := make([]string, fl.Len())
+	for i := range names {
+		names[i] = fl.Name(i)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	missing := target.WaitServedBy(wctx, "http://"+c.TargetAddr+c.Path, backend.HeaderBackend, names, tg.Done())
+	if len(missing) > 0 {
+		return []string{fmt.Sprintf("warm-up: no answer through the target from %s within 20s", strings.Join(missing, ", "))}, nil
+	}
+	return nil, nil
+}
+
+// targetDesc names the load balancer under test for status lines.
+func targetDesc(c *report.Config) string {
+	if c.Target == "cmd" {
+		return c.TargetCmd
+	}
+	if c.Target == "addr" {
+		return "the target"
+	}
+	return "lb"
+}
+
+// backendIndex finds the backend a load balancer names ref: by address,
+// by name (b1), or by port.
+func backendIndex(ref string, fl *fleet.Fleet) int {
+	for i, a := range fl.Addrs() {
+		if ref == a || ref == fl.Name(i) {
+			return i
+		}
+		if _, port, ok := strings.Cut(a, ":"); ok && strings.HasSuffix(ref, ":"+port) {
+			return i
+		}
+	}
+	return record.NoBackend
+}
+
+// machine describes this machine.
+func machine() report.Machine {
+	m := report.Machine{CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version()}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/lbtrust/lb/bench/record"
+	"github.com/lbtrust/lb/bench/report"
+)
+
+// run is the whole command: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if o.compare != "" {
+		return compare(o.compare, stdout, stderr)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	o.backendCmd = []string{exe, "backend"}
+	o.progress = isTerminal(stdout)
+	rep, recs, err := bench(ctx, o, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	report.WriteTable(stdout, rep)
+	if o.out != "" {
+		if err := report.WriteDir(o.out, rep, recs); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.out, report.JSONFile), filepath.Join(o.out, report.HTMLFile))
+	}
+	return 0
+}
+
+// compare prints two report.json files side by side.
+func compare(arg string, stdout, stderr io.Writer) int {
+	paths := strings.Split(arg, ",")
+	if len(paths) != 2 {
+		fmt.Fprintln(stderr, "bench: -compare wants two files: a.json,b.json")
+		return 2
+	}
+	var reps []report.Report
+	for _, p := range paths {
+		r, err := report.Load(strings.TrimSpace(p))
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		reps = append(reps, r)
+	}
+	report.WriteCompare(stdout, paths[0], reps[0], paths[1], reps[1])
+	return 0
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// sortByStart orders records by start time.
+func sortByStart(recs []record.Record) {
+	slices.SortFunc(recs, func(a, b record.Record) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+}

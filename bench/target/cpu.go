@@ -1,0 +1,68 @@
+package target
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat:
+// 100 on every Linux architecture the Go toolchain targets (the kernel's
+// ABI, independent of CONFIG_HZ; getconf CLK_TCK prints it).
+const clockTicks = 100
+
+// GroupCPU is the CPU time (user + system) used so far by every live
+// process in process group pgid, read from /proc/PID/stat. A process that
+// exited is no longer counted; the load balancer's processes live for the
+// whole run.
+func GroupCPU(pgid int) (time.Duration, error) {
+	paths, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return 0, err
+	}
+	var ticks uint64
+	found := false
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // the process exited since the listing
+		}
+		grp, t, err := parseStat(string(data))
+		if err != nil || grp != pgid {
+			continue
+		}
+		found = true
+		ticks += t
+	}
+	if !found {
+		return 0, fmt.Errorf("no process in group %d", pgid)
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// parseStat returns the process group and utime+stime (in clock ticks) of
+// one /proc/PID/stat line. The command name, field 2, may hold blanks and
+// parentheses, so fields are counted from the last ')'.
+func parseStat(s string) (pgrp int, ticks uint64, err error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("malformed stat line")
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
+	if len(f) < 13 {
+		return 0, 0, fmt.Errorf("short stat line")
+	}
+	if pgrp, err = strconv.Atoi(f[2]); err != nil {
+		return 0, 0, err
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("bad utime/stime")
+	}
+	return pgrp, u + st, nil
+}
