@@ -146,6 +146,18 @@ func (lb *LB) Start() error {
 	return nil
 }
 
+// closeUnserved closes ln after its server's ShutdownWithContext. That
+// call only closes the listeners its Serve has already registered: when
+// Shutdown follows Start so closely that a Serve goroutine has not run
+// yet, it returns at once and that Serve would then accept forever,
+// leaving Shutdown stuck in lb.serve.Wait. Closing ln here makes such a
+// late Serve return; for a listener already closed it is a no-op.
+func closeUnserved(ln net.Listener) {
+	if ln != nil {
+		ln.Close()
+	}
+}
+
 // serveOn runs srv on ln until Shutdown.
 func (lb *LB) serveOn(srv *fasthttp.Server, ln net.Listener, kind, name string) {
 	lb.log.Info("listening", zap.String("kind", kind), zap.String("name", name), zap.String("address", ln.Addr().String()))
@@ -244,6 +256,7 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 					err = e
 					mu.Unlock()
 				}
+				closeUnserved(l.ln)
 			})
 		}
 		wg.Wait()
@@ -253,6 +266,7 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 			actx, cancel := context.WithTimeout(context.Background(), time.Second)
 			lb.admin.server.ShutdownWithContext(actx)
 			cancel()
+			closeUnserved(lb.admin.ln)
 		}
 		lb.serve.Wait()
 	}

@@ -1,108 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// backendView is the part of /status these tests read.
-type backendView struct {
-	Address  string `json:"address"`
-	State    string `json:"state"`
-	Reason   string `json:"reason"`
-	Requests uint64 `json:"requests"`
-}
-
-// backendStatus reads one backend's view from the admin /status.
-func backendStatus(t *testing.T, c *http.Client, admin, address string) (backendView, bool) {
-	t.Helper()
-	resp, err := c.Get("http://" + admin + "/status")
-	if err != nil {
-		return backendView{}, false
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Pools []struct {
-			Backends []backendView `json:"backends"`
-		} `json:"pools"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatalf("/status: %v", err)
-	}
-	for _, p := range st.Pools {
-		for _, b := range p.Backends {
-			if b.Address == address {
-				return b, true
-			}
-		}
-	}
-	return backendView{}, false
-}
-
-// loadResult is one request of the steady client load.
-type loadResult struct {
-	at      time.Time
-	status  int
-	backend string
-	err     error
-}
-
-// steadyLoad sends GETs from workers goroutines, each pausing pause
-// between requests, until stop is closed.
-type steadyLoad struct {
-	mu      sync.Mutex
-	results []loadResult
-	stop    chan struct{}
-	wg      sync.WaitGroup
-}
-
-func startLoad(url string, workers int, pause time.Duration) *steadyLoad {
-	l := &steadyLoad{stop: make(chan struct{})}
-	for i := 0; i < workers; i++ {
-		l.wg.Go(func() {
-			c := &http.Client{Timeout: 10 * time.Second}
-			defer c.CloseIdleConnections()
-			for {
-				select {
-				case <-l.stop:
-					return
-				case <-time.After(pause):
-				}
-				at := time.Now()
-				code, _, backend, err := httpGet(c, url)
-				l.mu.Lock()
-				l.results = append(l.results, loadResult{at, code, backend, err})
-				l.mu.Unlock()
-			}
-		})
-	}
-	return l
-}
-
-func (l *steadyLoad) end() []loadResult {
-	close(l.stop)
-	l.wg.Wait()
-	return l.results
-}
-
-func (l *steadyLoad) servedBy(name string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, r := range l.results {
-		if r.backend == name {
-			n++
-		}
-	}
-	return n
-}
 
 // TestFailoverEndToEnd is the acceptance scenario of the foundation: three
 // real backends behind the built binary; one is SIGKILLed under load and
@@ -190,15 +96,7 @@ pool "web" {
 	t.Logf("recovery: restarted backend served again %s after restart", time.Since(restarted).Round(time.Millisecond))
 
 	results := load.end()
-	failed := 0
-	for _, r := range results {
-		if r.err != nil || r.status != 200 {
-			failed++
-			if failed <= 5 {
-				t.Errorf("request at %s: status %d, err %v", r.at.Format("15:04:05.000"), r.status, r.err)
-			}
-		}
-	}
+	failed := failures(t, results)
 	t.Logf("%d client GETs, %d failed", len(results), failed)
 	if failed > 0 {
 		t.Fatalf("%d of %d GETs failed", failed, len(results))

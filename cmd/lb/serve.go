@@ -115,6 +115,10 @@ func shutdown(lb *server.LB, sig os.Signal, sigs <-chan os.Signal, graceFlag tim
 			log.Warn("second signal: exiting at once", zap.Stringer("signal", s), zap.Int64("in_flight", lb.InFlight()))
 			return 1
 		}
+	} else {
+		// Every step has its line, so a log reader never wonders where
+		// step 2 went.
+		log.Info("shutdown 2/4: shutdown_delay is 0s: not waiting for the tier in front", zap.Duration("shutdown_delay", delay))
 	}
 	log.Info("shutdown 3/4: listeners stop accepting; waiting for in-flight requests",
 		zap.Duration("grace_period", grace), zap.Int64("in_flight", lb.InFlight()))
