@@ -61,7 +61,8 @@ func (b *Backend) Attached() any {
 }
 
 // RequestOutcome classifies how a forwarded request ended, for counters
-// (and, later, passive health signals).
+// and the request-path health signals (passive ejection, silent-backend
+// detection).
 type RequestOutcome uint8
 
 const (
@@ -69,22 +70,37 @@ const (
 	RequestOK RequestOutcome = iota
 	// RequestServerError: the backend answered 5xx.
 	RequestServerError
-	// RequestTransportError: connect, reset or timeout talking to the
-	// backend.
+	// RequestTransportError: connect failure, reset, or a connection closed
+	// before a complete answer.
 	RequestTransportError
+	// RequestTimeout: the backend did not answer within the per-try or
+	// response timeout.
+	RequestTimeout
 	// RequestLocal: the request failed for a reason that is not the
-	// backend's fault (the client went away, local connection limit). It is
-	// never held against the backend.
+	// backend's fault (the client went away, the LB's own connection limit,
+	// a backend picked while it left rotation). It is never held against
+	// the backend.
 	RequestLocal
 )
 
-// Release ends a request that Pool.Acquire started on this backend. It
-// must be called exactly once per Acquire. When a DRAINING backend's last
-// request ends, the backend becomes DRAINED. Lock-free unless it finishes a
-// drain.
-func (b *Backend) Release(o RequestOutcome) {
-	if o == RequestServerError || o == RequestTransportError {
+// answered reports whether the outcome is an HTTP answer from the backend.
+func (o RequestOutcome) answered() bool { return o == RequestOK || o == RequestServerError }
+
+// Release ends a request that Pool.Acquire started on this backend; latency
+// is how long the backend took (0 when unknown). It must be called exactly
+// once per Acquire. It feeds the request-path signals: an answer marks the
+// backend as alive (a silent backend comes back at once), failures in a row
+// may eject it (passive health), and answers feed the pool's latency
+// estimate. When a DRAINING backend's last request ends, the backend
+// becomes DRAINED. Lock-free and allocation-free unless it changes a
+// state.
+func (b *Backend) Release(o RequestOutcome, latency time.Duration) {
+	switch o {
+	case RequestServerError, RequestTransportError, RequestTimeout:
 		b.errors.Add(1)
+	}
+	if o != RequestLocal {
+		b.pool.signals.observe(b, o, latency)
 	}
 	if b.inFlight.Add(-1) == 0 && b.State() == StateDraining {
 		b.pool.finishDrain(b)

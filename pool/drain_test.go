@@ -30,7 +30,7 @@ func TestAdminDrainHoldsUntilUndrain(t *testing.T) {
 	var got *Backend
 	for got != b {
 		if got != nil {
-			got.Release(RequestOK)
+			got.Release(RequestOK, 0)
 		}
 		got = p.Acquire(nil)
 	}
@@ -44,7 +44,7 @@ func TestAdminDrainHoldsUntilUndrain(t *testing.T) {
 		if x == b {
 			t.Fatal("a drained backend got a new request")
 		}
-		x.Release(RequestOK)
+		x.Release(RequestOK, 0)
 	}
 	st := p.Status().Backends[0]
 	if st.HeldBy != ReasonAdminDrain || st.DrainSecondsLeft == nil || *st.DrainSecondsLeft < 3000 || st.InFlight != 1 {
@@ -53,7 +53,7 @@ func TestAdminDrainHoldsUntilUndrain(t *testing.T) {
 	pass(b)
 	pass(b)
 	pass(b)
-	b.Release(RequestOK)
+	b.Release(RequestOK, 0)
 	wantTransitions(t, rec, n, StateDraining, ReasonAdminDrain, StateDrained, ReasonDrainComplete)
 	pass(b)
 	pass(b)
@@ -103,8 +103,8 @@ func TestDeregistrationDelayEndsTheDrain(t *testing.T) {
 	if last.Reason != ReasonDeregistrationTimeout || last.InFlight != 2 || last.Detail != "2 requests cancelled" || last.Target != b {
 		t.Fatalf("expiry transition %+v", last)
 	}
-	b.Release(RequestTransportError)
-	b2.Release(RequestTransportError)
+	b.Release(RequestTransportError, 0)
+	b2.Release(RequestTransportError, 0)
 	if n := len(rec.list()); rec.list()[n-1].Reason != ReasonDeregistrationTimeout {
 		t.Fatalf("release after expiry emitted %+v", rec.list()[n-1])
 	}
@@ -115,7 +115,7 @@ func TestEarlyCompletionStopsTheTimer(t *testing.T) {
 	pass(bs[0])
 	b := p.Acquire(nil)
 	drain(b)
-	b.Release(RequestOK)
+	b.Release(RequestOK, 0)
 	time.Sleep(100 * time.Millisecond)
 	wantTransitions(t, rec, 1, StateDraining, ReasonBackendDraining, StateDrained, ReasonDrainComplete)
 }
@@ -141,7 +141,7 @@ func TestRemoveDrainsThenForgets(t *testing.T) {
 		t.Fatal("removed backends still take requests")
 	}
 	for _, b := range held {
-		b.Release(RequestOK)
+		b.Release(RequestOK, 0)
 	}
 	if len(p.Backends()) != 0 {
 		t.Fatalf("backends left after removal: %d", len(p.Backends()))
@@ -186,7 +186,7 @@ func TestReaddWhileRemovalDrains(t *testing.T) {
 	if err != nil || !revived || again != b || b.Weight() != 3 {
 		t.Fatalf("re-add: %v %v %v", again, revived, err)
 	}
-	b.Release(RequestOK)
+	b.Release(RequestOK, 0)
 	pass(b)
 	wantTransitions(t, rec, 1, StateDraining, ReasonRemovedFromConfig, StateInitial, ReasonAddedToConfig,
 		StateHealthy, ReasonInitialCheck)

@@ -58,6 +58,9 @@ type Pool struct {
 
 	snap atomic.Pointer[snapshot]
 
+	retries, retriesRefused atomic.Uint64
+	signals                 signals
+
 	mu         sync.Mutex
 	policy     balancer.Policy
 	thresholds Thresholds
@@ -178,7 +181,7 @@ func (p *Pool) Acquire(avoid *Avoid) *Backend {
 			b.requests.Add(1)
 			return b
 		}
-		b.Release(RequestLocal)
+		b.Release(RequestLocal, 0)
 	}
 	return nil
 }

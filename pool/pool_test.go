@@ -83,7 +83,7 @@ func TestOnlyHealthyBackendsAreAcquired(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		b := p.Acquire(nil)
 		seen[b.Address()]++
-		b.Release(RequestOK)
+		b.Release(RequestOK, 0)
 	}
 	if seen["127.0.0.1:2"] != 0 || seen["127.0.0.1:1"] != 50 || seen["127.0.0.1:3"] != 50 {
 		t.Fatalf("distribution %v", seen)
@@ -95,7 +95,7 @@ func TestOnlyHealthyBackendsAreAcquired(t *testing.T) {
 		if b != bs[2] {
 			t.Fatalf("got %s after 127.0.0.1:1 went UNHEALTHY", b.Address())
 		}
-		b.Release(RequestOK)
+		b.Release(RequestOK, 0)
 	}
 	if p.Eligible() != 1 {
 		t.Fatalf("eligible %d, want 1", p.Eligible())
@@ -118,8 +118,8 @@ func TestAcquireAvoidsTriedBackends(t *testing.T) {
 		if third := p.Acquire(&a); third != nil {
 			t.Fatalf("got %s with every backend avoided", third.Address())
 		}
-		first.Release(RequestOK)
-		second.Release(RequestOK)
+		first.Release(RequestOK, 0)
+		second.Release(RequestOK, 0)
 	}
 }
 
@@ -134,7 +134,7 @@ func TestDrainingFinishesWhenLastRequestEnds(t *testing.T) {
 	if p.Acquire(nil) != nil {
 		t.Fatal("a DRAINING backend got a new request")
 	}
-	b.Release(RequestOK)
+	b.Release(RequestOK, 0)
 	if b.State() != StateDrained {
 		t.Fatalf("state %s after the last request, want drained", b.State())
 	}
@@ -189,7 +189,7 @@ func TestStatusShowsStateReasonAndCounts(t *testing.T) {
 	fail(bs[1])
 	b := p.Acquire(nil)
 	st := p.Status()
-	b.Release(RequestOK)
+	b.Release(RequestOK, 0)
 	if st.Name != "web" || st.Eligible != 1 || len(st.Backends) != 2 {
 		t.Fatalf("status %+v", st)
 	}
@@ -220,7 +220,7 @@ func TestConcurrentAcquireAndTransitions(t *testing.T) {
 				default:
 				}
 				if b := p.Acquire(nil); b != nil {
-					b.Release(RequestOK)
+					b.Release(RequestOK, 0)
 				}
 			}
 		}()
@@ -251,8 +251,8 @@ func TestAcquireDoesNotAllocate(t *testing.T) {
 		b := p.Acquire(&a)
 		a.Add(b)
 		c := p.Acquire(&a)
-		c.Release(RequestOK)
-		b.Release(RequestOK)
+		c.Release(RequestOK, 0)
+		b.Release(RequestOK, 0)
 	})
 	if allocs != 0 {
 		t.Fatalf("Acquire/Release allocate %.1f times", allocs)
@@ -268,7 +268,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			p.Acquire(nil).Release(RequestOK)
+			p.Acquire(nil).Release(RequestOK, 0)
 		}
 	})
 }

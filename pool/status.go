@@ -9,8 +9,12 @@ type PoolStatus struct {
 	Eligible  int    `json:"eligible"`
 	// DeregistrationDelaySeconds is how long a draining backend's
 	// requests may run before they are cancelled.
-	DeregistrationDelaySeconds float64         `json:"deregistration_delay_seconds"`
-	Backends                   []BackendStatus `json:"backends"`
+	DeregistrationDelaySeconds float64 `json:"deregistration_delay_seconds"`
+	// Retries counts requests sent again to another backend;
+	// RetriesRefused, retries the retry budget did not allow.
+	Retries        uint64          `json:"retries"`
+	RetriesRefused uint64          `json:"retries_refused_by_budget"`
+	Backends       []BackendStatus `json:"backends"`
 }
 
 // BackendStatus is a point-in-time view of one backend: one state and why.
@@ -55,6 +59,8 @@ func (p *Pool) Status() PoolStatus {
 		Algorithm:                  p.policy.Name(),
 		Eligible:                   len(p.snap.Load().backends),
 		DeregistrationDelaySeconds: p.deregDelay.Seconds(),
+		Retries:                    p.retries.Load(),
+		RetriesRefused:             p.retriesRefused.Load(),
 		Backends:                   make([]BackendStatus, 0, len(p.backends)),
 	}
 	for _, b := range p.backends {

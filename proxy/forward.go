@@ -66,19 +66,19 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) {
 func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (failure, error) {
 	c, ok := b.Attached().(*BackendClient)
 	if !ok {
-		b.Release(pool.RequestLocal)
+		b.Release(pool.RequestLocal, 0)
 		return failUnwired, errUnwired
 	}
 	err := c.hc.DoDeadline(req, resp, deadline)
 	if err != nil {
 		f := classify(err)
-		b.Release(f.outcome())
+		b.Release(f.outcome(), 0)
 		return f, err
 	}
 	if resp.StatusCode() >= 500 {
-		b.Release(pool.RequestServerError)
+		b.Release(pool.RequestServerError, 0)
 	} else {
-		b.Release(pool.RequestOK)
+		b.Release(pool.RequestOK, 0)
 	}
 	cleanResponse(&resp.Header)
 	return 0, nil
