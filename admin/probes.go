@@ -54,9 +54,12 @@ func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 		b.Checks["listener:"+l.Name] = c
 	}
 	for _, p := range h.o.Pools() {
-		eligible, total := p.Eligible(), len(p.Backends())
-		c := check{Status: "ok", Detail: fmt.Sprintf("%d of %d backends healthy", eligible, total)}
-		if eligible == 0 {
+		healthy, total := p.Healthy(), len(p.Backends())
+		c := check{Status: "ok", Detail: fmt.Sprintf("%d of %d backends healthy", healthy, total)}
+		if mode := p.Mode(); mode != "normal" {
+			c.Detail += fmt.Sprintf("; routing mode %s across %d backends", mode, p.Eligible())
+		}
+		if healthy == 0 {
 			c.Status = "fail"
 			ok = false
 		}

@@ -23,6 +23,14 @@ type Backend struct {
 
 	attached atomic.Pointer[any]
 
+	// Request-path signals, in ns of the pool's clock (Pool.now).
+	lastAnswer     atomic.Int64 // latest answer (0: never)
+	busySince      atomic.Int64 // when the in-flight count last rose from 0
+	rampStart      atomic.Int64 // slow start began (0: no ramp)
+	consecFailures atomic.Int64
+	consecTimeouts atomic.Int64
+	silent         atomic.Bool // mirrors state UNHEALTHY with reason silent
+
 	// Guarded by pool.mu:
 	m             machine
 	removed       bool        // the pool forgot b (a reload removed it and its drain ended)

@@ -26,6 +26,11 @@ type machine struct {
 	// ReasonAdminDrain (until Undrain) or ReasonRemovedFromConfig (for
 	// good). "" when checks decide.
 	hold Reason
+
+	// ejections counts passive ejections (the next lasts longer);
+	// ejectedUntil is when the current one ends.
+	ejections    int
+	ejectedUntil time.Time
 }
 
 // change is a decided transition: the machine has already moved to to.
@@ -77,6 +82,24 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
 		}
 	case StateUnhealthy:
+		switch {
+		case m.reason == ReasonSilent && r.Passed():
+			// A probe answer is an answer: a silent backend is back.
+			return m.move(StateHealthy, ReasonCheckPassed, "", r.At), true
+		case m.reason == ReasonPassiveEjection:
+			switch {
+			case r.Passed() && !r.At.Before(m.ejectedUntil):
+				// Back once the ejection time has passed and a check
+				// passes.
+				return m.move(StateHealthy, ReasonCheckPassed, "", r.At), true
+			case !r.Passed() && r.Outcome != ReasonBackendDraining && m.failures >= th.Unhealthy:
+				// The active checks confirm it is down: their reason
+				// replaces the ejection (state unchanged), and it comes
+				// back through healthy_threshold like any failed backend.
+				return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+			}
+			return change{}, false
+		}
 		// A backend already out of rotation that says it is shutting down
 		// stays UNHEALTHY: it has no traffic to drain.
 		if r.Passed() && m.passes >= th.Healthy {
@@ -99,6 +122,28 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 		}
 	}
 	return change{}, false
+}
+
+// holdOut takes a HEALTHY backend out on a request-path signal (reason
+// ReasonPassiveEjection until until, or ReasonSilent until it answers).
+func (m *machine) holdOut(reason Reason, detail string, until, at time.Time) (change, bool) {
+	if m.state != StateHealthy {
+		return change{}, false
+	}
+	if reason == ReasonPassiveEjection {
+		m.ejections++
+		m.ejectedUntil = until
+	}
+	m.passes, m.failures = 0, 0
+	return m.move(StateUnhealthy, reason, detail, at), true
+}
+
+// answered brings a silent backend back when it answers a request.
+func (m *machine) answered(at time.Time) (change, bool) {
+	if m.state != StateUnhealthy || m.reason != ReasonSilent {
+		return change{}, false
+	}
+	return m.move(StateHealthy, ReasonAnswered, "", at), true
 }
 
 // drain takes the backend out of rotation at the request of an operator

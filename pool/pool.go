@@ -41,6 +41,10 @@ type Options struct {
 	// deregistration_timeout; the wiring then cancels them). 0 means at
 	// once; the configuration's default is 300s, as on an AWS ALB.
 	DeregistrationDelay time.Duration
+	// Resilience configures the request-path signals (passive ejection,
+	// silent-backend detection, panic and fail-open routing, slow start);
+	// the zero value turns them all off.
+	Resilience Resilience
 	// Logger receives one info line per transition; nil logs nothing.
 	Logger *zap.Logger
 	// OnTransition, if set, is called once per transition after the pool's
@@ -53,6 +57,7 @@ type Options struct {
 // the eligible ones. All methods are safe for concurrent use.
 type Pool struct {
 	name         string
+	epoch        time.Time // zero of the pool's monotonic clock (now)
 	log          *zap.Logger
 	onTransition func(Transition)
 
@@ -65,8 +70,11 @@ type Pool struct {
 	policy     balancer.Policy
 	thresholds Thresholds
 	deregDelay time.Duration
+	res        Resilience
 	backends   []*Backend
 	closed     bool
+	watchStop  chan struct{} // closes to stop the silent-detection watchdog
+	watchDone  chan struct{} // closed when it has stopped
 }
 
 // New returns an empty pool. It panics if opts.Policy is nil (a wiring bug,
@@ -80,14 +88,19 @@ func New(opts Options) *Pool {
 		log = zap.NewNop()
 	}
 	p := &Pool{
+		epoch:        time.Now(),
 		name:         opts.Name,
 		policy:       opts.Policy,
 		log:          log,
 		onTransition: opts.OnTransition,
 		thresholds:   opts.Thresholds.withDefaults(),
 		deregDelay:   max(opts.DeregistrationDelay, 0),
+		res:          opts.Resilience.withDefaults(),
 	}
-	p.snap.Store(newSnapshot(nil, p.policy))
+	p.snap.Store(newSnapshot(nil, modeNormal, p.policy))
+	p.mu.Lock()
+	p.syncWatchdogLocked()
+	p.mu.Unlock()
 	return p
 }
 
@@ -159,8 +172,28 @@ func (p *Pool) Backends() []*Backend {
 	return append([]*Backend(nil), p.backends...)
 }
 
-// Eligible is how many backends take new requests now. Lock-free.
+// Eligible is how many backends take new requests now (in panic or
+// fail-open mode that includes UNHEALTHY ones). Lock-free.
 func (p *Pool) Eligible() int { return len(p.snap.Load().backends) }
+
+// Mode is how the pool routes now: "normal", "panic", "fail_open" or
+// "fail_closed". Lock-free.
+func (p *Pool) Mode() string { return p.snap.Load().mode.String() }
+
+// Healthy is how many backends are HEALTHY now.
+func (p *Pool) Healthy() int {
+	s := p.snap.Load()
+	if s.mode == modeNormal {
+		return len(s.backends)
+	}
+	n := 0
+	for _, b := range p.Backends() {
+		if b.State() == StateHealthy {
+			n++
+		}
+	}
+	return n
+}
 
 // Acquire picks an eligible backend that is not in avoid (nil avoids
 // nothing), counts the request as in flight on it and returns it; the
@@ -172,12 +205,15 @@ func (p *Pool) Eligible() int { return len(p.snap.Load().backends) }
 // request after its transition is published.
 func (p *Pool) Acquire(avoid *Avoid) *Backend {
 	for attempt := 0; attempt < 4; attempt++ {
-		b := p.snap.Load().pick(avoid)
+		s := p.snap.Load()
+		b := p.pick(s, avoid)
 		if b == nil {
 			return nil
 		}
-		b.inFlight.Add(1)
-		if b.State() == StateHealthy {
+		if b.inFlight.Add(1) == 1 {
+			b.busySince.Store(p.now())
+		}
+		if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {
 			b.requests.Add(1)
 			return b
 		}
@@ -186,17 +222,19 @@ func (p *Pool) Acquire(avoid *Avoid) *Backend {
 	return nil
 }
 
-// Close stops the pool's deregistration timers. Backends keep their state;
+// Close stops the pool's deregistration timers and its silent-detection
+// watchdog, and waits for the watchdog to end. Backends keep their state;
 // nothing is published afterwards by timers. Call it when the pool leaves
-// service for good (shutdown, or a reload that removed it once its
-// backends are gone).
+// service for good (shutdown, or a reload that removed it). Idempotent.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.closed = true
 	for _, b := range p.backends {
 		b.stopDrainTimerLocked()
 	}
+	wait := p.syncWatchdogLocked()
+	p.mu.Unlock()
+	wait()
 }
 
 // observe runs the state machine for one probe result of b.

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lbtrust/lb/balancer"
 	"go.uber.org/goleak"
@@ -44,7 +45,8 @@ func (r *recorder) list() []Transition {
 }
 
 func newTestPool(t testing.TB, addrs ...string) (*Pool, []*Backend, *[]Transition) {
-	p, bs, rec := newTestPoolWith(t, Options{}, addrs...)
+	// A long deregistration delay: these tests end drains themselves.
+	p, bs, rec := newTestPoolWith(t, Options{DeregistrationDelay: time.Hour}, addrs...)
 	_ = rec
 	return p, bs, &rec.got
 }

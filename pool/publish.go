@@ -11,7 +11,11 @@ import (
 // line. The pool's lock must be held.
 func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) Transition {
 	b.state.Store(uint32(c.to))
-	if (c.from == StateHealthy) != (c.to == StateHealthy) {
+	b.silent.Store(c.to == StateUnhealthy && c.reason == ReasonSilent)
+	if c.to == StateHealthy {
+		p.startRampLocked(b)
+	}
+	if (c.from == StateHealthy) != (c.to == StateHealthy) || c.from == StateUnhealthy || c.to == StateUnhealthy {
 		p.republishLocked()
 	}
 	if c.from == StateDraining && c.to != StateDraining {
@@ -35,15 +39,55 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) Tra
 	return t
 }
 
-// republishLocked rebuilds and swaps the eligible snapshot.
+// republishLocked rebuilds and swaps the eligible snapshot: the HEALTHY
+// backends, or, in panic or fail-open mode, every HEALTHY or UNHEALTHY one.
+// DRAINING, DRAINED and INITIAL backends never get new requests.
 func (p *Pool) republishLocked() {
-	var eligible []*Backend
+	var healthy, checked []*Backend
 	for _, b := range p.backends {
-		if b.State() == StateHealthy {
-			eligible = append(eligible, b)
+		switch b.State() {
+		case StateHealthy:
+			healthy = append(healthy, b)
+			checked = append(checked, b)
+		case StateUnhealthy:
+			checked = append(checked, b)
 		}
 	}
-	p.snap.Store(newSnapshot(eligible, p.policy))
+	mode, set := modeNormal, healthy
+	switch {
+	case len(checked) == 0:
+	case len(healthy) == 0 && p.res.FailClosed:
+		mode, set = modeFailClosed, nil
+	case len(healthy) == 0:
+		mode, set = modeFailOpen, checked
+	case 100*len(healthy) < p.res.PanicThreshold*len(checked):
+		mode, set = modePanic, checked
+	}
+	s := newSnapshot(set, mode, p.policy)
+	if p.res.SlowStart > 0 && mode == modeNormal {
+		s.setRamp(p.res.SlowStart)
+	}
+	if old := p.snap.Load(); old.mode != mode {
+		p.log.Warn("pool routing mode changed", zap.String("pool", p.name),
+			zap.String("from", old.mode.String()), zap.String("to", mode.String()),
+			zap.Int("healthy", len(healthy)), zap.Int("checked", len(checked)))
+	}
+	p.snap.Store(s)
+}
+
+// startRampLocked starts b's slow start if the pool has one and another
+// backend was already serving (nobody to share with means no ramp).
+func (p *Pool) startRampLocked(b *Backend) {
+	b.rampStart.Store(0)
+	if p.res.SlowStart <= 0 {
+		return
+	}
+	for _, x := range p.backends {
+		if x != b && x.State() == StateHealthy {
+			b.rampStart.Store(max(p.now(), 1))
+			return
+		}
+	}
 }
 
 // emit hands transitions to the OnTransition hook, outside the lock.

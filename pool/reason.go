@@ -55,6 +55,13 @@ const (
 	// deregistration_delay ran out; the requests still in flight are
 	// cancelled (Transition.InFlight says how many).
 	ReasonDeregistrationTimeout Reason = "deregistration_timeout"
-	// ReasonPassiveEjection: the request path saw consecutive failures.
+	// ReasonSilent: the backend's oldest unanswered request is older than
+	// the pool's silent_after while other backends answer; it is skipped
+	// until it answers (ReasonAnswered) or a probe passes.
+	ReasonSilent Reason = "silent"
+	// ReasonAnswered: a silent backend answered a request again.
+	ReasonAnswered Reason = "answered"
+	// ReasonPassiveEjection: the request path saw consecutive failures;
+	// the detail says how many and for how long it is ejected.
 	ReasonPassiveEjection Reason = "passive_ejection"
 )

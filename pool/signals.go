@@ -1,10 +1,239 @@
 package pool
 
-import "time"
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
 
-// signals turns request outcomes into health signals for one pool. Placeholder
-// filled in by the resilience work: for now it only records nothing.
-type signals struct{}
+	"go.uber.org/zap"
+)
 
-// observe takes one request outcome on b.
-func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration) {}
+// signals holds a pool's request-path health state that is not per
+// backend: the latency estimate and the thresholds the request path reads
+// without the pool's lock.
+type signals struct {
+	latency latencyHistogram
+	// silentAfter is the silence that counts now, in ns (<= 0: off).
+	silentAfter atomic.Int64
+	// ejectFailures and ejectTimeouts are the passive thresholds (0: off).
+	ejectFailures, ejectTimeouts atomic.Int64
+}
+
+// observe takes one request outcome on b: lock-free unless it changes a
+// state.
+func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration) {
+	p := b.pool
+	if o.answered() {
+		b.lastAnswer.Store(p.now())
+		if latency > 0 {
+			s.latency.record(latency)
+		}
+		if b.silent.Load() {
+			p.answeredAgain(b)
+		}
+	}
+	var failures, timeouts int64
+	switch o {
+	case RequestOK:
+		if b.consecFailures.Load() != 0 {
+			b.consecFailures.Store(0)
+		}
+		if b.consecTimeouts.Load() != 0 {
+			b.consecTimeouts.Store(0)
+		}
+		return
+	case RequestServerError, RequestTransportError:
+		failures = b.consecFailures.Add(1)
+		if b.consecTimeouts.Load() != 0 {
+			b.consecTimeouts.Store(0)
+		}
+	case RequestTimeout:
+		failures = b.consecFailures.Add(1)
+		timeouts = b.consecTimeouts.Add(1)
+	default:
+		return
+	}
+	f, t := s.ejectFailures.Load(), s.ejectTimeouts.Load()
+	switch {
+	case t > 0 && timeouts >= t:
+		p.eject(b, fmt.Sprintf("%d timeouts in a row", timeouts))
+	case f > 0 && failures >= f:
+		p.eject(b, fmt.Sprintf("%d failures in a row", failures))
+	}
+}
+
+// now is the pool's monotonic clock in ns since the pool was made.
+func (p *Pool) now() int64 { return int64(time.Since(p.epoch)) }
+
+// eject takes a HEALTHY backend out for its ejection time (reason
+// passive_ejection), unless that would hold out more of the pool than
+// max_ejected_percent allows.
+func (p *Pool) eject(b *Backend, detail string) {
+	p.mu.Lock()
+	if b.removed || b.m.state != StateHealthy {
+		p.mu.Unlock()
+		return
+	}
+	if !p.mayHoldOutLocked() {
+		p.mu.Unlock()
+		return
+	}
+	pr := p.res.Passive
+	d := min(pr.BaseEjection*time.Duration(b.m.ejections+1), pr.MaxEjection)
+	now := time.Now()
+	c, _ := b.m.holdOut(ReasonPassiveEjection, fmt.Sprintf("%s; ejected for %s", detail, d), now.Add(d), now)
+	b.consecFailures.Store(0)
+	b.consecTimeouts.Store(0)
+	t := p.applyLocked(b, c, 0)
+	p.mu.Unlock()
+	p.emit(t)
+}
+
+// silence takes a HEALTHY backend that answers nothing out (reason silent)
+// until it answers.
+func (p *Pool) silence(b *Backend, age, after time.Duration) {
+	p.mu.Lock()
+	if b.removed || b.m.state != StateHealthy || !p.mayHoldOutLocked() {
+		p.mu.Unlock()
+		return
+	}
+	detail := fmt.Sprintf("oldest unanswered request %s old (silent_after %s)", age.Round(time.Millisecond), after)
+	c, _ := b.m.holdOut(ReasonSilent, detail, time.Time{}, time.Now())
+	t := p.applyLocked(b, c, 0)
+	p.mu.Unlock()
+	p.emit(t)
+}
+
+// answeredAgain brings a silent backend back the moment it answers.
+func (p *Pool) answeredAgain(b *Backend) {
+	p.mu.Lock()
+	c, ok := b.m.answered(time.Now())
+	var t Transition
+	if ok && !b.removed {
+		t = p.applyLocked(b, c, 0)
+	}
+	p.mu.Unlock()
+	if ok {
+		p.emit(t)
+	}
+}
+
+// mayHoldOutLocked reports whether one more backend may be held out by a
+// request-path signal under max_ejected_percent.
+func (p *Pool) mayHoldOutLocked() bool {
+	held := 0
+	for _, b := range p.backends {
+		if b.m.state == StateUnhealthy && (b.m.reason == ReasonPassiveEjection || b.m.reason == ReasonSilent) {
+			held++
+		}
+	}
+	limit := len(p.backends) * p.res.Passive.MaxEjectedPercent / 100
+	return held < limit
+}
+
+// syncWatchdogLocked starts or stops the silent-detection watchdog to match
+// the settings; the returned func waits for a stopped one (call it without
+// the lock).
+func (p *Pool) syncWatchdogLocked() (wait func()) {
+	if p.res.Passive.Enabled {
+		p.signals.ejectFailures.Store(int64(p.res.Passive.ConsecutiveFailures))
+		p.signals.ejectTimeouts.Store(int64(p.res.Passive.ConsecutiveTimeouts))
+	} else {
+		p.signals.ejectFailures.Store(0)
+		p.signals.ejectTimeouts.Store(0)
+	}
+	want := p.res.Silent.Enabled && !p.closed
+	if want {
+		after := p.res.Silent.After
+		if after <= 0 {
+			after = max(time.Duration(p.signals.silentAfter.Load()), SilentAfterFloor)
+		}
+		p.signals.silentAfter.Store(int64(after))
+	} else {
+		p.signals.silentAfter.Store(0)
+	}
+	switch {
+	case want && p.watchStop == nil:
+		stop, done := make(chan struct{}), make(chan struct{})
+		p.watchStop, p.watchDone = stop, done
+		go p.watchdog(stop, done)
+	case !want && p.watchStop != nil:
+		close(p.watchStop)
+		done := p.watchDone
+		p.watchStop, p.watchDone = nil, nil
+		return func() { <-done }
+	}
+	return func() {}
+}
+
+// watchdogTick is how often the watchdog looks for silent backends.
+const watchdogTick = 5 * time.Millisecond
+
+// watchdog looks for silent backends every tick and re-estimates the
+// auto silence threshold every second, until stop is closed.
+func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(watchdogTick)
+	defer t.Stop()
+	var prev [latencyBuckets]uint64
+	lastEstimate := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if time.Since(lastEstimate) >= time.Second {
+			lastEstimate = time.Now()
+			p.estimateSilentAfter(&prev)
+		}
+		p.scanSilent()
+	}
+}
+
+// estimateSilentAfter updates the auto threshold from the last second's
+// answers (kept when there were too few to judge).
+func (p *Pool) estimateSilentAfter(prev *[latencyBuckets]uint64) {
+	p99, n := p.signals.latency.quantileSince(prev, 0.99)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.res.Silent.Enabled || p.res.Silent.After > 0 || n < 20 {
+		return
+	}
+	after := max(SilentAfterMultiplier*p99, SilentAfterFloor)
+	if old := time.Duration(p.signals.silentAfter.Swap(int64(after))); old != after {
+		p.log.Debug("silent_after re-estimated", zap.String("pool", p.name),
+			zap.Duration("p99", p99), zap.Duration("silent_after", after))
+	}
+}
+
+// scanSilent finds the eligible backend with the oldest unanswered request;
+// if that is older than the threshold while another backend answered
+// within it, the backend is taken out.
+func (p *Pool) scanSilent() {
+	after := p.signals.silentAfter.Load()
+	s := p.snap.Load()
+	if after <= 0 || s.mode != modeNormal || len(s.backends) < 2 {
+		return
+	}
+	now := p.now()
+	othersAnswered := false
+	var silent *Backend
+	var oldest int64
+	for _, b := range s.backends {
+		last := b.lastAnswer.Load()
+		if last > 0 && now-last < after {
+			othersAnswered = true
+			continue
+		}
+		if b.inFlight.Load() == 0 {
+			continue
+		}
+		if age := now - max(last, b.busySince.Load()); age > after && age > oldest {
+			silent, oldest = b, age
+		}
+	}
+	if silent != nil && othersAnswered {
+		p.silence(silent, time.Duration(oldest), time.Duration(after))
+	}
+}

@@ -7,6 +7,11 @@ type PoolStatus struct {
 	Name      string `json:"name"`
 	Algorithm string `json:"algorithm"`
 	Eligible  int    `json:"eligible"`
+	// Healthy is how many backends are HEALTHY; Mode is how requests are
+	// routed: normal (HEALTHY only), panic (under panic_threshold),
+	// fail_open or fail_closed (none HEALTHY).
+	Healthy int    `json:"healthy"`
+	Mode    string `json:"mode"`
 	// DeregistrationDelaySeconds is how long a draining backend's
 	// requests may run before they are cancelled.
 	DeregistrationDelaySeconds float64 `json:"deregistration_delay_seconds"`
@@ -58,6 +63,7 @@ func (p *Pool) Status() PoolStatus {
 		Name:                       p.name,
 		Algorithm:                  p.policy.Name(),
 		Eligible:                   len(p.snap.Load().backends),
+		Mode:                       p.snap.Load().mode.String(),
 		DeregistrationDelaySeconds: p.deregDelay.Seconds(),
 		Retries:                    p.retries.Load(),
 		RetriesRefused:             p.retriesRefused.Load(),
@@ -65,6 +71,9 @@ func (p *Pool) Status() PoolStatus {
 	}
 	for _, b := range p.backends {
 		ps.Backends = append(ps.Backends, b.statusLocked())
+		if b.State() == StateHealthy {
+			ps.Healthy++
+		}
 	}
 	return ps
 }

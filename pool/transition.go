@@ -11,7 +11,10 @@ type Transition struct {
 	// Target is the backend itself, for wiring that must act on a
 	// transition (close its connections, stop its checker).
 	Target *Backend `json:"-"`
-	// From and To are the states before and after; never equal.
+	// From and To are the states before and after. They are equal only
+	// when the reason changed without a state change (active checks
+	// confirming a passive ejection) or for the last Transition of a
+	// removed backend (Removed).
 	From, To State
 	// Reason is why: a probe outcome or an operator/config action.
 	Reason Reason

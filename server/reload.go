@@ -136,6 +136,7 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 	}
 	pr.pool.SetThresholds(thresholds(pc))
 	pr.pool.SetDeregistrationDelay(pc.DeregistrationDelay)
+	pr.pool.SetResilience(resilience(pc))
 	newClients := clientOptions(prev) != clientOptions(pc)
 	spec := checkSpec(pc.HealthCheck)
 
