@@ -99,10 +99,29 @@ func (lb *LB) newPoolRuntime(pc *config.Pool) (*poolRuntime, error) {
 		Policy:              policy,
 		Thresholds:          thresholds(pc),
 		DeregistrationDelay: pc.DeregistrationDelay,
+		Resilience:          resilience(pc),
 		Logger:              lb.log,
 		OnTransition:        lb.onTransition,
 	})
 	return &poolRuntime{cfg: pc, pool: p, backends: map[string]*backendRuntime{}}, nil
+}
+
+// resilience are the request-path signal settings of a pool block.
+func resilience(pc *config.Pool) pool.Resilience {
+	return pool.Resilience{
+		Passive: pool.Passive{
+			Enabled:             pc.Passive.Enabled,
+			ConsecutiveFailures: pc.Passive.ConsecutiveFailures,
+			ConsecutiveTimeouts: pc.Passive.ConsecutiveTimeouts,
+			BaseEjection:        pc.Passive.BaseEjection,
+			MaxEjection:         pc.Passive.MaxEjection,
+			MaxEjectedPercent:   pc.Passive.MaxEjectedPercent,
+		},
+		Silent:         pool.Silent{Enabled: pc.SilentAfter != config.SilentAfterOff, After: max(pc.SilentAfter, 0)},
+		PanicThreshold: pc.PanicThreshold,
+		FailClosed:     pc.WhenAllUnhealthy == config.WhenAllUnhealthyFailClosed,
+		SlowStart:      pc.SlowStart,
+	}
 }
 
 // thresholds are the state machine counts of a pool block.
