@@ -26,6 +26,7 @@ type Backend struct {
 	ln       net.Listener
 	done     chan struct{}
 	draining atomic.Bool
+	failing  atomic.Bool
 	served   atomic.Uint64
 }
 
@@ -76,6 +77,9 @@ func (b *Backend) Close() error {
 // serve answers /readyz with the backend's health and everything else with
 // a small JSON document describing the request, after the delay its
 // ?sleep= query asks for (a Go duration such as "1s", at most MaxSleep).
+// POST /_fault?mode=errors makes it answer 500 to everything but /readyz
+// (a backend that fails traffic while its health check says ok);
+// mode=none ends that.
 func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(HeaderBackend, b.name)
 	ctx.SetContentType("application/json")
@@ -88,7 +92,17 @@ func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(`{"status":"ok"}`)
 		return
 	}
+	if string(ctx.Path()) == "/_fault" && ctx.IsPost() {
+		b.failing.Store(string(ctx.QueryArgs().Peek("mode")) == "errors")
+		ctx.SetBodyString(`{"ok":true}`)
+		return
+	}
 	b.served.Add(1)
+	if b.failing.Load() {
+		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+		ctx.SetBodyString(`{"error":"injected fault"}`)
+		return
+	}
 	if d, err := time.ParseDuration(string(ctx.QueryArgs().Peek("sleep"))); err == nil && d > 0 {
 		time.Sleep(min(d, MaxSleep))
 	}
