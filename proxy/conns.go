@@ -76,8 +76,9 @@ func (c *BackendClient) track(dial fasthttp.DialFuncWithTimeout) fasthttp.DialFu
 // a request, and returns how many there were: the connections open when it
 // was called, all of them closed when it returns. A request in flight on
 // one of them fails at once: the Handler answers it as a backend error
-// (502) or, for a GET or HEAD cut before any answer byte, retries it once
-// on another backend. For the number of requests cut, read
+// (502) or, when the upstream's RetryPolicy allows (by default for an
+// idempotent request cut before a complete answer), retries it on another
+// backend. For the number of requests cut, read
 // pool.Backend.InFlight just before (a connection carries one request at
 // a time, so after CloseIdle the two agree but for races).
 //

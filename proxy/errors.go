@@ -34,7 +34,8 @@ const (
 	// one BackendClient.CloseAll cut), or the request could not be
 	// written. The backend may have seen the request. 502.
 	failClosed
-	// failTimeout: no complete answer within the response timeout. 504.
+	// failTimeout: no complete answer within the per-try or response
+	// timeout. 504.
 	failTimeout
 	// failTransport: any other error talking to the backend (a malformed
 	// or truncated answer, a reset mid-response, a connection CloseAll
@@ -103,6 +104,8 @@ func (f failure) outcome() pool.RequestOutcome {
 	switch f {
 	case failSaturated, failUnwired, failNoBackend:
 		return pool.RequestLocal
+	case failTimeout:
+		return pool.RequestTimeout
 	}
 	return pool.RequestTransportError
 }

@@ -8,78 +8,180 @@ import (
 	"go.uber.org/zap"
 )
 
-// forward sends the request in ctx to a backend of up and writes the
-// answer (or the JSON error) into ctx.Response. Every Acquire is matched
-// by exactly one Release before it returns. The outbound request is a
-// pooled copy of the client's header sharing its body; it is released
-// before forward returns, and HostClient.DoDeadline is synchronous in
-// fasthttp v1.78 (it uses connection deadlines, no helper goroutine), so
-// nothing refers to ctx or its buffers afterwards.
-func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) {
+// exchange is what forwarding one client request did, for an access log
+// (none is written yet) and tests. It lives on the stack.
+type exchange struct {
+	// backend is the last backend tried, whose result the client got
+	// (unless an earlier 5xx answer was kept); nil when none was tried.
+	backend *pool.Backend
+	// retries is how many tries followed the first (0..Attempts).
+	retries int
+}
+
+// forward sends the request in ctx to a backend of up, retrying on other
+// backends as up.retry allows, and writes the answer (or the JSON error)
+// into ctx.Response. Every Acquire is matched by exactly one Release
+// before it returns. The outbound request is a pooled copy of the
+// client's header sharing its body, which the server has read whole, so
+// every try sends the same bytes; it is released before forward returns,
+// and HostClient.DoDeadline is synchronous in fasthttp v1.78 (it uses
+// connection deadlines, no helper goroutine), so nothing refers to ctx or
+// its buffers afterwards. It allocates nothing on a request that succeeds
+// at the first try.
+func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	prepareRequest(req, ctx)
 
 	resp := &ctx.Response
-	idempotent := ctx.IsGet() || ctx.IsHead()
 	// An HTTP/1.0 client may send no Host; each backend then gets its own
 	// address, as HTTP/1.1 requires a Host.
 	hostless := len(req.Header.Host()) == 0
-	deadline := time.Now().Add(up.timeout)
+	rp := &up.retry
+	now := time.Now()
+	deadline := now.Add(up.timeout)
+	if rp.attempts > 0 {
+		up.budget.noteRequest(now)
+	}
+
+	// kept is the last 5xx answer that was retried, returned if no later
+	// try gets an answer.
+	var kept *fasthttp.Response
+	defer releaseKept(&kept)
+
 	var avoid pool.Avoid
-	last := failNoBackend
+	b := up.pool.Acquire(&avoid)
+	if b == nil {
+		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
+		return ex
+	}
 	for attempt := 1; ; attempt++ {
-		b := up.pool.Acquire(&avoid)
-		if b == nil {
-			// Nothing (else) to try: the first failure, or the pool is
-			// empty.
-			writeError(resp, last.status(), up.errs[last])
-			return
-		}
+		ex.backend = b
 		if hostless {
 			req.Header.SetHost(b.Address())
 		}
-		f, err := try(b, req, resp, deadline)
-		if err == nil {
-			return
+		tryDeadline := deadline
+		if up.perTry > 0 {
+			if d := now.Add(up.perTry); d.Before(deadline) {
+				tryDeadline = d
+			}
 		}
-		last = f
-		if !h.retry.again(f, idempotent, attempt) {
-			writeError(resp, f.status(), up.errs[f])
-			return
+		f, status, err := try(b, req, resp, now, tryDeadline)
+
+		var cond retryOn
+		var reached bool
+		if err == nil {
+			if cond = statusCondition(status) & rp.on; cond == 0 {
+				return ex // the answer stands
+			}
+			reached = true
+		} else {
+			cond, reached = f.condition()
+		}
+		now = time.Now()
+		if !rp.allows(cond, reached, attempt, !reached || replayable(&ctx.Request.Header)) || !now.Before(deadline) {
+			settle(resp, up, f, err, kept)
+			return ex
+		}
+		if !up.budget.allow(now, rp.budgetPct) {
+			up.pool.NoteRetryRefused()
+			h.logRetry("retry refused by budget", up, b, f, status, err, ex.retries)
+			settle(resp, up, f, err, kept)
+			return ex
 		}
 		avoid.Add(b)
-		if ce := h.log.Check(zap.DebugLevel, "retrying on another backend"); ce != nil {
-			ce.Write(
-				zap.String("listener", h.name),
-				zap.String("pool", up.pool.Name()),
-				zap.String("backend", b.Address()),
-				zap.String("failure", f.String()),
-				zap.Error(err),
-			)
+		next := up.pool.Acquire(&avoid)
+		if next == nil {
+			// No backend left that the request has not tried.
+			settle(resp, up, f, err, kept)
+			return ex
 		}
+		if err == nil {
+			if kept == nil {
+				kept = fasthttp.AcquireResponse()
+			}
+			resp.CopyTo(kept)
+		}
+		up.budget.noteRetry(now)
+		up.pool.NoteRetry()
+		ex.retries++
+		h.logRetry("retrying on another backend", up, b, f, status, err, ex.retries)
+		b = next
 	}
 }
 
-// try sends req to b once, releases b with the outcome, and on success
-// leaves the backend's answer, cleaned of hop-by-hop fields, in resp.
-func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (failure, error) {
+// settle leaves the final result of a request whose last try is not
+// retried in resp: the backend's answer when the try got one (err nil,
+// already in resp), else the last 5xx answer kept from an earlier try,
+// else the JSON error of f.
+func settle(resp *fasthttp.Response, up *upstream, f failure, err error, kept *fasthttp.Response) {
+	switch {
+	case err == nil:
+	case kept != nil:
+		kept.CopyTo(resp)
+	default:
+		writeError(resp, f.status(), up.errs[f])
+	}
+}
+
+func releaseKept(kept **fasthttp.Response) {
+	if *kept != nil {
+		fasthttp.ReleaseResponse(*kept)
+	}
+}
+
+// logRetry writes the debug line of a retry made or refused after a try
+// at b that failed with f and err, or answered status (err nil).
+func (h *Handler) logRetry(msg string, up *upstream, b *pool.Backend, f failure, status int, err error, retry int) {
+	ce := h.log.Check(zap.DebugLevel, msg)
+	if ce == nil {
+		return
+	}
+	if err == nil {
+		ce.Write(
+			zap.String("listener", h.name),
+			zap.String("pool", up.pool.Name()),
+			zap.String("backend", b.Address()),
+			zap.String("failure", "status"),
+			zap.Int("status", status),
+			zap.Int("retry", retry),
+		)
+		return
+	}
+	ce.Write(
+		zap.String("listener", h.name),
+		zap.String("pool", up.pool.Name()),
+		zap.String("backend", b.Address()),
+		zap.String("failure", f.String()),
+		zap.Error(err),
+		zap.Int("retry", retry),
+	)
+}
+
+// try sends req to b once, started at start and bounded by deadline,
+// releases b with the outcome and the time the try took, and on an answer
+// returns its status and leaves it, cleaned of hop-by-hop fields, in resp.
+// A 5xx answer is released as pool.RequestServerError, a timeout as
+// pool.RequestTimeout.
+func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, start, deadline time.Time) (failure, int, error) {
 	c, ok := b.Attached().(*BackendClient)
 	if !ok {
 		b.Release(pool.RequestLocal, 0)
-		return failUnwired, errUnwired
+		return failUnwired, 0, errUnwired
 	}
 	err := c.hc.DoDeadline(req, resp, deadline)
+	latency := time.Since(start)
 	if err != nil {
 		f := classify(err)
-		b.Release(f.outcome(), 0)
-		return f, err
+		b.Release(f.outcome(), latency)
+		return f, 0, err
 	}
-	if resp.StatusCode() >= 500 {
-		b.Release(pool.RequestServerError, 0)
+	status := resp.StatusCode()
+	if status >= 500 {
+		b.Release(pool.RequestServerError, latency)
 	} else {
-		b.Release(pool.RequestOK, 0)
+		b.Release(pool.RequestOK, latency)
 	}
 	cleanResponse(&resp.Header)
-	return 0, nil
+	return 0, status, nil
 }

@@ -8,10 +8,13 @@
 // Forwarding follows what operators expect of HAProxy, Envoy or an ALB:
 // hop-by-hop header fields are stripped both ways, X-Forwarded-For is
 // appended to and X-Forwarded-Proto/-Host are set, Host, header name case
-// and the path are sent as received. A request that never reached a
-// backend is tried once on another backend (see retryUnreached); the
-// HostClient's own same-host retries are off. fasthttp.ErrNoFreeConns is
-// local saturation: 503, never held against the backend.
+// and the path are sent as received. A failed try is sent again to
+// another backend of the pool when the upstream's RetryPolicy allows it:
+// by default a request that never reached a backend, or an idempotent one
+// whose connection was reset, once, within a retry budget per upstream
+// (a share of its requests, plus a few per second); the HostClient's own
+// same-host retries are off. fasthttp.ErrNoFreeConns is local
+// saturation: 503, never held against the backend or retried.
 //
 // Nothing in the package keeps a RequestCtx, Request, Response or their
 // bytes after the handler returns, and the package has no package-level
@@ -35,7 +38,6 @@ var errUnwired = errors.New("proxy: backend has no *proxy.BackendClient attached
 type Handler struct {
 	name   string
 	log    *zap.Logger
-	retry  retryPolicy
 	routes atomic.Pointer[table]
 }
 
@@ -47,17 +49,20 @@ func NewHandler(name string, routes Routes, log *zap.Logger) *Handler {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	h := &Handler{name: name, log: log, retry: retryUnreached{}}
+	h := &Handler{name: name, log: log}
 	h.SetRoutes(routes)
 	return h
 }
 
 // SetRoutes replaces the routing table atomically: a request already
 // routed finishes with the old table, the next one uses the new one. Safe
-// for concurrent use with ServeHTTP (hot reload). It panics like
+// for concurrent use with ServeHTTP (hot reload). An upstream whose pool
+// the old table also routed to keeps its retry budget. It panics like
 // NewHandler on a nil Upstream or Pool, before anything is replaced.
+// Calls to SetRoutes on one Handler must not overlap (a budget carried
+// over could be lost, nothing worse).
 func (h *Handler) SetRoutes(r Routes) {
-	h.routes.Store(compile(r))
+	h.routes.Store(compile(r, h.routes.Load()))
 }
 
 // ServeHTTP is the fasthttp.RequestHandler: it routes ctx by its host (the

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lbtrust/lb/pool"
@@ -21,10 +22,35 @@ type Upstream struct {
 	// NewBackendClient) as its Attached value.
 	Pool *pool.Pool
 	// ResponseTimeout bounds the whole backend exchange of one client
-	// request, from the first connect to the last response byte, retry
-	// included; past it the client gets 504. Zero or negative means
+	// request, from the first connect to the last response byte, every
+	// try included (a try gets the shorter of Retry's PerTryTimeout and
+	// the time left); past it the client gets 504. Zero or negative means
 	// DefaultResponseTimeout.
 	ResponseTimeout time.Duration
+	// Retry says which failed tries are sent again to another backend of
+	// Pool (see RetryPolicy). The zero value is DefaultRetryPolicy(): one
+	// retry of a connect failure or reset. Build others with
+	// NewRetryPolicy; RetryOptions{} (Attempts 0) turns retries off.
+	Retry RetryPolicy
+
+	// budget is the upstream's retry budget, made by the first handler
+	// that compiles this Upstream and shared by every other one, so one
+	// pool routed from several listeners has one budget.
+	budget atomic.Pointer[retryBudget]
+}
+
+// sharedBudget returns u's retry budget, adopting prev (the budget an
+// earlier routing table kept for the same pool) or making one when u has
+// none yet.
+func (u *Upstream) sharedBudget(prev *retryBudget) *retryBudget {
+	if b := u.budget.Load(); b != nil {
+		return b
+	}
+	if prev == nil {
+		prev = newRetryBudget()
+	}
+	u.budget.CompareAndSwap(nil, prev)
+	return u.budget.Load()
 }
 
 // Route sends the requests it matches to its Upstream.
@@ -64,8 +90,10 @@ type route struct {
 }
 
 // compile turns r into a table. Upstreams shared by several routes are
-// compiled once. It panics on a nil Upstream or Pool.
-func compile(r Routes) *table {
+// compiled once. prev is the table r replaces (nil for none): an upstream
+// whose pool prev also routed to keeps that retry budget, so a reload does
+// not reset it. It panics on a nil Upstream or Pool.
+func compile(r Routes, prev *table) *table {
 	seen := make(map[*Upstream]*upstream)
 	up := func(u *Upstream) *upstream {
 		if u == nil || u.Pool == nil {
@@ -74,7 +102,7 @@ func compile(r Routes) *table {
 		if c, ok := seen[u]; ok {
 			return c
 		}
-		c := newUpstream(u)
+		c := newUpstream(u, u.sharedBudget(prev.budgetOf(u.Pool)))
 		seen[u] = c
 		return c
 	}
@@ -90,6 +118,23 @@ func compile(r Routes) *table {
 		})
 	}
 	return t
+}
+
+// budgetOf returns the retry budget t keeps for pool p, or nil (also for
+// a nil t).
+func (t *table) budgetOf(p *pool.Pool) *retryBudget {
+	if t == nil {
+		return nil
+	}
+	if t.def != nil && t.def.pool == p {
+		return t.def.budget
+	}
+	for i := range t.routes {
+		if t.routes[i].up.pool == p {
+			return t.routes[i].up.budget
+		}
+	}
+	return nil
 }
 
 // match returns the upstream for a request with the given Host header and
@@ -162,13 +207,29 @@ func equalFold(b []byte, s string) bool {
 type upstream struct {
 	pool    *pool.Pool
 	timeout time.Duration
-	errs    *errorBodies
+	// perTry bounds one try; 0 when it would not be shorter than timeout.
+	perTry time.Duration
+	retry  RetryPolicy
+	budget *retryBudget
+	errs   *errorBodies
 }
 
-func newUpstream(u *Upstream) *upstream {
+func newUpstream(u *Upstream, budget *retryBudget) *upstream {
 	t := u.ResponseTimeout
 	if t <= 0 {
 		t = DefaultResponseTimeout
 	}
-	return &upstream{pool: u.Pool, timeout: t, errs: renderErrorBodies(u.Pool.Name())}
+	r := u.Retry.orDefault()
+	perTry := r.perTry
+	if perTry >= t {
+		perTry = 0
+	}
+	return &upstream{
+		pool:    u.Pool,
+		timeout: t,
+		perTry:  perTry,
+		retry:   r,
+		budget:  budget,
+		errs:    renderErrorBodies(u.Pool.Name()),
+	}
 }

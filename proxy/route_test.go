@@ -21,7 +21,7 @@ func TestRouteMatch(t *testing.T) {
 			{PathPrefix: "/api/", Upstream: anyAPI},
 			{PathPrefix: "/api/never", Upstream: api}, // shadowed: first match wins
 		},
-	})
+	}, nil)
 	tests := []struct {
 		host, path string
 		want       *Upstream
@@ -54,7 +54,7 @@ func TestRouteMatch(t *testing.T) {
 	}
 
 	// Without a default, an unmatched request has no upstream.
-	if up := compile(Routes{Routes: []Route{{Host: "a", Upstream: web}}}).match([]byte("b"), []byte("/")); up != nil {
+	if up := compile(Routes{Routes: []Route{{Host: "a", Upstream: web}}}, nil).match([]byte("b"), []byte("/")); up != nil {
 		t.Errorf("no default: got pool %s, want nil", up.pool.Name())
 	}
 }

@@ -135,6 +135,9 @@ func (lb *LB) validatePool(pc *config.Pool) error {
 	if _, err := balancer.New(pc.Algorithm); err != nil {
 		return fmt.Errorf("pool %q: %w", pc.Name, err)
 	}
+	if _, err := retryPolicy(pc); err != nil {
+		return err
+	}
 	spec := checkSpec(pc.HealthCheck)
 	for _, bc := range pc.Backends {
 		if _, err := healthcheck.New(spec, bc.Address, discard{}, nil); err != nil {
@@ -215,7 +218,12 @@ func checkSpec(hc config.HealthCheck) healthcheck.Spec {
 func (lb *LB) routesLocked(cfg *config.Config) map[string]proxy.Routes {
 	ups := make(map[string]*proxy.Upstream, len(lb.pools))
 	for _, pr := range lb.pools {
-		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, ResponseTimeout: pr.cfg.ResponseTimeout}
+		retry, err := retryPolicy(pr.cfg)
+		if err != nil {
+			// validatePool refused such a block before it got here.
+			lb.log.Error("invalid retry block, retries off", zap.String("pool", pr.cfg.Name), zap.Error(err))
+		}
+		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, ResponseTimeout: pr.cfg.ResponseTimeout, Retry: retry}
 	}
 	out := make(map[string]proxy.Routes, len(cfg.Listeners))
 	for _, lc := range cfg.Listeners {
@@ -226,6 +234,24 @@ func (lb *LB) routesLocked(cfg *config.Config) map[string]proxy.Routes {
 		out[lc.Name] = r
 	}
 	return out
+}
+
+// retryPolicy is the proxy retry policy of a pool block's retry settings
+// (config has applied the defaults: a pool without a retry block retries
+// connect failures and resets once). On error it returns a policy with
+// retries off.
+func retryPolicy(pc *config.Pool) (proxy.RetryPolicy, error) {
+	r, err := proxy.NewRetryPolicy(proxy.RetryOptions{
+		Attempts:      pc.Retry.Attempts,
+		PerTryTimeout: pc.Retry.PerTryTimeout,
+		On:            pc.Retry.On,
+		BudgetPercent: pc.Retry.BudgetPercent,
+	})
+	if err != nil {
+		off, _ := proxy.NewRetryPolicy(proxy.RetryOptions{})
+		return off, fmt.Errorf("pool %q: %w", pc.Name, err)
+	}
+	return r, nil
 }
 
 // buildListener makes the proxy handler and server of a listener block.
