@@ -1,9 +1,13 @@
 // Package admin serves the load balancer's own endpoints on the admin
-// listener: shallow liveness (/healthz), deep readiness (/readyz) and the
-// status of every pool and backend (/status). It only reads pool views.
+// listener: shallow liveness (/healthz), deep readiness (/readyz), the
+// status of every pool and backend (/status) and the recent events
+// (/events). It only reads pool views; the mutating endpoints (mutate.go)
+// act through functions the wiring gives it, behind an optional bearer
+// token (auth.go).
 package admin
 
 import (
+	"crypto/sha256"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +46,11 @@ type Options struct {
 	// Reloads reports the latest reload attempt, shown in /status and
 	// returned by POST /reload. Nil reports none.
 	Reloads func() ReloadStatus
+	// Events serves GET /events; nil serves an empty list.
+	Events EventSource
+	// Token, when not empty, is the bearer token the mutating endpoints
+	// require (see SetToken; auth.go says why reads stay open).
+	Token string
 	// Log receives errors writing answers; nil logs nothing.
 	Log *zap.Logger
 }
@@ -65,6 +74,7 @@ type ReloadStatus struct {
 type Handler struct {
 	o            Options
 	shuttingDown atomic.Bool
+	token        atomic.Pointer[[sha256.Size]byte] // SHA-256 of the token; nil: none needed
 }
 
 // New returns a Handler. Nil Pools or Listeners functions are taken as
@@ -85,7 +95,10 @@ func New(o Options) *Handler {
 	if o.Started.IsZero() {
 		o.Started = time.Now()
 	}
-	return &Handler{o: o}
+	h := &Handler{o: o}
+	h.SetToken(o.Token)
+	h.o.Token = "" // kept only hashed
+	return h
 }
 
 // SetShuttingDown makes /readyz answer 503 "shutting_down" from now on, so
@@ -104,7 +117,7 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	switch path {
-	case "/healthz", "/readyz", "/status":
+	case "/healthz", "/readyz", "/status", "/events":
 	default:
 		writeJSON(ctx, h.o.Log, fasthttp.StatusNotFound, errorBody{Error: "not found", Path: path})
 		return
@@ -121,6 +134,8 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		h.serveReadyz(ctx)
 	case "/status":
 		h.serveStatus(ctx)
+	case "/events":
+		h.serveEvents(ctx)
 	}
 }
 

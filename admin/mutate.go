@@ -50,6 +50,9 @@ func (h *Handler) serveMutating(ctx *fasthttp.RequestCtx, path string) bool {
 		writeJSON(ctx, h.o.Log, fasthttp.StatusMethodNotAllowed, errorBody{Error: "method not allowed: use POST", Path: path})
 		return true
 	}
+	if !h.authorized(ctx, path) {
+		return true
+	}
 	if action == "reload" {
 		h.serveReload(ctx, path)
 		return true

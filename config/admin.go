@@ -25,6 +25,7 @@ func decodeAdminBlock(b *adminBlock) (*Admin, hcl.Diagnostics) {
 	diags = append(diags, moreDiags...)
 	a.GracePeriod, moreDiags = decodeDuration("grace_period", b.GracePeriod, DefaultGracePeriod)
 	diags = append(diags, moreDiags...)
+	diags = append(diags, decodeAdminAccess(a, b)...)
 
 	if b.UpstreamProbe != nil {
 		a.UpstreamProbe, moreDiags = decodeUpstreamProbeBlock(b.UpstreamProbe)

@@ -78,6 +78,16 @@ type Admin struct {
 	// front probes /readyz; see EffectiveShutdownDelay.
 	UpstreamProbe *UpstreamProbe
 
+	// Token is the bearer token the admin's mutating endpoints (drain,
+	// undrain, reload) require ("token", or the content of "token_file"
+	// read at load with trailing whitespace trimmed; not both; default
+	// none = no token needed). Printing it shows [redacted].
+	Token Secret
+
+	// EventBuffer is how many recent events /events keeps
+	// ("event_buffer", default 1000, 1..1000000).
+	EventBuffer int
+
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
 }

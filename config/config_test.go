@@ -101,6 +101,7 @@ func TestLoadFull(t *testing.T) {
 			ShutdownDelay: 0,
 			GracePeriod:   45 * time.Second,
 			UpstreamProbe: &UpstreamProbe{Interval: 5 * time.Second, UnhealthyThreshold: 2},
+			EventBuffer:   DefaultEventBuffer,
 		},
 		Listeners: []*Listener{
 			{

@@ -22,6 +22,9 @@ type adminBlock struct {
 	Address       hcl.Expression `hcl:"address,optional"`
 	ShutdownDelay hcl.Expression `hcl:"shutdown_delay,optional"`
 	GracePeriod   hcl.Expression `hcl:"grace_period,optional"`
+	Token         hcl.Expression `hcl:"token,optional"`
+	TokenFile     hcl.Expression `hcl:"token_file,optional"`
+	EventBuffer   hcl.Expression `hcl:"event_buffer,optional"`
 
 	UpstreamProbe *upstreamProbeBlock `hcl:"upstream_probe,block"`
 

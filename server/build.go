@@ -278,6 +278,8 @@ func (lb *LB) buildAdmin(ac *config.Admin) *adminListener {
 		Undrain:   adminAction(lb.Undrain),
 		Reload:    lb.ReloadFile,
 		Reloads:   lb.LastReload,
+		Events:    lb.events,
+		Token:     string(ac.Token),
 		Log:       lb.log,
 	})
 	return &adminListener{address: ac.Address, handler: h, server: admin.NewServer(h)}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lbtrust/lb/events"
 	"github.com/lbtrust/lb/pool"
 )
 
@@ -18,10 +19,13 @@ func (lb *LB) Drain(poolName, address string) (pool.BackendStatus, error) {
 	if err != nil {
 		return pool.BackendStatus{}, err
 	}
+	before := backendStatus(p, address)
 	if err := p.Drain(address); err != nil {
 		return pool.BackendStatus{}, err
 	}
-	return backendStatus(p, address), nil
+	after := backendStatus(p, address)
+	lb.recordOperator(events.KindDrain, p.Name(), before, after)
+	return after, nil
 }
 
 // Undrain lifts an operator's drain (see pool.Pool.Undrain). Errors wrap
@@ -31,10 +35,13 @@ func (lb *LB) Undrain(poolName, address string) (pool.BackendStatus, error) {
 	if err != nil {
 		return pool.BackendStatus{}, err
 	}
+	before := backendStatus(p, address)
 	if err := p.Undrain(address); err != nil {
 		return pool.BackendStatus{}, err
 	}
-	return backendStatus(p, address), nil
+	after := backendStatus(p, address)
+	lb.recordOperator(events.KindUndrain, p.Name(), before, after)
+	return after, nil
 }
 
 // poolNamed finds a pool in service.

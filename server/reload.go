@@ -40,6 +40,7 @@ func (lb *LB) ReloadFile() error {
 		}
 		lb.mu.Lock()
 		lb.lastReload = admin.ReloadStatus{At: time.Now(), Error: "invalid configuration", Diagnostics: lines}
+		lb.recordReload(lb.lastReload)
 		lb.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrReloadRefused, strings.Join(lines, "; "))
 	}
@@ -62,7 +63,11 @@ func (lb *LB) ReloadFile() error {
 func (lb *LB) Reload(cfg *config.Config) error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	prev := lb.cfg
 	changes, err := lb.reloadLocked(cfg)
+	if err == nil {
+		changes = lb.applyAdminLocked(prev.Admin, cfg.Admin, changes)
+	}
 	st := admin.ReloadStatus{At: time.Now(), OK: err == nil, Changes: changes}
 	if err != nil {
 		st.Error = err.Error()
@@ -71,6 +76,7 @@ func (lb *LB) Reload(cfg *config.Config) error {
 		lb.log.Info("configuration reloaded", zap.String("config", lb.path), zap.Strings("changes", changes))
 	}
 	lb.lastReload = st
+	lb.recordReload(st)
 	return err
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lbtrust/lb/admin"
 	"github.com/lbtrust/lb/config"
+	"github.com/lbtrust/lb/events"
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
@@ -52,6 +53,10 @@ type LB struct {
 	checks healthcheck.Group
 	serve  sync.WaitGroup
 
+	// events is the event trail served at /events (events.go); it has
+	// its own lock, so transition hooks may record into it.
+	events *events.Ring
+
 	// runtimes maps *pool.Backend to its *backendRuntime. It is read by
 	// transition hooks, which run while a pool (never lb.mu) may be
 	// locked, so it is not guarded by mu.
@@ -73,7 +78,8 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg}
+	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg,
+		events: events.New(eventBuffer(cfg))}
 	for _, pc := range cfg.Pools {
 		pr, err := lb.newPoolRuntime(pc)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 // pool's lock but possibly inside a checker's goroutine or a Reload (with
 // LB.mu held), so it takes no LB lock and never waits for a checker.
 func (lb *LB) onTransition(t pool.Transition) {
+	lb.recordTransition(t)
 	v, ok := lb.runtimes.Load(t.Target)
 	if !ok {
 		return
