@@ -576,12 +576,13 @@ type Passive struct {
 const (
 	HealthCheckHTTP = "http"
 	HealthCheckTCP  = "tcp"
+	HealthCheckGRPC = "grpc"
 )
 
 // HealthCheckTypes returns the valid values of a health_check's "type", in
 // a fresh slice the caller may keep.
 func HealthCheckTypes() []string {
-	return []string{HealthCheckHTTP, HealthCheckTCP}
+	return []string{HealthCheckHTTP, HealthCheckTCP, HealthCheckGRPC}
 }
 
 // Defaults for a health_check block.
@@ -599,16 +600,26 @@ const (
 // against each of its backends.
 type HealthCheck struct {
 	// Type is the probe ("type", default "http"): "http" sends GET Path and
-	// matches the status; "tcp" only connects.
+	// matches the status; "tcp" only connects; "grpc" calls the standard
+	// grpc.health.v1.Health/Check for GRPCService (plaintext): SERVING
+	// passes, NOT_SERVING drains the backend at once, any other answer
+	// is a failure.
 	Type string
 
 	// Path is the HTTP probe's request path ("path", default "/readyz");
-	// it starts with "/". Unused by tcp probes.
+	// it starts with "/". Unused by tcp probes; "" for grpc probes, where
+	// writing it is an error.
 	Path string
 
-	// Host is the Host header of the HTTP probe ("host", optional); empty
-	// means the backend's address.
+	// Host is the Host header of the HTTP probe, or the :authority of a
+	// grpc probe ("host", optional); empty means the backend's address.
 	Host string
+
+	// GRPCService is the service a grpc probe asks about ("grpc_service",
+	// default "": the whole server, as the gRPC Health Checking Protocol
+	// defines), such as "mypackage.MyService". Writing it with another
+	// type is an error.
+	GRPCService string
 
 	// Port is the port to probe ("port", optional, 1..65535); 0 means the
 	// backend's own port.
@@ -631,10 +642,12 @@ type HealthCheck struct {
 	UnhealthyThreshold int
 
 	// ExpectedStatus are the HTTP statuses that pass, parsed from
-	// "expected_status" (default "200"). See ParseStatusRanges.
+	// "expected_status" (default "200"). See ParseStatusRanges. Nil for
+	// grpc probes, where writing it is an error.
 	ExpectedStatus []StatusRange
 
-	// ExpectedStatusText is "expected_status" as written, for display.
+	// ExpectedStatusText is "expected_status" as written, for display; ""
+	// for grpc probes.
 	ExpectedStatusText string
 
 	// DeclRange is where the block is declared; the zero Range when the

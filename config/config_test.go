@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -409,5 +410,92 @@ func TestAlgorithmsAndTypesAreFresh(t *testing.T) {
 	h[0] = "changed"
 	if HealthCheckTypes()[0] != HealthCheckHTTP {
 		t.Errorf("HealthCheckTypes shares its slice with callers")
+	}
+}
+
+// TestParseGRPCHealthCheck: a grpc check keeps its service, port and
+// host, and carries no HTTP path or statuses; grpc_service defaults to ""
+// (the whole server) and may be written as "".
+func TestParseGRPCHealthCheck(t *testing.T) {
+	const head = `
+listener "a" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+  health_check {
+    type = "grpc"
+`
+	tests := []struct {
+		name, attrs string
+		want        HealthCheck
+	}{
+		{"service, port and host", `
+    grpc_service = "mypackage.MyService"
+    port         = 9090
+    host         = "grpc.internal"
+    interval     = "2s"
+    timeout      = "1s"
+`, HealthCheck{
+			Type: HealthCheckGRPC, GRPCService: "mypackage.MyService", Port: 9090, Host: "grpc.internal",
+			Interval: 2 * time.Second, Timeout: time.Second,
+			HealthyThreshold: DefaultHealthyThreshold, UnhealthyThreshold: DefaultUnhealthyThreshold,
+		}},
+		{"whole server by default", ``, HealthCheck{
+			Type: HealthCheckGRPC, Interval: DefaultInterval, Timeout: DefaultTimeout,
+			HealthyThreshold: DefaultHealthyThreshold, UnhealthyThreshold: DefaultUnhealthyThreshold,
+		}},
+		{"whole server written as empty", `
+    grpc_service = ""
+`, HealthCheck{
+			Type: HealthCheckGRPC, Interval: DefaultInterval, Timeout: DefaultTimeout,
+			HealthyThreshold: DefaultHealthyThreshold, UnhealthyThreshold: DefaultUnhealthyThreshold,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, diags := Parse([]byte(head+tt.attrs+"  }\n}\n"), "lb.hcl")
+			mustNoDiags(t, diags)
+			got := cfg.Pools[0].HealthCheck
+			got.DeclRange = hcl.Range{}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("HealthCheck = %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestGRPCCheckHTTPAttributes: path and expected_status on a grpc check
+// are both reported, in one pass, each at its value.
+func TestGRPCCheckHTTPAttributes(t *testing.T) {
+	src := `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type            = "grpc"
+    path            = "/readyz"
+    expected_status = "200"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`
+	_, diags := Parse([]byte(src), "lb.hcl")
+	want := []string{
+		`lb.hcl:8,23-32: Attribute not used by this check type; path only applies`,
+		`lb.hcl:9,23-28: Attribute not used by this check type; expected_status only applies`,
+	}
+	if len(diags) != len(want) {
+		for _, d := range diags {
+			t.Logf("  %s", d.Error())
+		}
+		t.Fatalf("got %d diagnostics, want %d", len(diags), len(want))
+	}
+	for i, d := range diags {
+		if !strings.HasPrefix(d.Error(), want[i]) {
+			t.Errorf("diagnostic %d = %q, want prefix %q", i, d.Error(), want[i])
+		}
 	}
 }

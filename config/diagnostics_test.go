@@ -756,12 +756,108 @@ pool "p" {
 }
 pool "p" {
   health_check {
-    type = "grpc"
+    type = "udp"
   }
   backend "127.0.0.1:9001" {}
 }
 `,
-			summary: "Unknown health check type", detail: "http, tcp", line: 7, col: 12,
+			summary: "Unknown health check type", detail: "http, tcp, grpc", line: 7, col: 12,
+		},
+		{
+			name: "path on a grpc check",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type         = "grpc"
+    grpc_service = "mypackage.MyService"
+    path         = "/readyz"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Attribute not used by this check type", detail: "path only applies to type = \"http\"", line: 9, col: 20,
+		},
+		{
+			name: "expected_status on a grpc check",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type            = "grpc"
+    expected_status = "200"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Attribute not used by this check type", detail: "expected_status only applies to type = \"http\"", line: 8, col: 23,
+		},
+		{
+			name: "invalid expected_status on a grpc check is reported once",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    expected_status = "2xx"
+    type            = "grpc"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Attribute not used by this check type", detail: "Remove expected_status", line: 7, col: 23,
+		},
+		{
+			name: "grpc_service on the default http check",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    grpc_service = "mypackage.MyService"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Attribute not used by this check type", detail: `this check is type = "http". Set type = "grpc"`, line: 7, col: 20,
+		},
+		{
+			name: "grpc_service on a tcp check",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type         = "tcp"
+    grpc_service = ""
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Attribute not used by this check type", detail: `this check is type = "tcp"`, line: 8, col: 20,
+		},
+		{
+			name: "grpc_service not a string",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type         = "grpc"
+    grpc_service = ["a"]
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsuitable value type", line: 8, col: 20,
 		},
 		{
 			name: "health check path without a slash",

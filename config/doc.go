@@ -49,15 +49,16 @@
 //	                                         # request waits this long unanswered; auto = 8 x the
 //	                                         # pool's recent p99, at least 25ms
 //	  health_check {                      # optional; defaults apply without it
-//	    type                = "http"      # http | tcp
-//	    path                = "/readyz"   # starts with "/"
-//	    host                = "web.internal"  # optional Host header; default the backend address
+//	    type                = "http"      # http | tcp | grpc (grpc.health.v1.Health/Check, plaintext)
+//	    path                = "/readyz"   # starts with "/"; http only
+//	    host                = "web.internal"  # optional Host header (grpc: :authority); default the backend address
+//	    grpc_service        = ""          # grpc only; the service to ask about; "" = the whole server
 //	    port                = 8081        # optional, 1..65535; default the backend's own port
 //	    interval            = "10s"
 //	    timeout             = "5s"        # shorter than interval
 //	    healthy_threshold   = 2           # at least 1
 //	    unhealthy_threshold = 3           # at least 1
-//	    expected_status     = "200"       # also "200,202", "200-299", "200-204,301"
+//	    expected_status     = "200"       # also "200,202", "200-299", "200-204,301"; http only
 //	  }
 //	  retry {                             # optional; defaults apply without it
 //	    attempts        = 1               # 0..10 extra tries, each on another backend; 0 = none

@@ -23,11 +23,26 @@ func decodeHealthCheckBlock(b *healthCheckBlock) (HealthCheck, hcl.Diagnostics) 
 			"type = %q is not supported; use one of %s.", hc.Type, strings.Join(HealthCheckTypes(), ", ")))
 	}
 
-	hc.Path, moreDiags = decodeText("path", b.Path, DefaultHealthCheckPath)
+	isGRPC := hc.Type == HealthCheckGRPC
+	if isGRPC {
+		diags = append(diags, httpOnly(b)...)
+	} else {
+		hc.Path, moreDiags = decodeText("path", b.Path, DefaultHealthCheckPath)
+		diags = append(diags, moreDiags...)
+		if hc.Path != "" && !strings.HasPrefix(hc.Path, "/") {
+			diags = append(diags, errorf(b.Path.Range(), "Invalid path",
+				"path = %q must start with \"/\", such as \"/readyz\".", hc.Path))
+		}
+	}
+
+	service, set, moreDiags := decodeValue[string](b.GRPCService)
 	diags = append(diags, moreDiags...)
-	if hc.Path != "" && !strings.HasPrefix(hc.Path, "/") {
-		diags = append(diags, errorf(b.Path.Range(), "Invalid path",
-			"path = %q must start with \"/\", such as \"/readyz\".", hc.Path))
+	if set && !isGRPC && slices.Contains(HealthCheckTypes(), hc.Type) {
+		diags = append(diags, errorf(b.GRPCService.Range(), "Attribute not used by this check type",
+			"grpc_service only applies to type = %q; this check is type = %q. Set type = %q to call the gRPC health service, or remove grpc_service.",
+			HealthCheckGRPC, hc.Type, HealthCheckGRPC))
+	} else if set {
+		hc.GRPCService = service
 	}
 
 	hc.Host, moreDiags = decodeText("host", b.Host, "")
@@ -55,6 +70,9 @@ func decodeHealthCheckBlock(b *healthCheckBlock) (HealthCheck, hcl.Diagnostics) 
 	hc.UnhealthyThreshold, moreDiags = decodeCount("unhealthy_threshold", b.UnhealthyThreshold, DefaultUnhealthyThreshold, 1)
 	diags = append(diags, moreDiags...)
 
+	if isGRPC {
+		return hc, diags
+	}
 	hc.ExpectedStatusText, moreDiags = decodeText("expected_status", b.ExpectedStatus, DefaultExpectedStatus)
 	diags = append(diags, moreDiags...)
 	if hc.ExpectedStatusText != "" {
@@ -80,6 +98,23 @@ func defaultHealthCheck() HealthCheck {
 		ExpectedStatus:     []StatusRange{{Min: 200, Max: 200}},
 		ExpectedStatusText: DefaultExpectedStatus,
 	}
+}
+
+// httpOnly reports the attributes of a grpc check that only HTTP checks use
+// (path, expected_status), one diagnostic each, at its value.
+func httpOnly(b *healthCheckBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if written(b.Path) {
+		diags = append(diags, errorf(b.Path.Range(), "Attribute not used by this check type",
+			"path only applies to type = %q: a grpc check calls grpc.health.v1.Health/Check, it requests no path. Remove path; to check one service rather than the whole server, set grpc_service, such as grpc_service = \"mypackage.MyService\".",
+			HealthCheckHTTP))
+	}
+	if written(b.ExpectedStatus) {
+		diags = append(diags, errorf(b.ExpectedStatus.Range(), "Attribute not used by this check type",
+			"expected_status only applies to type = %q: a grpc check passes on SERVING, takes the backend out at once on NOT_SERVING, and counts any other answer as a failure. Remove expected_status.",
+			HealthCheckHTTP))
+	}
+	return diags
 }
 
 // timeoutNotShorter reports a probe timeout that is not shorter than the

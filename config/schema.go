@@ -100,6 +100,7 @@ type healthCheckBlock struct {
 	HealthyThreshold   hcl.Expression `hcl:"healthy_threshold,optional"`
 	UnhealthyThreshold hcl.Expression `hcl:"unhealthy_threshold,optional"`
 	ExpectedStatus     hcl.Expression `hcl:"expected_status,optional"`
+	GRPCService        hcl.Expression `hcl:"grpc_service,optional"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

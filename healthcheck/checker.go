@@ -69,6 +69,8 @@ func New(spec Spec, address string, rep Reporter, log *zap.Logger) (*Checker, er
 	switch spec.Type {
 	case TypeTCP:
 		c.prober = &tcpProber{address: target}
+	case TypeGRPC:
+		c.prober = newGRPCProber(spec, target)
 	default:
 		c.prober = newHTTPProber(spec, target)
 	}
@@ -93,9 +95,14 @@ func (c *Checker) Spec() Spec {
 // pool.ReasonTimeout. When Probe returns, its connection is closed and
 // nothing it started is still running.
 func (c *Checker) Probe(ctx context.Context) pool.CheckResult {
+	return c.probe(ctx, c.prober)
+}
+
+// probe is Probe with the given prober (Run's session, or c.prober).
+func (c *Checker) probe(ctx context.Context, p prober) pool.CheckResult {
 	at := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
-	res := c.prober.probe(pctx)
+	res := p.probe(pctx)
 	cancel()
 	res.At = at
 	res.Latency = time.Since(at)
@@ -114,7 +121,19 @@ func (c *Checker) Probe(ctx context.Context) pool.CheckResult {
 // is woken and closed) and not reported. Run returns once that is done,
 // leaving no goroutine or connection behind. It logs each probe at debug
 // level and nothing above.
+//
+// A gRPC check keeps one connection for the whole Run (opened by the first
+// probe, replaced when it fails or times out, closed before Run returns;
+// grpc-go's own goroutines of the closed connection end moments later,
+// none waiting on the network); a Probe call meanwhile uses a connection
+// of its own.
 func (c *Checker) Run(ctx context.Context) {
+	p := c.prober
+	if o, ok := p.(opener); ok {
+		s := o.open()
+		defer s.close()
+		p = s
+	}
 	timer := time.NewTimer(firstDelay(c.spec.Interval, rand.Float64()))
 	defer timer.Stop()
 	for {
@@ -123,7 +142,7 @@ func (c *Checker) Run(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		res := c.Probe(ctx)
+		res := c.probe(ctx, p)
 		if ctx.Err() != nil {
 			return
 		}

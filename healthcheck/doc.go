@@ -1,5 +1,6 @@
-// Package healthcheck runs active probes (HTTP GET and TCP connect) against
-// backends and reports what each probe observed.
+// Package healthcheck runs active probes (HTTP GET, TCP connect and the gRPC
+// Health Checking Protocol) against backends and reports what each probe
+// observed.
 //
 // A Checker only observes: it probes, classifies the outcome into a
 // pool.Reason (pool.CheckResult), hands it to its Reporter, waits and
@@ -17,10 +18,24 @@
 //     "shutting_down" or "draining": backend_draining. Any other status:
 //     status_mismatch with the code.
 //   - tcp: connect, then close. Connected: check_passed.
+//   - grpc: grpc.health.v1.Health/Check with GRPCService ("" is the whole
+//     server), plaintext, Timeout per call, Host as :authority. Code is the
+//     grpc_health_v1 serving status number. SERVING (1): check_passed.
+//     NOT_SERVING (2): backend_draining. UNKNOWN (0), SERVICE_UNKNOWN (3,
+//     also the NotFound answer to an unknown service): status_mismatch,
+//     with the status named in Err. Other call errors: DeadlineExceeded is a
+//     timeout; Unavailable is classified by the failed connection attempt
+//     behind it (connection_refused, ...); anything else (Unimplemented, a
+//     failed HTTP/2 handshake, ...) is check_error with the gRPC code in Err.
 //   - transport failures: timeout (nothing complete within Timeout),
 //     connection_refused, connection_reset (RST, or the connection closed
 //     before the answer was complete), check_error (anything else: DNS,
 //     malformed answer, ...).
 //
-// Probes speak plain HTTP/1.1 (no TLS yet) and always open a new connection.
+// HTTP probes speak plain HTTP/1.1 (no TLS yet) and always open a new
+// connection. A gRPC check keeps one HTTP/2 connection for the life of Run
+// (gRPC is built for long-lived connections) but never reports from a stale
+// one: a probe that finds it failed (TRANSIENT_FAILURE) or that timed out
+// replaces it, so each outcome reflects the backend as it is now; see
+// grpcSession.
 package healthcheck

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Probe types accepted in Spec.Type.
@@ -15,6 +16,9 @@ const (
 	TypeHTTP = "http"
 	// TypeTCP only checks that a TCP connection can be opened.
 	TypeTCP = "tcp"
+	// TypeGRPC calls grpc.health.v1.Health/Check (the gRPC Health Checking
+	// Protocol) in plaintext over a connection kept for Run's lifetime.
+	TypeGRPC = "grpc"
 )
 
 // Defaults applied by New to zero fields of a Spec. They match the defaults
@@ -42,15 +46,20 @@ var ErrInvalidSpec = errors.New("healthcheck: invalid spec")
 // default (see the Default constants); New validates it and keeps a copy, so
 // a Spec may be reused or modified after New returns.
 type Spec struct {
-	// Type is TypeHTTP or TypeTCP; "" means TypeHTTP.
+	// Type is TypeHTTP, TypeTCP or TypeGRPC; "" means TypeHTTP.
 	Type string
 	// Path is the HTTP request target, sent verbatim: it must start with "/"
 	// and may carry a query ("/readyz?full=1"). "" means DefaultPath.
-	// Ignored by TCP checks.
+	// Ignored by TCP and gRPC checks.
 	Path string
-	// Host is the HTTP Host header. "" means the address that is dialed
-	// ("10.0.0.1:8000", with the Port override applied). Ignored by TCP checks.
+	// Host is the HTTP Host header, or the :authority of a gRPC call. ""
+	// means the address that is dialed ("10.0.0.1:8000", with the Port
+	// override applied). Ignored by TCP checks.
 	Host string
+	// GRPCService is the service name a gRPC check asks about
+	// ("mypackage.MyService"); "" asks about the whole server, as the
+	// protocol defines. Ignored by HTTP and TCP checks.
+	GRPCService string
 	// Port, when not 0, replaces the port of the backend's address for the
 	// probe (a separate health port). 0 means the backend's own port.
 	Port int
@@ -62,7 +71,7 @@ type Spec struct {
 	Timeout time.Duration
 	// ExpectedStatus lists the HTTP statuses that make a probe pass: a status
 	// inside any of the ranges. Empty means exactly DefaultStatus. Ignored by
-	// TCP checks.
+	// TCP and gRPC checks.
 	ExpectedStatus []StatusRange
 }
 
@@ -98,9 +107,9 @@ func (s Spec) validate() error {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidSpec}, args...)...))
 	}
 	switch s.Type {
-	case TypeHTTP, TypeTCP:
+	case TypeHTTP, TypeTCP, TypeGRPC:
 	default:
-		bad("type %q: want %q or %q", s.Type, TypeHTTP, TypeTCP)
+		bad("type %q: want %q, %q or %q", s.Type, TypeHTTP, TypeTCP, TypeGRPC)
 	}
 	if s.Interval < 0 {
 		bad("interval %s: must be positive", s.Interval)
@@ -125,6 +134,14 @@ func (s Spec) validate() error {
 		}
 		if err := StatusSet(s.ExpectedStatus).validate(); err != nil {
 			bad("expected status: %v", err)
+		}
+	}
+	if s.Type == TypeGRPC {
+		if invalidTokenByte(s.Host) >= 0 {
+			bad("host %q: contains a space or a control character", s.Host)
+		}
+		if !utf8.ValidString(s.GRPCService) {
+			bad("grpc service %q: not valid UTF-8", s.GRPCService)
 		}
 	}
 	return errors.Join(errs...)

@@ -45,7 +45,7 @@ func TestNewRejects(t *testing.T) {
 		rep     Reporter
 		want    string
 	}{
-		{"unknown type", Spec{Type: "grpc"}, "h:1", rep, `type "grpc"`},
+		{"unknown type", Spec{Type: "udp"}, "h:1", rep, `type "udp"`},
 		{"timeout equals interval", Spec{Interval: time.Second, Timeout: time.Second}, "h:1", rep, "shorter than interval"},
 		{"default timeout over short interval", Spec{Interval: 2 * time.Second}, "h:1", rep, "shorter than interval"},
 		{"negative interval", Spec{Interval: -time.Second}, "h:1", rep, "interval -1s"},

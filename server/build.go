@@ -206,6 +206,8 @@ func checkSpec(hc config.HealthCheck) healthcheck.Spec {
 		Port:     hc.Port,
 		Interval: hc.Interval,
 		Timeout:  hc.Timeout,
+
+		GRPCService: hc.GRPCService,
 	}
 	for _, r := range hc.ExpectedStatus {
 		s.ExpectedStatus = append(s.ExpectedStatus, healthcheck.StatusRange{Min: r.Min, Max: r.Max})

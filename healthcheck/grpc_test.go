@@ -1,0 +1,584 @@
+package healthcheck
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lbtrust/lb/balancer"
+	"github.com/lbtrust/lb/pool"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+)
+
+// grpcService is the service name the test backends register.
+const grpcService = "lb.test.Echo"
+
+// grpcBackend is a real grpc-go server with the standard health service
+// (health.NewServer) on loopback. It counts the connections it accepted
+// and closed; stop and start take it down and up again on the same
+// address (a restarted backend).
+type grpcBackend struct {
+	t      *testing.T
+	addr   string
+	health *health.Server
+	opened atomic.Int64
+	closed atomic.Int64
+
+	mu   sync.Mutex
+	srv  *grpc.Server
+	done chan struct{} // closed when Serve returned
+}
+
+// newGRPCBackend starts a backend on 127.0.0.1:0 whose whole server and
+// grpcService are SERVING. Test cleanup stops it.
+func newGRPCBackend(t *testing.T) *grpcBackend {
+	t.Helper()
+	b := &grpcBackend{t: t, addr: "127.0.0.1:0", health: health.NewServer()}
+	b.health.SetServingStatus(grpcService, healthpb.HealthCheckResponse_SERVING)
+	b.start()
+	t.Cleanup(b.stop)
+	return b
+}
+
+// start serves on b.addr (the address of the previous start, if any).
+func (b *grpcBackend) start() {
+	b.t.Helper()
+	ln, err := net.Listen("tcp", b.addr)
+	if err != nil {
+		b.t.Fatalf("listen %s: %v", b.addr, err)
+	}
+	b.addr = ln.Addr().String()
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, b.health)
+	done := make(chan struct{})
+	b.mu.Lock()
+	b.srv, b.done = srv, done
+	b.mu.Unlock()
+	go func() {
+		defer close(done)
+		_ = srv.Serve(&countingListener{Listener: ln, b: b})
+	}()
+}
+
+// stop closes the listener and every connection at once (a killed
+// process, as far as clients can tell) and waits for Serve to return.
+// Idempotent.
+func (b *grpcBackend) stop() {
+	b.mu.Lock()
+	srv, done := b.srv, b.done
+	b.srv = nil
+	b.mu.Unlock()
+	if srv != nil {
+		srv.Stop()
+		<-done
+	}
+}
+
+// set changes the serving status of service.
+func (b *grpcBackend) set(service string, st healthpb.HealthCheckResponse_ServingStatus) {
+	b.health.SetServingStatus(service, st)
+}
+
+// port is the backend's port number.
+func (b *grpcBackend) port() int {
+	_, p, _ := net.SplitHostPort(b.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// countingListener counts the connections of a grpcBackend.
+type countingListener struct {
+	net.Listener
+	b *grpcBackend
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.b.opened.Add(1)
+	return &countingConn{Conn: c, b: l.b}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	b    *grpcBackend
+	once sync.Once
+}
+
+func (c *countingConn) Close() error {
+	c.once.Do(func() { c.b.closed.Add(1) })
+	return c.Conn.Close()
+}
+
+// grpcSpec is a gRPC check of service with a timeout far longer than a
+// loopback call, even on a loaded machine.
+func grpcSpec(service string) Spec {
+	return Spec{Type: TypeGRPC, GRPCService: service, Interval: 20 * time.Second, Timeout: 10 * time.Second}
+}
+
+// TestGRPCProbe: one probe per case against a real grpc-go health server;
+// the outcome, code and error are exactly as documented.
+func TestGRPCProbe(t *testing.T) {
+	b := newGRPCBackend(t)
+	b.set("lb.test.Down", healthpb.HealthCheckResponse_NOT_SERVING)
+	b.set("lb.test.Unknown", healthpb.HealthCheckResponse_UNKNOWN)
+	b.set("lb.test.ServiceUnknown", healthpb.HealthCheckResponse_SERVICE_UNKNOWN)
+
+	tests := []struct {
+		name    string
+		service string
+		want    pool.Reason
+		code    int
+		errHas  string // "" means Err must be nil
+	}{
+		{"whole server serving", "", pool.ReasonCheckPassed, 1, ""},
+		{"service serving", grpcService, pool.ReasonCheckPassed, 1, ""},
+		{"not serving drains", "lb.test.Down", pool.ReasonBackendDraining, 2, ""},
+		{"unknown status", "lb.test.Unknown", pool.ReasonStatusMismatch, 0, "grpc health: UNKNOWN"},
+		{"service unknown status", "lb.test.ServiceUnknown", pool.ReasonStatusMismatch, 3, "grpc health: SERVICE_UNKNOWN"},
+		{"service the server does not know", "lb.test.Nope", pool.ReasonStatusMismatch, 3, `SERVICE_UNKNOWN: the backend does not know service "lb.test.Nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := probe(t, grpcSpec(tt.service), b.addr)
+			if res.Outcome != tt.want || res.Code != tt.code {
+				t.Fatalf("got %s code=%d err=%v, want %s code=%d", res.Outcome, res.Code, res.Err, tt.want, tt.code)
+			}
+			switch {
+			case tt.errHas == "" && res.Err != nil:
+				t.Fatalf("err = %v, want none", res.Err)
+			case tt.errHas != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tt.errHas)):
+				t.Fatalf("err = %v, want it to contain %q", res.Err, tt.errHas)
+			}
+			if res.At.IsZero() || res.Latency <= 0 {
+				t.Fatalf("At %v Latency %v not set", res.At, res.Latency)
+			}
+		})
+	}
+
+	t.Run("stopped server", func(t *testing.T) {
+		res := probe(t, grpcSpec(""), closedAddr(t))
+		if res.Outcome != pool.ReasonConnectionRefused || !errors.Is(res.Err, syscall.ECONNREFUSED) {
+			t.Fatalf("got %s %v, want connection_refused wrapping ECONNREFUSED", res.Outcome, res.Err)
+		}
+	})
+	t.Run("port override", func(t *testing.T) {
+		s := grpcSpec(grpcService)
+		s.Port = b.port()
+		if res := probe(t, s, closedAddr(t)); !res.Passed() {
+			t.Fatalf("got %s %v, want check_passed via the port override", res.Outcome, res.Err)
+		}
+	})
+	t.Run("authority from host", func(t *testing.T) {
+		var got atomic.Value
+		srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if md, ok := metadataAuthority(ctx); ok {
+				got.Store(md)
+			}
+			return h(ctx, req)
+		}))
+		healthpb.RegisterHealthServer(srv, health.NewServer())
+		addr := serveGRPC(t, srv)
+		s := grpcSpec("")
+		s.Host = "health.internal"
+		if res := probe(t, s, addr); !res.Passed() {
+			t.Fatalf("got %s %v", res.Outcome, res.Err)
+		}
+		if got.Load() != "health.internal" {
+			t.Fatalf(":authority = %v, want health.internal", got.Load())
+		}
+	})
+	t.Run("http fields ignored", func(t *testing.T) {
+		s := grpcSpec("")
+		s.Path = "not validated for grpc"
+		s.ExpectedStatus = []StatusRange{{0, 0}}
+		if res := probe(t, s, b.addr); !res.Passed() {
+			t.Fatalf("got %s %v", res.Outcome, res.Err)
+		}
+	})
+}
+
+// TestGRPCProbeErrors: call failures other than a serving status.
+func TestGRPCProbeErrors(t *testing.T) {
+	t.Run("no health service", func(t *testing.T) {
+		addr := serveGRPC(t, grpc.NewServer())
+		res := probe(t, grpcSpec(""), addr)
+		if res.Outcome != pool.ReasonCheckError || res.Err == nil || !strings.Contains(res.Err.Error(), "Unimplemented") {
+			t.Fatalf("got %s %v, want check_error naming Unimplemented", res.Outcome, res.Err)
+		}
+	})
+	t.Run("not a grpc server", func(t *testing.T) {
+		srv := statusServer(t, 200, "ok")
+		res := probe(t, grpcSpec(""), hostPort(srv))
+		if res.Outcome != pool.ReasonCheckError || res.Err == nil || !strings.Contains(res.Err.Error(), "Unavailable") {
+			t.Fatalf("got %s %v, want check_error naming Unavailable", res.Outcome, res.Err)
+		}
+	})
+	t.Run("silent server times out", func(t *testing.T) {
+		srv := newRawServer(t, drain)
+		s := Spec{Type: TypeGRPC, Interval: time.Second, Timeout: 300 * time.Millisecond}
+		res := probe(t, s, srv.addr)
+		if res.Outcome != pool.ReasonTimeout || res.Err == nil {
+			t.Fatalf("got %s %v, want timeout", res.Outcome, res.Err)
+		}
+		if res.Latency > 5*time.Second {
+			t.Fatalf("latency %v: the timeout is 300ms", res.Latency)
+		}
+	})
+	t.Run("canceled", func(t *testing.T) {
+		srv := newRawServer(t, drain)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		res := newChecker(t, grpcSpec(""), srv.addr, nil).Probe(ctx)
+		if res.Outcome != pool.ReasonCheckError || !errors.Is(res.Err, ErrCanceled) {
+			t.Fatalf("got %s %v, want check_error wrapping ErrCanceled", res.Outcome, res.Err)
+		}
+	})
+}
+
+// TestGRPCRunFlips: one Run against a backend that flips its status after
+// each report: SERVING -> NOT_SERVING -> SERVING -> UNKNOWN -> SERVING, then
+// stops (killed), then starts again on the same port. Each report is
+// exactly the documented outcome, in order; the first five share one
+// connection, and the restarted backend passes at the very next probe.
+func TestGRPCRunFlips(t *testing.T) {
+	b := newGRPCBackend(t)
+	const (
+		serving    = healthpb.HealthCheckResponse_SERVING
+		notServing = healthpb.HealthCheckResponse_NOT_SERVING
+		unknown    = healthpb.HealthCheckResponse_UNKNOWN
+	)
+	// after[i] runs after report i, before probe i+1.
+	after := []func(){
+		func() { b.set(grpcService, notServing) },
+		func() { b.set(grpcService, serving) },
+		func() { b.set(grpcService, unknown) },
+		func() { b.set(grpcService, serving) },
+		func() {
+			if n := b.opened.Load(); n != 1 {
+				t.Errorf("%d connections for 5 probes, want 1 kept for the whole Run", n)
+			}
+			b.stop()
+		},
+		b.start,
+	}
+	want := []struct {
+		outcome pool.Reason
+		code    int
+	}{
+		{pool.ReasonCheckPassed, 1},
+		{pool.ReasonBackendDraining, 2},
+		{pool.ReasonCheckPassed, 1},
+		{pool.ReasonStatusMismatch, 0},
+		{pool.ReasonCheckPassed, 1},
+		{pool.ReasonConnectionRefused, 0},
+		{pool.ReasonCheckPassed, 1},
+	}
+	rec := &recorder{}
+	rep := reporterFunc(func(res pool.CheckResult) {
+		rec.ObserveCheck(res)
+		if i := rec.len() - 1; i < len(after) {
+			after[i]()
+		}
+	})
+	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: 300 * time.Millisecond, Timeout: 250 * time.Millisecond}, b.addr, rep)
+	stop := run(t, c)
+	got := rec.waitFor(t, len(want))
+	stop()
+	for i, w := range want {
+		if got[i].Outcome != w.outcome || got[i].Code != w.code {
+			t.Errorf("report %d: got %s code=%d (err %v), want %s code=%d", i, got[i].Outcome, got[i].Code, got[i].Err, w.outcome, w.code)
+		}
+	}
+	eventually(t, "Run's connection to be closed", func() bool { return b.opened.Load() == b.closed.Load() })
+}
+
+// TestGRPCRestartNotHiddenByBackoff: a probe right after the backend comes
+// back passes, although the channel failed a moment ago and a 1-minute
+// interval allows a backoff that long: a failed channel is replaced, not
+// trusted.
+func TestGRPCRestartNotHiddenByBackoff(t *testing.T) {
+	b := newGRPCBackend(t)
+	b.stop()
+	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 10 * time.Second}, b.addr)
+	s := p.open()
+	defer s.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res := s.probe(ctx); res.Outcome != pool.ReasonConnectionRefused {
+		t.Fatalf("backend down: got %s %v, want connection_refused", res.Outcome, res.Err)
+	}
+	b.start()
+	if res := s.probe(ctx); !res.Passed() {
+		t.Fatalf("backend back: got %s %v, want check_passed at once", res.Outcome, res.Err)
+	}
+	if res := s.probe(ctx); !res.Passed() || b.opened.Load() != 1 {
+		t.Fatalf("got %s %v over %d connections, want check_passed on the kept one", res.Outcome, res.Err, b.opened.Load())
+	}
+}
+
+// TestGRPCTimeoutDropsConnection: after a timed-out call the next probe
+// connects afresh instead of queueing behind a connection in doubt.
+func TestGRPCTimeoutDropsConnection(t *testing.T) {
+	var slow atomic.Bool
+	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if slow.Load() {
+			<-ctx.Done() // past the caller's deadline: it gave up
+			return nil, ctx.Err()
+		}
+		return h(ctx, req)
+	}))
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	var opened atomic.Int64
+	addr := serveGRPCCounting(t, srv, &opened)
+	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 200 * time.Millisecond}, addr)
+	s := p.open()
+	defer s.close()
+	probeOnce := func() pool.CheckResult {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		return s.probe(ctx)
+	}
+	if res := probeOnce(); !res.Passed() {
+		t.Fatalf("got %s %v", res.Outcome, res.Err)
+	}
+	slow.Store(true)
+	if res := probeOnce(); res.Outcome != pool.ReasonTimeout {
+		t.Fatalf("got %s %v, want timeout", res.Outcome, res.Err)
+	}
+	slow.Store(false)
+	if res := probeOnce(); !res.Passed() {
+		t.Fatalf("got %s %v", res.Outcome, res.Err)
+	}
+	if n := opened.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2: the timed-out one is replaced", n)
+	}
+}
+
+// TestGRPCRunLeavesNothing: once Run and the backend are stopped, no
+// goroutine of either is left (the package's TestMain checks the same for
+// every test; this pins it to the gRPC checker).
+func TestGRPCRunLeavesNothing(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	func() {
+		b := newGRPCBackend(t)
+		rec := &recorder{}
+		c := newChecker(t, Spec{Type: TypeGRPC, Interval: 100 * time.Millisecond, Timeout: 90 * time.Millisecond}, b.addr, rec)
+		stop := run(t, c)
+		rec.waitFor(t, 3)
+		if took := stop(); took > 5*time.Second {
+			t.Fatalf("Run took %v to return", took)
+		}
+		eventually(t, "the connection to be closed", func() bool { return b.opened.Load() == b.closed.Load() })
+		b.stop()
+	}()
+	goleak.VerifyNone(t, ignore)
+}
+
+// TestGRPCPoolTransitions feeds a real pool.Backend through Checker.Run
+// against a flipping grpc-go health server and asserts the state machine's
+// transitions and reasons: INITIAL->HEALTHY (initial_check);
+// NOT_SERVING: HEALTHY->DRAINING (backend_draining, at once, no threshold),
+// then DRAINED as nothing is in flight; SERVING x healthy_threshold: back
+// to HEALTHY (check_passed); killed: HEALTHY->UNHEALTHY after
+// unhealthy_threshold refusals (connection_refused); restarted: HEALTHY
+// again after healthy_threshold passes.
+func TestGRPCPoolTransitions(t *testing.T) {
+	b := newGRPCBackend(t)
+	policy, err := balancer.New(balancer.RoundRobin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var trans []pool.Transition
+	p := pool.New(pool.Options{
+		Name:       "grpc",
+		Policy:     policy,
+		Thresholds: pool.Thresholds{Healthy: 2, Unhealthy: 2},
+		OnTransition: func(tr pool.Transition) {
+			mu.Lock()
+			trans = append(trans, tr)
+			mu.Unlock()
+		},
+	})
+	t.Cleanup(p.Close)
+	backend, _, err := p.Add(b.addr, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Count the probes the backend saw, to check the thresholds.
+	rec := &recorder{}
+	rep := reporterFunc(func(r pool.CheckResult) {
+		rec.ObserveCheck(r)
+		backend.ObserveCheck(r)
+	})
+	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: 200 * time.Millisecond, Timeout: 150 * time.Millisecond}, b.addr, rep)
+	run(t, c)
+
+	type step struct {
+		from, to pool.State
+		reason   pool.Reason
+		detail   string
+	}
+	seen := 0
+	waitFor := func(want ...step) {
+		t.Helper()
+		eventually(t, "transitions", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(trans) >= seen+len(want)
+		})
+		mu.Lock()
+		got := append([]pool.Transition(nil), trans[seen:seen+len(want)]...)
+		mu.Unlock()
+		for i, w := range want {
+			g := got[i]
+			if g.From != w.from || g.To != w.to || g.Reason != w.reason || g.Detail != w.detail {
+				t.Fatalf("transition %d: got %s->%s %s %q, want %s->%s %s %q",
+					seen+i, g.From, g.To, g.Reason, g.Detail, w.from, w.to, w.reason, w.detail)
+			}
+		}
+		seen += len(want)
+	}
+
+	waitFor(step{pool.StateInitial, pool.StateHealthy, pool.ReasonInitialCheck, ""})
+	if p.Eligible() != 1 {
+		t.Fatalf("HEALTHY backend not eligible")
+	}
+
+	b.set(grpcService, healthpb.HealthCheckResponse_NOT_SERVING)
+	waitFor(
+		step{pool.StateHealthy, pool.StateDraining, pool.ReasonBackendDraining, "2"},
+		step{pool.StateDraining, pool.StateDrained, pool.ReasonDrainComplete, ""},
+	)
+	if p.Eligible() != 0 {
+		t.Fatalf("drained backend still eligible")
+	}
+
+	mark := rec.len()
+	b.set(grpcService, healthpb.HealthCheckResponse_SERVING)
+	waitFor(step{pool.StateDrained, pool.StateHealthy, pool.ReasonCheckPassed, ""})
+	if passes := countPasses(rec.snapshot()[mark:]); passes < 2 {
+		t.Fatalf("back after %d passing probes, want healthy_threshold = 2", passes)
+	}
+
+	b.stop()
+	mu.Lock()
+	before := len(trans)
+	mu.Unlock()
+	eventually(t, "the backend to leave HEALTHY", func() bool { return backend.State() != pool.StateHealthy })
+	mu.Lock()
+	tr := trans[before]
+	mu.Unlock()
+	if tr.From != pool.StateHealthy || tr.To != pool.StateUnhealthy || tr.Reason != pool.ReasonConnectionRefused ||
+		!strings.Contains(tr.Detail, "connection refused") {
+		t.Fatalf("got %s->%s %s %q, want healthy->unhealthy connection_refused", tr.From, tr.To, tr.Reason, tr.Detail)
+	}
+	seen = before + 1
+
+	b.start()
+	waitFor(step{pool.StateUnhealthy, pool.StateHealthy, pool.ReasonCheckPassed, ""})
+}
+
+// countPasses counts the passing results in rs.
+func countPasses(rs []pool.CheckResult) int {
+	n := 0
+	for _, r := range rs {
+		if r.Passed() {
+			n++
+		}
+	}
+	return n
+}
+
+// reporterFunc adapts a function to Reporter.
+type reporterFunc func(pool.CheckResult)
+
+func (f reporterFunc) ObserveCheck(r pool.CheckResult) { f(r) }
+
+// serveGRPC serves srv on 127.0.0.1:0 until the test ends.
+func serveGRPC(t *testing.T, srv *grpc.Server) string {
+	t.Helper()
+	var n atomic.Int64
+	return serveGRPCCounting(t, srv, &n)
+}
+
+// serveGRPCCounting is serveGRPC counting accepted connections in opened.
+func serveGRPCCounting(t *testing.T, srv *grpc.Server, opened *atomic.Int64) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(&openCounter{Listener: ln, n: opened})
+	}()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+type openCounter struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l *openCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// metadataAuthority returns the :authority of the incoming call.
+func metadataAuthority(ctx context.Context) (string, bool) {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok || len(md[":authority"]) == 0 {
+		return "", false
+	}
+	return md[":authority"][0], true
+}
+
+// TestGRPCSpec: a gRPC spec keeps its service and gets no HTTP defaults;
+// its service and :authority are validated.
+func TestGRPCSpec(t *testing.T) {
+	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: "mypackage.MyService", Host: "h.internal"}, "10.0.0.1:9090", nil)
+	got := c.Spec()
+	if got.GRPCService != "mypackage.MyService" || got.Host != "h.internal" || got.Path != "" || got.ExpectedStatus != nil ||
+		got.Interval != DefaultInterval || got.Timeout != DefaultTimeout {
+		t.Fatalf("Spec() = %+v", got)
+	}
+	for _, tt := range []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"service not UTF-8", Spec{Type: TypeGRPC, GRPCService: "a\xffb"}, "grpc service"},
+		{"authority injection", Spec{Type: TypeGRPC, Host: "a\r\nb"}, "host"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.spec, "h:1", &recorder{}, nil)
+			if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v: want ErrInvalidSpec mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
