@@ -30,6 +30,12 @@ type Backend struct {
 	consecFailures atomic.Int64
 	consecTimeouts atomic.Int64
 	silent         atomic.Bool // mirrors state UNHEALTHY with reason silent
+	// Slow-start credit, in 1/rampCreditUnit requests: earned for every
+	// request the pool picks while b ramps (its ramp share of its fair
+	// share of each) and spent on each request b takes. rampTick is the
+	// pool's rampTicks up to which b has earned.
+	rampCredit atomic.Int64
+	rampTick   atomic.Uint64
 
 	// Guarded by pool.mu:
 	m             machine

@@ -66,6 +66,9 @@ type Pool struct {
 	retries, retriesRefused atomic.Uint64
 	signals                 signals
 
+	// rampTicks counts the picks made while a backend was in slow start.
+	rampTicks atomic.Uint64
+
 	mu         sync.Mutex
 	policy     balancer.Policy
 	thresholds Thresholds

@@ -84,6 +84,8 @@ func (p *Pool) startRampLocked(b *Backend) {
 	}
 	for _, x := range p.backends {
 		if x != b && x.State() == StateHealthy {
+			b.rampCredit.Store(0)
+			b.rampTick.Store(p.rampTicks.Load())
 			b.rampStart.Store(max(p.now(), 1))
 			return
 		}

@@ -30,6 +30,9 @@ func (r CheckResult) Passed() bool { return r.Outcome == ReasonCheckPassed }
 // mismatch, the error text for a transport failure, "" otherwise.
 func (r CheckResult) Detail() string {
 	switch {
+	case r.Outcome == ReasonStatusMismatch && r.Err != nil:
+		// gRPC: the error names the serving status ("SERVICE_UNKNOWN").
+		return r.Err.Error()
 	case r.Outcome == ReasonStatusMismatch || (r.Code != 0 && r.Outcome == ReasonBackendDraining):
 		return strconv.Itoa(r.Code)
 	case r.Err != nil:

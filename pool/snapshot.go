@@ -45,6 +45,8 @@ type snapshot struct {
 	// rampUntil (pool clock, ns) is when the last slow start among
 	// backends ends; 0 when none ramps. window is the slow-start length.
 	rampUntil, window int64
+	// weights is the sum of the backends' weights (for fair shares).
+	weights int64
 }
 
 // newSnapshot builds a snapshot over set (which it takes ownership of)
@@ -65,6 +67,7 @@ func newSnapshot(set []*Backend, mode routingMode, policy balancer.Policy) *snap
 func (s *snapshot) setRamp(window time.Duration) {
 	s.window = int64(window)
 	for _, b := range s.backends {
+		s.weights += int64(b.Weight())
 		if start := b.rampStart.Load(); start > 0 {
 			s.rampUntil = max(s.rampUntil, start+s.window)
 		}
@@ -77,9 +80,11 @@ const slowStartInitial = 0.10
 
 // pick returns a backend of s not in avoid, or nil. It tries the policy's
 // choice a few times, then scans from the policy's choice so that a
-// backend is found whenever one exists. A backend in slow start is turned
-// down with probability 1 - its ramp share (10% rising linearly to 100%
-// over the window) and another is picked, so every algorithm ramps it.
+// backend is found whenever one exists. A backend in slow start takes the
+// request only when its slow-start credit allows (see admit: its share of
+// new requests follows the ramp, 10% rising linearly to 100% of its fair
+// share, for every algorithm); otherwise the request goes to a random
+// backend that is not ramping.
 func (p *Pool) pick(s *snapshot, avoid *Avoid) *Backend {
 	n := len(s.backends)
 	if n == 0 {
@@ -94,36 +99,88 @@ func (p *Pool) pick(s *snapshot, avoid *Avoid) *Backend {
 	if now == 0 && (avoid == nil || avoid.n == 0) {
 		return s.backends[s.picker.Pick()]
 	}
-	var declined *Backend
+	var tick uint64
+	if now > 0 {
+		tick = p.rampTicks.Add(1)
+	}
 	i := s.picker.Pick()
 	for try := 0; try < 3; try++ {
 		b := s.backends[i]
-		switch {
-		case avoid != nil && avoid.Has(b), b == declined:
-		case now > 0 && !s.admit(b, now):
-			declined = b
-		default:
+		if avoid == nil || !avoid.Has(b) {
+			if now == 0 || s.admit(b, now, tick) {
+				return b
+			}
+			// Turned down by its slow start: the request goes to another
+			// backend chosen at random, without consuming the policy's
+			// own pick (a round-robin cursor moved by the refusal would
+			// land on the ramping backend more often than its turn).
+			if x := s.other(b, avoid); x != nil {
+				return x
+			}
 			return b
 		}
 		i = s.picker.Pick()
 	}
 	for k := 0; k < n; k++ {
-		if b := s.backends[(i+k)%n]; (avoid == nil || !avoid.Has(b)) && b != declined {
+		if b := s.backends[(i+k)%n]; avoid == nil || !avoid.Has(b) {
 			return b
 		}
-	}
-	if declined != nil && (avoid == nil || !avoid.Has(declined)) {
-		return declined
 	}
 	return nil
 }
 
-// admit decides whether a backend in slow start takes this request.
-func (s *snapshot) admit(b *Backend, now int64) bool {
+// other returns a backend of s other than b, not in avoid and not itself
+// refused by a slow start, scanning from a random start; nil if none.
+func (s *snapshot) other(b *Backend, avoid *Avoid) *Backend {
+	n := len(s.backends)
+	start := rand.IntN(n)
+	for k := 0; k < n; k++ {
+		x := s.backends[(start+k)%n]
+		if x != b && (avoid == nil || !avoid.Has(x)) && x.rampStart.Load() == 0 {
+			return x
+		}
+	}
+	return nil
+}
+
+// rampCreditUnit is one request's worth of slow-start credit; a backend
+// saves at most rampCreditMax (a few requests: enough to ride out a
+// policy that offers it irregularly, too few to flood it).
+const (
+	rampCreditUnit = 1 << 16
+	rampCreditMax  = 8 * rampCreditUnit
+)
+
+// admit decides whether a backend in slow start takes this request, the
+// tick-th the pool picks during ramps. For every request the pool picks,
+// the backend earns its ramp share (10% rising linearly to 100% over the
+// window) of its fair share (weight / sum of weights), and it takes a
+// request only when it has a whole one saved. Counting against the pool's
+// requests rather than the policy's offers keeps the share on the ramp
+// whatever the policy: least_conn and power_of_two offer a starved
+// newcomer far more often than its fair turn.
+func (s *snapshot) admit(b *Backend, now int64, tick uint64) bool {
 	start := b.rampStart.Load()
 	if start <= 0 || now-start >= s.window {
 		return true
 	}
 	share := slowStartInitial + (1-slowStartInitial)*float64(now-start)/float64(s.window)
-	return rand.Float64() < share
+	for {
+		last := b.rampTick.Load()
+		if last >= tick {
+			break
+		}
+		if b.rampTick.CompareAndSwap(last, tick) {
+			fair := float64(b.Weight()) / float64(max(s.weights, 1))
+			if c := b.rampCredit.Add(int64(float64(tick-last) * share * fair * rampCreditUnit)); c > rampCreditMax {
+				b.rampCredit.Store(rampCreditMax)
+			}
+			break
+		}
+	}
+	if b.rampCredit.Add(-rampCreditUnit) >= 0 {
+		return true
+	}
+	b.rampCredit.Add(rampCreditUnit)
+	return false
 }
