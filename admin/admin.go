@@ -1,9 +1,9 @@
 // Package admin serves the load balancer's own endpoints on the admin
 // listener: shallow liveness (/healthz), deep readiness (/readyz), the
-// status of every pool and backend (/status) and the recent events
-// (/events). It only reads pool views; the mutating endpoints (mutate.go)
-// act through functions the wiring gives it, behind an optional bearer
-// token (auth.go).
+// status of every pool and backend (/status), the recent events (/events)
+// and the Prometheus metrics (/metrics, metrics.go). It only reads pool
+// views; the mutating endpoints (mutate.go) act through functions the
+// wiring gives it, behind an optional bearer token (auth.go).
 package admin
 
 import (
@@ -48,6 +48,8 @@ type Options struct {
 	Reloads func() ReloadStatus
 	// Events serves GET /events; nil serves an empty list.
 	Events EventSource
+	// Metrics serves GET /metrics (metrics.go); nil answers 404.
+	Metrics fasthttp.RequestHandler
 	// Token, when not empty, is the bearer token the mutating endpoints
 	// require (see SetToken; auth.go says why reads stay open).
 	Token string
@@ -110,10 +112,10 @@ func (h *Handler) ShuttingDown() bool { return h.shuttingDown.Load() }
 
 // ServeHTTP routes an admin request. The read-only endpoints accept GET and
 // HEAD, the mutating ones (drain, undrain, reload) only POST; anything else
-// is 405. Unknown paths get 404. Every answer is JSON.
+// is 405. Unknown paths get 404. Every answer is JSON but /metrics.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
-	if h.serveMutating(ctx, path) {
+	if h.serveMutating(ctx, path) || h.serveMetrics(ctx, path) {
 		return
 	}
 	switch path {

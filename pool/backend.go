@@ -20,6 +20,11 @@ type Backend struct {
 	inFlight atomic.Int64
 	requests atomic.Uint64
 	errors   atomic.Uint64
+	// answers counts the backend's answers by status class (1xx..5xx);
+	// unanswered counts tries that got no answer (transport error,
+	// timeout, local failure), for metrics.
+	answers    [5]atomic.Uint64
+	unanswered atomic.Uint64
 
 	attached atomic.Pointer[any]
 
@@ -74,6 +79,37 @@ func (b *Backend) Attached() any {
 	return nil
 }
 
+// NoteStatus counts one answer of the backend with HTTP status code by
+// its class (1xx..5xx; codes outside 100-599 are not counted), for
+// metrics. The proxy calls it once per answered try, besides Release.
+// Lock-free and allocation-free.
+func (b *Backend) NoteStatus(code int) {
+	if c := code/100 - 1; c >= 0 && c < len(b.answers) {
+		b.answers[c].Add(1)
+	}
+}
+
+// Answers are a backend's try counts by how they ended.
+type Answers struct {
+	// ByClass[i] counts answers with status (i+1)xx.
+	ByClass [5]uint64
+	// Unanswered counts tries that got no answer: transport errors,
+	// timeouts and failures of the LB itself (the client got an error
+	// the LB generated, unless a retry answered it).
+	Unanswered uint64
+}
+
+// Answers returns the backend's try counts (see NoteStatus and Release).
+// Lock-free; each count is read atomically, not all at one instant.
+func (b *Backend) Answers() Answers {
+	var a Answers
+	for i := range b.answers {
+		a.ByClass[i] = b.answers[i].Load()
+	}
+	a.Unanswered = b.unanswered.Load()
+	return a
+}
+
 // RequestOutcome classifies how a forwarded request ended, for counters
 // and the request-path health signals (passive ejection, silent-backend
 // detection).
@@ -112,6 +148,9 @@ func (b *Backend) Release(o RequestOutcome, latency time.Duration) {
 	switch o {
 	case RequestServerError, RequestTransportError, RequestTimeout:
 		b.errors.Add(1)
+	}
+	if !o.answered() {
+		b.unanswered.Add(1)
 	}
 	if o != RequestLocal {
 		b.pool.signals.observe(b, o, latency)

@@ -64,6 +64,7 @@ type Pool struct {
 	snap atomic.Pointer[snapshot]
 
 	retries, retriesRefused atomic.Uint64
+	noBackend               atomic.Uint64
 	signals                 signals
 
 	// rampTicks counts the picks made while a backend was in slow start.

@@ -39,6 +39,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	hostless := len(req.Header.Host()) == 0
 	rp := &up.retry
 	now := time.Now()
+	defer up.observeSince(now)
 	deadline := now.Add(up.timeout)
 	if rp.attempts > 0 {
 		up.budget.noteRequest(now)
@@ -52,6 +53,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	var avoid pool.Avoid
 	b := up.pool.Acquire(&avoid)
 	if b == nil {
+		up.pool.NoteNoBackend()
 		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
 		return ex
 	}
@@ -107,6 +109,14 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		ex.retries++
 		h.logRetry("retrying on another backend", up, b, f, status, err, ex.retries)
 		b = next
+	}
+}
+
+// observeSince records the duration of a client request that started at
+// start in the upstream's Duration observer, if any.
+func (up *upstream) observeSince(start time.Time) {
+	if up.duration != nil {
+		up.duration.Observe(time.Since(start).Seconds())
 	}
 }
 
@@ -177,6 +187,7 @@ func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, start,
 		return f, 0, err
 	}
 	status := resp.StatusCode()
+	b.NoteStatus(status)
 	if status >= 500 {
 		b.Release(pool.RequestServerError, latency)
 	} else {

@@ -32,6 +32,12 @@ type Upstream struct {
 	// retry of a connect failure or reset. Build others with
 	// NewRetryPolicy; RetryOptions{} (Attempts 0) turns retries off.
 	Retry RetryPolicy
+	// Duration, when not nil, observes how long each client request
+	// routed here took, in seconds, from routing to the answer being
+	// ready (every try included). It is called on the request path and
+	// must be safe for concurrent use, lock-free and allocation-free: a
+	// resolved prometheus.Histogram child is.
+	Duration Observer
 
 	// budget is the upstream's retry budget, made by the first handler
 	// that compiles this Upstream and shared by every other one, so one
@@ -51,6 +57,11 @@ func (u *Upstream) sharedBudget(prev *retryBudget) *retryBudget {
 	}
 	u.budget.CompareAndSwap(nil, prev)
 	return u.budget.Load()
+}
+
+// Observer records one value; prometheus.Observer (a Histogram) is one.
+type Observer interface {
+	Observe(float64)
 }
 
 // Route sends the requests it matches to its Upstream.
@@ -212,6 +223,8 @@ type upstream struct {
 	retry  RetryPolicy
 	budget *retryBudget
 	errs   *errorBodies
+	// duration is Upstream.Duration (nil: not observed).
+	duration Observer
 }
 
 func newUpstream(u *Upstream, budget *retryBudget) *upstream {
@@ -231,5 +244,7 @@ func newUpstream(u *Upstream, budget *retryBudget) *upstream {
 		retry:   r,
 		budget:  budget,
 		errs:    renderErrorBodies(u.Pool.Name()),
+
+		duration: u.Duration,
 	}
 }

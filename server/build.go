@@ -11,6 +11,7 @@ import (
 	"github.com/lbtrust/lb/balancer"
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/healthcheck"
+	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
 	"github.com/lbtrust/lb/proxy"
 	"github.com/valyala/fasthttp"
@@ -180,12 +181,24 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntim
 
 // newChecker makes the checker of backend b.
 func (lb *LB) newChecker(poolName string, b *pool.Backend, spec healthcheck.Spec) (*healthcheck.Checker, error) {
-	c, err := healthcheck.New(spec, b.Address(), b,
+	c, err := healthcheck.New(spec, b.Address(), checkReporter{b, lb.metrics.Checks(poolName)},
 		lb.log.With(zap.String("pool", poolName), zap.String("backend", b.Address())))
 	if err != nil {
 		return nil, fmt.Errorf("pool %q backend %q: %w", poolName, b.Address(), err)
 	}
 	return c, nil
+}
+
+// checkReporter hands a probe result to the backend's state machine and
+// to the metrics.
+type checkReporter struct {
+	backend *pool.Backend
+	metrics *metrics.CheckObserver
+}
+
+func (r checkReporter) ObserveCheck(res pool.CheckResult) {
+	r.metrics.ObserveCheck(res)
+	r.backend.ObserveCheck(res)
 }
 
 // clientOptions are the backend connection settings of a pool block.
@@ -225,7 +238,8 @@ func (lb *LB) routesLocked(cfg *config.Config) map[string]proxy.Routes {
 			// validatePool refused such a block before it got here.
 			lb.log.Error("invalid retry block, retries off", zap.String("pool", pr.cfg.Name), zap.Error(err))
 		}
-		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, ResponseTimeout: pr.cfg.ResponseTimeout, Retry: retry}
+		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, ResponseTimeout: pr.cfg.ResponseTimeout, Retry: retry,
+			Duration: lb.metrics.RequestDuration(pr.cfg.Name)}
 	}
 	out := make(map[string]proxy.Routes, len(cfg.Listeners))
 	for _, lc := range cfg.Listeners {
@@ -281,6 +295,7 @@ func (lb *LB) buildAdmin(ac *config.Admin) *adminListener {
 		Reload:    lb.ReloadFile,
 		Reloads:   lb.LastReload,
 		Events:    lb.events,
+		Metrics:   lb.metrics.Handler(),
 		Token:     string(ac.Token),
 		Log:       lb.log,
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/events"
 	"github.com/lbtrust/lb/healthcheck"
+	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -57,6 +58,9 @@ type LB struct {
 	// its own lock, so transition hooks may record into it.
 	events *events.Ring
 
+	// metrics is the LB's Prometheus registry, served at /metrics.
+	metrics *metrics.Metrics
+
 	// runtimes maps *pool.Backend to its *backendRuntime. It is read by
 	// transition hooks, which run while a pool (never lb.mu) may be
 	// locked, so it is not guarded by mu.
@@ -80,6 +84,7 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	}
 	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg,
 		events: events.New(eventBuffer(cfg))}
+	lb.metrics = metrics.New(lb.Pools)
 	for _, pc := range cfg.Pools {
 		pr, err := lb.newPoolRuntime(pc)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 // LB.mu held), so it takes no LB lock and never waits for a checker.
 func (lb *LB) onTransition(t pool.Transition) {
 	lb.recordTransition(t)
+	lb.metrics.Transition(t)
 	v, ok := lb.runtimes.Load(t.Target)
 	if !ok {
 		return

@@ -1,0 +1,86 @@
+package metrics
+
+import (
+	"github.com/lbtrust/lb/pool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// classes are the status class label values of lb_requests_total, in the
+// order of pool.Answers.ByClass, then "error" for Answers.Unanswered.
+var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// states are the states lb_backend_state reports, one series each.
+var states = [...]pool.State{pool.StateInitial, pool.StateHealthy, pool.StateUnhealthy, pool.StateDraining, pool.StateDrained}
+
+// poolCollector reads the pools' own counters and states at scrape time,
+// so the request path pays nothing for these metrics.
+type poolCollector struct {
+	pools                                func() []*pool.Pool
+	requests, noBackend, inFlight, state *prometheus.Desc
+	retries, retriesRefused              *prometheus.Desc
+}
+
+func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
+	return &poolCollector{
+		pools: pools,
+		requests: prometheus.NewDesc(NameRequests,
+			"Tries sent to a backend by pool, backend and how they ended: the answer's status class (1xx..5xx) or error (no answer: transport error, timeout, or a failure of the LB itself). A retried request counts once per try.",
+			[]string{"pool", "backend", "class"}, nil),
+		noBackend: prometheus.NewDesc(NameNoBackend,
+			"Requests answered 503 by the LB because the pool had no backend to send them to, by pool.",
+			[]string{"pool"}, nil),
+		inFlight: prometheus.NewDesc(NameInFlight,
+			"Requests a backend is serving now, by pool and backend.",
+			[]string{"pool", "backend"}, nil),
+		state: prometheus.NewDesc(NameState,
+			"1 for the backend's current state, 0 for the others, by pool, backend and state.",
+			[]string{"pool", "backend", "state"}, nil),
+		retries: prometheus.NewDesc(NameRetries,
+			"Requests sent again to another backend, by pool.",
+			[]string{"pool"}, nil),
+		retriesRefused: prometheus.NewDesc(NameRetriesRefused,
+			"Retries not made because the pool's retry budget was spent, by pool.",
+			[]string{"pool"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.state, c.retries, c.retriesRefused} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector. Counters of a backend or pool
+// a reload removed disappear with it; a re-added one starts from zero,
+// which Prometheus reads as a counter reset.
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.pools() {
+		st := p.Status()
+		name := st.Name
+		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(st.Retries), name)
+		ch <- prometheus.MustNewConstMetric(c.retriesRefused, prometheus.CounterValue, float64(st.RetriesRefused), name)
+		ch <- prometheus.MustNewConstMetric(c.noBackend, prometheus.CounterValue, float64(p.NoBackend()), name)
+		for _, bs := range st.Backends {
+			addr := bs.Address
+			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(bs.InFlight), name, addr)
+			for _, s := range states {
+				v := 0.0
+				if bs.State == s {
+					v = 1
+				}
+				ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, v, name, addr, s.String())
+			}
+		}
+		// The answer counts live on the backends themselves; a backend
+		// being removed is still listed (with its counters) until its
+		// drain ends, like in Status.
+		for _, b := range p.Backends() {
+			a := b.Answers()
+			for i, class := range classes {
+				ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(a.ByClass[i]), name, b.Address(), class)
+			}
+			ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(a.Unanswered), name, b.Address(), "error")
+		}
+	}
+}
