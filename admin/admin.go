@@ -1,7 +1,8 @@
 // Package admin serves the load balancer's own endpoints on the admin
 // listener: shallow liveness (/healthz), deep readiness (/readyz), the
-// status of every pool and backend (/status), the recent events (/events)
-// and the Prometheus metrics (/metrics, metrics.go). It only reads pool
+// status of every pool and backend (/status), the recent events (/events),
+// the Prometheus metrics (/metrics, metrics.go) and an HTML status page for
+// operators (/, page.go). It only reads pool
 // views; the mutating endpoints (mutate.go) act through functions the
 // wiring gives it, behind an optional bearer token (auth.go).
 package admin
@@ -112,14 +113,15 @@ func (h *Handler) ShuttingDown() bool { return h.shuttingDown.Load() }
 
 // ServeHTTP routes an admin request. The read-only endpoints accept GET and
 // HEAD, the mutating ones (drain, undrain, reload) only POST; anything else
-// is 405. Unknown paths get 404. Every answer is JSON but /metrics.
+// is 405. Unknown paths get 404. Every answer is JSON but /metrics and
+// the status page at / (page.go).
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	if h.serveMutating(ctx, path) || h.serveMetrics(ctx, path) {
 		return
 	}
 	switch path {
-	case "/healthz", "/readyz", "/status", "/events":
+	case "/", "/healthz", "/readyz", "/status", "/events":
 	default:
 		writeJSON(ctx, h.o.Log, fasthttp.StatusNotFound, errorBody{Error: "not found", Path: path})
 		return
@@ -130,6 +132,8 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	switch path {
+	case "/":
+		h.servePage(ctx)
 	case "/healthz":
 		h.serveHealthz(ctx)
 	case "/readyz":
