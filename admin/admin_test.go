@@ -152,7 +152,19 @@ func TestUnknownPathAndMethod(t *testing.T) {
 	if code := get(t, "http://"+addr+"/nope", nil); code != 404 {
 		t.Fatalf("unknown path: %d", code)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, "http://"+addr+"/status", nil)
+	if code := statusOf(t, http.MethodDelete, "http://"+addr+"/status"); code != 405 {
+		t.Fatalf("DELETE /status: %d", code)
+	}
+}
+
+// statusOf sends an empty request with method to url and returns the
+// answer's status code.
+func statusOf(t *testing.T, method, url string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := &http.Client{Timeout: 5 * time.Second}
 	defer c.CloseIdleConnections()
 	resp, err := c.Do(req)
@@ -160,7 +172,5 @@ func TestUnknownPathAndMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 405 {
-		t.Fatalf("DELETE /status: %d", resp.StatusCode)
-	}
+	return resp.StatusCode
 }

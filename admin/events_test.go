@@ -132,15 +132,7 @@ func TestEventsWithoutSourceIsEmptyList(t *testing.T) {
 	if l, ok := raw["events"].([]any); !ok || len(l) != 0 {
 		t.Fatalf("want \"events\": [], got %v", raw)
 	}
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/events", nil)
-	c := &http.Client{Timeout: 5 * time.Second}
-	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 405 {
-		t.Fatalf("POST /events: %d, want 405", resp.StatusCode)
+	if code := statusOf(t, http.MethodPost, "http://"+addr+"/events"); code != 405 {
+		t.Fatalf("POST /events: %d, want 405", code)
 	}
 }

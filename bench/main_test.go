@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lbtrust/lb/bench/backend"
 	"github.com/lbtrust/lb/bench/report"
+	"github.com/lbtrust/lb/internal/syncbuf"
 )
 
 // lbBinary is the project's lb, built once by TestMain (without -race:
@@ -47,24 +46,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runBench runs the command with args plus -out DIR and returns the
 // report it wrote, its directory and what it printed.
 func runBench(t *testing.T, args ...string) (report.Report, string, string) {
@@ -72,7 +53,7 @@ func runBench(t *testing.T, args ...string) (report.Report, string, string) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(ctx, append(args, "-out", dir), &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("bench %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
