@@ -13,6 +13,7 @@ import (
 	"github.com/lbtrust/lb/bench/report"
 	"github.com/lbtrust/lb/bench/target"
 	"github.com/lbtrust/lb/config"
+	"github.com/lbtrust/lb/internal/freeport"
 )
 
 // readConfigFile fills, for -config, what the bench needs from the user's
@@ -130,25 +131,9 @@ func targetArgv(c *report.Config, work, out string, fl *fleet.Fleet) ([]string, 
 }
 
 // freePorts returns n distinct 127.0.0.1 addresses that were free a
-// moment ago.
-func freePorts(n int) ([]string, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			l.Close()
-		}
-	}()
-	var out []string
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l)
-		out = append(out, l.Addr().String())
-	}
-	return out, nil
-}
+// moment ago, below the ephemeral range so that a killed backend's port
+// is not taken by an outgoing connection before it restarts.
+func freePorts(n int) ([]string, error) { return freeport.Loopback(n) }
 
 // backendArgs are the knobs every backend process gets.
 func backendArgs(c report.Config) []string {

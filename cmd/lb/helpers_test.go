@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbtrust/lb/internal/freeport"
 	"github.com/lbtrust/lb/internal/syncbuf"
 )
 
@@ -48,46 +47,14 @@ func TestMain(m *testing.M) {
 }
 
 // freePorts returns n distinct loopback addresses that were free a moment
-// ago. They are drawn below the kernel's ephemeral port range: a port
-// picked from that range (by binding :0) can be taken, between our release
-// and the LB's bind, as the source port of any outgoing connection on the
-// machine (the bench tests run thousands concurrently), while ports below
-// it are only ever taken by an explicit bind.
+// ago, below the ephemeral range (see freeport.Loopback).
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
-	low := ephemeralLow()
-	var lns []net.Listener
-	var out []string
-	for tries := 0; len(out) < n; tries++ {
-		if tries > 1000 {
-			t.Fatalf("no free port below %d after %d tries", low, tries)
-		}
-		port := 10000 + rand.IntN(low-10000)
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	for _, ln := range lns {
-		ln.Close()
+	out, err := freeport.Loopback(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
-}
-
-// ephemeralLow is the first port of the kernel's ephemeral range
-// (/proc/sys/net/ipv4/ip_local_port_range), 32768 if it cannot be read.
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	var low, high int
-	if _, err := fmt.Sscan(string(b), &low, &high); err != nil || low <= 11000 {
-		return 32768
-	}
-	return low
 }
 
 // proc is a process started by a test; it is killed at cleanup if still
