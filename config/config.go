@@ -2,6 +2,7 @@ package config
 
 import (
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -150,6 +151,12 @@ type Listener struct {
 	// MaxRequestBodySize is the largest request body accepted, in bytes
 	// ("max_request_body_size", default 10485760 = 10 MiB, at least 1).
 	MaxRequestBodySize int
+
+	// TrustedProxies are the direct peers whose X-Forwarded-For,
+	// X-Forwarded-Proto and X-Forwarded-Host headers are kept
+	// ("trusted_proxies", a list of CIDRs or single IPs, default empty:
+	// trust nobody). Each prefix is masked; a single IP is a /32 or /128.
+	TrustedProxies []netip.Prefix
 
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range

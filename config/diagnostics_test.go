@@ -970,6 +970,48 @@ pool "p" {
 			summary: "Value out of range", detail: "max_request_body_size", line: 4, col: 27,
 		},
 		{
+			name: "trusted_proxies bad CIDR",
+			src: `listener "l" {
+  address         = "127.0.0.1:8080"
+  pool            = "p"
+  trusted_proxies = ["10.0.0.0/8", "10.0.0.0/33"]
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid trusted proxy", detail: `"10.0.0.0/33"`, line: 4, col: 36,
+		},
+		{
+			name: "trusted_proxies bad IP",
+			src: `listener "l" {
+  address         = "127.0.0.1:8080"
+  pool            = "p"
+  trusted_proxies = [
+    "127.0.0.1",
+    "localhost",
+  ]
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid trusted proxy", detail: `"localhost"`, line: 6, col: 5,
+		},
+		{
+			name: "trusted_proxies not a list",
+			src: `listener "l" {
+  address         = "127.0.0.1:8080"
+  pool            = "p"
+  trusted_proxies = "10.0.0.0/8"
+}
+pool "p" {
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsuitable value type", line: 4, col: 22,
+		},
+		{
 			name: "max_conns_per_backend zero",
 			src: `listener "l" {
   address = "127.0.0.1:8080"

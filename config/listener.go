@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -35,6 +36,9 @@ func decodeListenerBlock(b *listenerBlock) (*Listener, hcl.Diagnostics) {
 	l.IdleTimeout, moreDiags = decodeDuration("idle_timeout", b.IdleTimeout, DefaultIdleTimeout)
 	diags = append(diags, moreDiags...)
 	l.MaxRequestBodySize, moreDiags = decodeCount("max_request_body_size", b.MaxRequestBodySize, DefaultMaxRequestBodySize, 1)
+	diags = append(diags, moreDiags...)
+
+	l.TrustedProxies, moreDiags = decodeTrustedProxies(b.TrustedProxies)
 	diags = append(diags, moreDiags...)
 
 	for _, rb := range b.Routes {
@@ -83,4 +87,61 @@ func checkListenAddress(addr string, rng hcl.Range) hcl.Diagnostics {
 			"%s. Write host:port to listen on, such as \"127.0.0.1:8080\", or \":8080\" for every interface.", err)}
 	}
 	return nil
+}
+
+// decodeTrustedProxies decodes trusted_proxies: a list of CIDRs
+// ("10.0.0.0/8") or single IPs ("127.0.0.1", a /32; an IPv6 one is a
+// /128). A problem with one element points at that element. Absent or
+// empty trusts nobody (nil); invalid gives nil with the diagnostics.
+func decodeTrustedProxies(expr hcl.Expression) ([]netip.Prefix, hcl.Diagnostics) {
+	list, set, diags := decodeValue[[]string](expr)
+	if diags.HasErrors() || !set || len(list) == 0 {
+		return nil, diags
+	}
+	elems, listDiags := hcl.ExprList(expr)
+	at := func(i int) hcl.Range {
+		if listDiags.HasErrors() || len(elems) != len(list) {
+			return expr.Range()
+		}
+		return elems[i].Range()
+	}
+	out := make([]netip.Prefix, 0, len(list))
+	for i, s := range list {
+		p, err := parseTrustedProxy(s)
+		if err != nil {
+			diags = append(diags, errorf(at(i), "Invalid trusted proxy",
+				"%q is not an IP address or CIDR: write one such as \"10.0.0.0/8\", \"192.0.2.10\" or \"2001:db8::/32\".", s))
+			continue
+		}
+		out = append(out, p)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return out, diags
+}
+
+// parseTrustedProxy parses one trusted_proxies entry into a masked prefix.
+// IPv4-mapped IPv6 addresses are taken in their IPv4 form; zones are
+// refused.
+func parseTrustedProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("zone not allowed")
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -50,6 +50,7 @@ type listenerBlock struct {
 	WriteTimeout       hcl.Expression `hcl:"write_timeout,optional"`
 	IdleTimeout        hcl.Expression `hcl:"idle_timeout,optional"`
 	MaxRequestBodySize hcl.Expression `hcl:"max_request_body_size,optional"`
+	TrustedProxies     hcl.Expression `hcl:"trusted_proxies,optional"`
 
 	Routes []*routeBlock `hcl:"route,block"`
 

@@ -114,7 +114,7 @@ func TestHeaderRewriteAllocs(t *testing.T) {
 		resp.Header.Set("Keep-Alive", "timeout=5")
 	}
 	run := func() {
-		prepareRequest(out, &ctx)
+		prepareRequest(out, &ctx, true)
 		fill()
 		cleanResponse(&resp.Header)
 	}

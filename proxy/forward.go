@@ -31,7 +31,7 @@ type exchange struct {
 func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	prepareRequest(req, ctx)
+	prepareRequest(req, ctx, h.trustedPeer(ctx))
 
 	resp := &ctx.Response
 	// An HTTP/1.0 client may send no Host; each backend then gets its own

@@ -7,7 +7,8 @@
 //
 // Forwarding follows what operators expect of HAProxy, Envoy or an ALB:
 // hop-by-hop header fields are stripped both ways, X-Forwarded-For is
-// appended to and X-Forwarded-Proto/-Host are set, Host, header name case
+// appended to and X-Forwarded-Proto/-Host are kept from a trusted proxy
+// (SetTrustedProxies) and replaced otherwise, Host, header name case
 // and the path are sent as received. A failed try is sent again to
 // another backend of the pool when the upstream's RetryPolicy allows it:
 // by default a request that never reached a backend, or an idempotent one
@@ -23,6 +24,7 @@ package proxy
 
 import (
 	"errors"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -39,6 +41,9 @@ type Handler struct {
 	name   string
 	log    *zap.Logger
 	routes atomic.Pointer[table]
+	// trusted are the peers whose X-Forwarded-* headers are kept; nil
+	// (or an empty list) trusts nobody.
+	trusted atomic.Pointer[[]netip.Prefix]
 }
 
 // NewHandler returns the handler of the listener called name (for logs)
@@ -63,6 +68,35 @@ func NewHandler(name string, routes Routes, log *zap.Logger) *Handler {
 // over could be lost, nothing worse).
 func (h *Handler) SetRoutes(r Routes) {
 	h.routes.Store(compile(r, h.routes.Load()))
+}
+
+// SetTrustedProxies sets the direct peers (by IP prefix) whose
+// X-Forwarded-For is appended to and whose X-Forwarded-Proto and
+// X-Forwarded-Host are kept; from any other peer X-Forwarded-For is
+// replaced by the peer's IP and the other two are set by the proxy. None
+// (the default) trusts nobody. A peer that is not a TCP address (an
+// in-memory listener) is never trusted. The list is copied; safe for
+// concurrent use with ServeHTTP (hot reload).
+func (h *Handler) SetTrustedProxies(prefixes []netip.Prefix) {
+	if len(prefixes) == 0 {
+		h.trusted.Store(nil)
+		return
+	}
+	p := make([]netip.Prefix, len(prefixes))
+	for i, pr := range prefixes {
+		if a := pr.Addr(); a.Is4In6() && pr.Bits() >= 96 {
+			pr = netip.PrefixFrom(a.Unmap(), pr.Bits()-96)
+		}
+		p[i] = pr.Masked()
+	}
+	h.trusted.Store(&p)
+}
+
+// trustedPeer reports whether the direct peer of ctx is in h's trusted
+// proxies. It does not allocate.
+func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
+	p := h.trusted.Load()
+	return p != nil && peerTrusted(*p, ctx.RemoteAddr())
 }
 
 // ServeHTTP is the fasthttp.RequestHandler: it routes ctx by its host (the

@@ -85,13 +85,17 @@ func trimOWS(b []byte) []byte {
 // (out must be released before in is), the hop-by-hop fields and those the
 // client's Connection header names are dropped, Expect is dropped (the
 // server already answered 100-continue and read the body),
-// X-Forwarded-For gets the client IP appended to whatever the client sent
-// (all its X-Forwarded-For fields joined into one), X-Forwarded-Proto and
-// X-Forwarded-Host are set (never trusted from the client). Host is kept as
+// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host depend on
+// trusted (whether the direct peer is a trusted proxy): from a trusted
+// peer X-Forwarded-For gets the peer IP appended to whatever it sent (all
+// its X-Forwarded-For fields joined into one) and X-Forwarded-Proto and
+// X-Forwarded-Host are kept as sent (set when absent); from any other
+// peer X-Forwarded-For is the peer IP alone and the other two are set by
+// the proxy, whatever the client sent. Host is kept as
 // received (for an absolute-form target, the target's authority replaces
 // it, as RFC 9112 requires) and the protocol becomes HTTP/1.1. It does not
 // allocate once out's buffers are warm.
-func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx) {
+func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted bool) {
 	in := &ctx.Request
 	in.Header.CopyTo(&out.Header)
 	out.SetBodyRaw(in.Body())
@@ -111,15 +115,21 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx) {
 	var connArr [128]byte
 	var xffArr [256]byte
 	conn, xff := connArr[:0], xffArr[:0]
+	var hasProto, hasHost bool
 	for k, v := range h.All() {
 		switch {
 		case equalFold(k, hdrConnection):
 			conn = append(append(conn, v...), ',')
+		case !trusted:
 		case equalFold(k, hdrXForwardedFor):
 			if len(xff) > 0 {
 				xff = append(xff, ", "...)
 			}
 			xff = append(xff, v...)
+		case equalFold(k, hdrXForwardedProto):
+			hasProto = true
+		case equalFold(k, hdrXForwardedHost):
+			hasHost = true
 		}
 	}
 
@@ -128,7 +138,8 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx) {
 		key := keyArr[:0]
 		for k := range h.All() {
 			if isHopByHop(k) || (inTokenList(conn, k) && !isFraming(k)) || equalFold(k, "Expect") ||
-				equalFold(k, hdrXForwardedFor) || equalFold(k, hdrXForwardedProto) || equalFold(k, hdrXForwardedHost) {
+				equalFold(k, hdrXForwardedFor) ||
+				(!trusted && (equalFold(k, hdrXForwardedProto) || equalFold(k, hdrXForwardedHost))) {
 				key = append(key, k...)
 				break
 			}
@@ -145,14 +156,37 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx) {
 	}
 	xff = appendClientIP(xff, ctx.RemoteAddr())
 	h.SetBytesV(hdrXForwardedFor, xff)
-	if ctx.IsTLS() {
-		h.Set(hdrXForwardedProto, "https")
-	} else {
-		h.Set(hdrXForwardedProto, "http")
+	if !hasProto {
+		if ctx.IsTLS() {
+			h.Set(hdrXForwardedProto, "https")
+		} else {
+			h.Set(hdrXForwardedProto, "http")
+		}
 	}
-	if host := h.Host(); len(host) > 0 {
+	if host := h.Host(); len(host) > 0 && !hasHost {
 		h.SetBytesV(hdrXForwardedHost, host)
 	}
+}
+
+// peerTrusted reports whether a, a direct peer's address, is in one of
+// the prefixes. Only a TCP address with an IP can be trusted. It does not
+// allocate.
+func peerTrusted(prefixes []netip.Prefix, a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	ip, ok := netip.AddrFromSlice(t.IP)
+	if !ok {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanResponse drops the hop-by-hop fields of a backend's answer and those

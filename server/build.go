@@ -273,6 +273,7 @@ func retryPolicy(pc *config.Pool) (proxy.RetryPolicy, error) {
 // buildListener makes the proxy handler and server of a listener block.
 func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficListener {
 	h := proxy.NewHandler(lc.Name, routes, lb.log)
+	h.SetTrustedProxies(lc.TrustedProxies)
 	srv := proxy.NewServer(h, proxy.ServerOptions{
 		ReadTimeout:        lc.ReadTimeout,
 		WriteTimeout:       lc.WriteTimeout,

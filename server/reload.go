@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,14 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 	routes := lb.routesLocked(cfg)
 	for _, l := range lb.listeners {
 		l.handler.SetRoutes(routes[l.name])
+		// trusted_proxies is live: liveProblems has checked every
+		// listener still exists.
+		if lc, cur := cfg.Listener(l.name), lb.cfg.Listener(l.name); lc != nil {
+			l.handler.SetTrustedProxies(lc.TrustedProxies)
+			if cur != nil && !slices.Equal(cur.TrustedProxies, lc.TrustedProxies) {
+				changes = append(changes, fmt.Sprintf("listener %s: trusted_proxies changed", l.name))
+			}
+		}
 	}
 	lb.cfg = cfg
 	if len(changes) == 0 {

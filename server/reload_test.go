@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -224,5 +225,49 @@ func TestReloadFileWithDiagnosticsChangesNothing(t *testing.T) {
 	}
 	if b, ok := stateOf(lb, "web", b1.Addr()); !ok || b.State != pool.StateHealthy {
 		t.Fatalf("backend after a refused reload: %+v", b)
+	}
+}
+
+// TestReloadTrustedProxiesLive: trusted_proxies changes on reload without
+// a restart, both ways.
+func TestReloadTrustedProxiesLive(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen-XFF", r.Header.Get("X-Forwarded-For"))
+	}))
+	t.Cleanup(be.Close)
+	addr := strings.TrimPrefix(be.URL, "http://")
+	plain := fmt.Sprintf(listenerBlock, "") + poolBlock("web", "100ms", addr)
+	trusting := fmt.Sprintf(listenerBlock, "  trusted_proxies = [\"127.0.0.1\"]\n") + poolBlock("web", "100ms", addr)
+	lb, c, base := runLB(t, plain)
+	waitFor(t, "backend healthy", healthy(lb, "web", addr))
+	seen := func() string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		return resp.Header.Get("X-Seen-XFF")
+	}
+	if got := seen(); got != "127.0.0.1" {
+		t.Fatalf("untrusted: backend saw X-Forwarded-For %q", got)
+	}
+	if err := lb.Reload(mustParse(t, trusting)); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(); got != "203.0.113.7, 127.0.0.1" {
+		t.Fatalf("trusted after reload: backend saw X-Forwarded-For %q", got)
+	}
+	if st := lb.LastReload(); !strings.Contains(strings.Join(st.Changes, "\n"), "trusted_proxies changed") {
+		t.Errorf("reload changes %v lack trusted_proxies", st.Changes)
+	}
+	if err := lb.Reload(mustParse(t, plain)); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(); got != "127.0.0.1" {
+		t.Fatalf("untrusted again: backend saw X-Forwarded-For %q", got)
 	}
 }
