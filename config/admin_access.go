@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,6 +77,34 @@ func decodeAdminAccess(a *Admin, b *adminBlock) hcl.Diagnostics {
 	return diags
 }
 
+// maxTokenFileSize bounds a token file: a token is one short line.
+const maxTokenFileSize = 4096
+
+// readSmallRegularFile reads path if it is a regular file of at most limit
+// bytes; a device, FIFO or huge file (token_file = "/dev/zero") is refused
+// instead of hanging or exhausting memory.
+func readSmallRegularFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than a token needs", path, st.Size())
+	}
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
 // readTokenFile reads the token at path (relative to the directory of the
 // file rng is in), trimming trailing whitespace. Errors point at rng and
 // never quote the file's content.
@@ -83,10 +113,10 @@ func readTokenFile(path string, rng hcl.Range) (string, *hcl.Diagnostic) {
 	if !filepath.IsAbs(path) && rng.Filename != "" {
 		full = filepath.Join(filepath.Dir(rng.Filename), path)
 	}
-	raw, err := os.ReadFile(full)
+	raw, err := readSmallRegularFile(full, maxTokenFileSize)
 	if err != nil {
 		return "", errorf(rng, "Cannot read token file",
-			"%v. token_file must name a readable file holding the admin token; a relative path is taken from the configuration file's directory.", err)
+			"%v. token_file must name a readable regular file (at most %d bytes) holding the admin token; a relative path is taken from the configuration file's directory.", err, maxTokenFileSize)
 	}
 	tok := strings.TrimRight(string(raw), " \t\r\n")
 	if tok == "" {

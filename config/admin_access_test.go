@@ -69,6 +69,11 @@ func TestAdminAccessDiagnostics(t *testing.T) {
 			summary: "Cannot read token file", detail: "is a directory", line: 3, col: 16,
 		},
 		{
+			name:    "token_file is a device",
+			body:    `  token_file = "/dev/zero"`,
+			summary: "Cannot read token file", detail: "not a regular file", line: 3, col: 16,
+		},
+		{
 			name:    "empty token_file",
 			body:    fmt.Sprintf(`  token_file = %q`, empty),
 			summary: "Empty token file", detail: "holds no token", line: 3, col: 16,
