@@ -92,6 +92,14 @@ func rawBackend(t testing.TB, serve func(c net.Conn, br *bufio.Reader)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveConns(t, ln, func(c net.Conn) { serve(c, bufio.NewReader(c)) })
+	return ln.Addr().String()
+}
+
+// serveConns runs serve on every connection ln accepts, each in its own
+// goroutine, until the test ends; cleanup closes ln and every connection
+// and waits for the goroutines.
+func serveConns(t testing.TB, ln net.Listener, serve func(c net.Conn)) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	conns := map[net.Conn]bool{}
@@ -110,7 +118,7 @@ func rawBackend(t testing.TB, serve func(c net.Conn, br *bufio.Reader)) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				serve(c, bufio.NewReader(c))
+				serve(c)
 			}()
 		}
 	}()
@@ -123,7 +131,6 @@ func rawBackend(t testing.TB, serve func(c net.Conn, br *bufio.Reader)) string {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return ln.Addr().String()
 }
 
 // refusedAddr returns a loopback address nothing listens on.
