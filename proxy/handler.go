@@ -44,6 +44,8 @@ type Handler struct {
 	// trusted are the peers whose X-Forwarded-* headers are kept; nil
 	// (or an empty list) trusts nobody.
 	trusted atomic.Pointer[[]netip.Prefix]
+	// rejects counts the requests and connections this listener refused.
+	rejects Rejections
 }
 
 // NewHandler returns the handler of the listener called name (for logs)
@@ -91,6 +93,10 @@ func (h *Handler) SetTrustedProxies(prefixes []netip.Prefix) {
 	}
 	h.trusted.Store(&p)
 }
+
+// Rejections returns the listener's refusal counters (never nil); they
+// live as long as the Handler and are safe for concurrent use.
+func (h *Handler) Rejections() *Rejections { return &h.rejects }
 
 // trustedPeer reports whether the direct peer of ctx is in h's trusted
 // proxies. It does not allocate.
