@@ -54,7 +54,7 @@ type listenerBlock struct {
 	RedirectHTTPS      hcl.Expression `hcl:"redirect_https,optional"`
 	RedirectHTTPSPort  hcl.Expression `hcl:"redirect_https_port,optional"`
 
-	Routes []*routeBlock      `hcl:"route,block"`
+	Routes []*routeBlock     `hcl:"route,block"`
 	TLS    *listenerTLSBlock `hcl:"tls,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`

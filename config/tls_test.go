@@ -241,14 +241,14 @@ func TestTLSDiagnostics(t *testing.T) {
     }`), "Missing required argument", 5, false},
 		{"no certificate", listener(``), "No certificate", 4, false},
 		{"old version", listener(`    min_version = "1.1"
-`+cert("a", "api", "")), "TLS version too old", 5, false},
+` + cert("a", "api", "")), "TLS version too old", 5, false},
 		{"unknown version", listener(`    min_version = "TLS13"
-`+cert("a", "api", "")), "Unknown TLS version", 5, false},
-		{"two defaults", listener(cert("a", "api", "      default = true\n")+"\n"+cert("b", "www", "      default = true\n")), "Two default certificates", 13, false},
-		{"name served twice", listener(cert("a", "api", "")+"\n"+cert("b", "www", "      server_names = [\"api.example.com\"]\n")), "Server name served twice", 12, false},
-		{"duplicate certificate name", listener(cert("a", "api", "")+"\n"+cert("a", "www", "")), "Duplicate certificate name", 9, false},
+` + cert("a", "api", "")), "Unknown TLS version", 5, false},
+		{"two defaults", listener(cert("a", "api", "      default = true\n") + "\n" + cert("b", "www", "      default = true\n")), "Two default certificates", 13, false},
+		{"name served twice", listener(cert("a", "api", "") + "\n" + cert("b", "www", "      server_names = [\"api.example.com\"]\n")), "Server name served twice", 12, false},
+		{"duplicate certificate name", listener(cert("a", "api", "") + "\n" + cert("a", "www", "")), "Duplicate certificate name", 9, false},
 		{"bad server name", listener(cert("a", "api", "      server_names = [\"api.example.com:443\"]\n")), "Invalid server name", 8, false},
-		{"never served", listener(cert("a", "api", "")+"\n"+cert("b", "ipsan", "")), "Certificate never served", 9, false},
+		{"never served", listener(cert("a", "api", "") + "\n" + cert("b", "ipsan", "")), "Certificate never served", 9, false},
 		{"name not covered", listener(cert("a", "api", "      server_names = [\"other.example.com\"]\n")), "Certificate does not cover server name", 8, true},
 		{"redirect without tls listener", `listener "http" {
   address        = "127.0.0.1:8080"
