@@ -39,9 +39,9 @@ const readBufferSize = 8 << 10
 // parser the proxy uses on the request path. Safe for concurrent use: it is
 // read-only after construction.
 type httpProber struct {
-	address  string    // host:port to dial
-	request  []byte    // the complete request, "GET ... \r\n\r\n"
-	expected StatusSet // statuses that pass
+	address  string      // host:port to dial
+	request  []byte      // the complete request, "GET ... \r\n\r\n"
+	expected StatusSet   // statuses that pass
 	tls      *tls.Config // nil for plain HTTP
 }
 

@@ -13,7 +13,7 @@ const badRedirectHostBody = `{"error":"no valid host to redirect to"}`
 
 // SetRedirectHTTPS makes the listener answer every request with
 // 308 Permanent Redirect to https://HOST[:port]TARGET instead of
-// forwarding it: HOST is the request's host (Host header, or the
+// forwarding it: HOST is the request's host as sent (Host header, or the
 // authority of an absolute-form target) without its port, TARGET the
 // path and query as the client sent them. Port 443 is left out of the
 // Location. port 0 turns redirecting off (the default), so requests are
@@ -29,7 +29,13 @@ func (h *Handler) SetRedirectHTTPS(port int) {
 // redirectHTTPS writes the 308 to https for ctx. It allocates nothing
 // once ctx's buffers are warm and the Location fits 512 bytes.
 func redirectHTTPS(ctx *fasthttp.RequestCtx, port int) {
-	host, ok := redirectHost(ctx.Host())
+	raw := ctx.Request.Header.RequestURI()
+	hostHeader := ctx.Request.Header.Host()
+	if len(raw) > 0 && raw[0] != '/' && raw[0] != '*' {
+		// Absolute form: the target's authority is the host (RFC 9112).
+		hostHeader = ctx.URI().Host()
+	}
+	host, ok := redirectHost(hostHeader)
 	if !ok {
 		writeError(&ctx.Response, fasthttp.StatusBadRequest, badRedirectHostBody)
 		return
@@ -41,7 +47,7 @@ func redirectHTTPS(ctx *fasthttp.RequestCtx, port int) {
 		loc = append(loc, ':')
 		loc = strconv.AppendInt(loc, int64(port), 10)
 	}
-	loc = append(loc, redirectTarget(ctx.Request.Header.RequestURI())...)
+	loc = append(loc, redirectTarget(raw)...)
 	resp := &ctx.Response
 	resp.Reset()
 	resp.SetStatusCode(fasthttp.StatusPermanentRedirect)

@@ -2,10 +2,10 @@ package server
 
 import (
 	"bytes"
-	"reflect"
 	"crypto/tls"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
