@@ -623,7 +623,8 @@ const (
 type HealthCheck struct {
 	// Type is the probe ("type", default "http"): "http" sends GET Path and
 	// matches the status; "tcp" only connects; "grpc" calls the standard
-	// grpc.health.v1.Health/Check for GRPCService (plaintext): SERVING
+	// grpc.health.v1.Health/Check for GRPCService (over TLS when the pool
+	// has a tls block, else plaintext): SERVING
 	// passes, NOT_SERVING drains the backend at once, any other answer
 	// is a failure.
 	Type string

@@ -23,7 +23,7 @@ import (
 
 // grpcProber calls grpc.health.v1.Health/Check (the gRPC Health Checking
 // Protocol) with grpc-go's standard health client, in plaintext (HTTP/2
-// without TLS).
+// without TLS) or, with Spec.TLS, over TLS.
 //
 // Unlike an HTTP probe, a gRPC probe keeps its connection: gRPC is built for
 // long-lived HTTP/2 connections, and a backend should not see a connection

@@ -18,7 +18,8 @@ const (
 	// TypeTCP only checks that a TCP connection can be opened.
 	TypeTCP = "tcp"
 	// TypeGRPC calls grpc.health.v1.Health/Check (the gRPC Health Checking
-	// Protocol) in plaintext over a connection kept for Run's lifetime.
+	// Protocol), in plaintext or over TLS (Spec.TLS), over a connection kept
+	// for Run's lifetime.
 	TypeGRPC = "grpc"
 )
 
