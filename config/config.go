@@ -158,6 +158,16 @@ type Listener struct {
 	// trust nobody). Each prefix is masked; a single IP is a /32 or /128.
 	TrustedProxies []netip.Prefix
 
+	// TLS is the "tls" block: the listener terminates TLS with these
+	// certificates. Nil for a plain HTTP listener. See ListenerTLS.
+	TLS *ListenerTLS
+
+	// Redirect is set by "redirect_https = true" on a plain listener: it
+	// answers every request with 308 to the same host and target over
+	// https, and forwards nothing. Nil when the listener proxies. See
+	// HTTPSRedirect.
+	Redirect *HTTPSRedirect
+
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
 }
@@ -312,6 +322,11 @@ type Pool struct {
 	// fixed value is either too slow for the first or too eager for the
 	// second.
 	SilentAfter time.Duration
+
+	// TLS is the "tls" block: the pool's backends are spoken to over TLS,
+	// by traffic and by HTTP and gRPC health checks alike. Nil for plain
+	// HTTP. See BackendTLS.
+	TLS *BackendTLS
 
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
@@ -608,7 +623,8 @@ const (
 type HealthCheck struct {
 	// Type is the probe ("type", default "http"): "http" sends GET Path and
 	// matches the status; "tcp" only connects; "grpc" calls the standard
-	// grpc.health.v1.Health/Check for GRPCService (plaintext): SERVING
+	// grpc.health.v1.Health/Check for GRPCService (over TLS when the pool
+	// has a tls block, else plaintext): SERVING
 	// passes, NOT_SERVING drains the backend at once, any other answer
 	// is a failure.
 	Type string

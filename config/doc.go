@@ -24,6 +24,22 @@
 //	  write_timeout         = "30s"
 //	  idle_timeout          = "60s"             # client keep-alive idle
 //	  max_request_body_size = 10485760          # 10 MiB
+//	  trusted_proxies       = []                # CIDRs or IPs whose X-Forwarded-* are kept
+//	  redirect_https        = false             # true: answer every request 308 to https://host[:port]/same/target;
+//	                                            # pool and routes are then unused (pool optional, routes refused)
+//	  redirect_https_port   = 8443              # optional, 1..65535; default the port of the one TLS
+//	                                            # listener (required when there are none or several)
+//	  tls {                               # optional; the listener then accepts TLS only
+//	    min_version = "1.2"               # "1.2" | "1.3"; 1.0 and 1.1 are refused (RFC 8996)
+//	    certificate "site" {              # at least one; names unique in the listener
+//	      cert_file    = "site.crt"       # required; PEM chain, leaf first; relative to this file
+//	      key_file     = "site.key"       # required; PEM key matching the certificate
+//	      server_names = ["www.example.com", "*.example.com"]  # SNI names; default the
+//	                                      # certificate's DNS SANs; no name in two certificates
+//	      default      = false            # served without SNI or for an unknown name;
+//	                                      # at most one; default the first certificate
+//	    }
+//	  }
 //	  route {                             # zero or more; first match wins
 //	    host        = "api.example.com"   # host, path_prefix or both
 //	    path_prefix = "/api/"             # starts with "/"
@@ -49,7 +65,7 @@
 //	                                         # request waits this long unanswered; auto = 8 x the
 //	                                         # pool's recent p99, at least 25ms
 //	  health_check {                      # optional; defaults apply without it
-//	    type                = "http"      # http | tcp | grpc (grpc.health.v1.Health/Check, plaintext)
+//	    type                = "http"      # http | tcp | grpc (grpc.health.v1.Health/Check); TLS with the pool's tls
 //	    path                = "/readyz"   # starts with "/"; http only
 //	    host                = "web.internal"  # optional Host header (grpc: :authority); default the backend address
 //	    grpc_service        = ""          # grpc only; the service to ask about; "" = the whole server
@@ -74,6 +90,11 @@
 //	    base_ejection        = "10s"      # ejected for base_ejection x times ejected,
 //	    max_ejection         = "300s"     # capped at this; at least base_ejection
 //	    max_ejected_percent  = 50         # 0..100; most of the pool's backends ejected at once
+//	  }
+//	  tls {                               # optional; speak TLS to the backends (traffic and checks)
+//	    ca_file              = "ca.pem"   # PEM CA certificates; default the system roots
+//	    server_name          = "api.internal"  # SNI and verified name; default each backend's host
+//	    insecure_skip_verify = false      # true: no verification (a warning); not with ca_file
 //	  }
 //	  backend "127.0.0.1:9001" { weight = 1 }  # at least one; host:port, unique in the pool
 //	}
@@ -112,6 +133,18 @@
 // (Pool.PanicThreshold, Pool.WhenAllUnhealthy). Slow start is off. The
 // Pool, Retry and Passive field docs give each default's reason; DRAINING
 // backends never get new requests in any mode.
+//
+// # TLS
+//
+// Certificate, key and CA files are read and parsed at load, so a missing,
+// unreadable or malformed file, or a key that does not match its
+// certificate, is a diagnostic at the attribute (lb validate reports it and
+// a reload with it changes nothing). A certificate that is expired or not
+// yet valid, a server_names entry its SANs do not cover, and
+// insecure_skip_verify = true are warnings. A TLS listener advertises only
+// "http/1.1" in ALPN (ALPNProtocol). Certificates are matched to the SNI
+// name exactly (case and a trailing dot ignored), then by a "*." wildcard
+// for one label, then the default.
 //
 // # Diagnostics
 //

@@ -26,7 +26,17 @@ func decodeListenerBlock(b *listenerBlock) (*Listener, hcl.Diagnostics) {
 		diags = append(diags, checkListenAddress(l.Address, b.Address.Range())...)
 	}
 
-	l.Pool, moreDiags = requireText(what, "pool", `"NAME" (the pool for requests no route takes)`, b.Pool, b.DeclRange)
+	l.Redirect, moreDiags = decodeRedirect(b)
+	diags = append(diags, moreDiags...)
+	l.TLS, moreDiags = decodeListenerTLSBlock(b.TLS)
+	diags = append(diags, moreDiags...)
+
+	if l.Redirect != nil {
+		// A redirecting listener forwards nothing: pool is optional.
+		l.Pool, moreDiags = decodeText("pool", b.Pool, "")
+	} else {
+		l.Pool, moreDiags = requireText(what, "pool", `"NAME" (the pool for requests no route takes)`, b.Pool, b.DeclRange)
+	}
 	diags = append(diags, moreDiags...)
 
 	l.ReadTimeout, moreDiags = decodeDuration("read_timeout", b.ReadTimeout, DefaultReadTimeout)

@@ -52,6 +52,8 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 	diags = append(diags, moreDiags...)
 	p.Passive, moreDiags = decodePassiveBlock(b.Passive)
 	diags = append(diags, moreDiags...)
+	p.TLS, moreDiags = decodeBackendTLSBlock(b.TLS)
+	diags = append(diags, moreDiags...)
 
 	if len(b.Backends) == 0 {
 		diags = append(diags, errorf(b.DeclRange, "Pool has no backends",

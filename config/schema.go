@@ -51,8 +51,11 @@ type listenerBlock struct {
 	IdleTimeout        hcl.Expression `hcl:"idle_timeout,optional"`
 	MaxRequestBodySize hcl.Expression `hcl:"max_request_body_size,optional"`
 	TrustedProxies     hcl.Expression `hcl:"trusted_proxies,optional"`
+	RedirectHTTPS      hcl.Expression `hcl:"redirect_https,optional"`
+	RedirectHTTPSPort  hcl.Expression `hcl:"redirect_https_port,optional"`
 
-	Routes []*routeBlock `hcl:"route,block"`
+	Routes []*routeBlock     `hcl:"route,block"`
+	TLS    *listenerTLSBlock `hcl:"tls,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }
@@ -86,6 +89,7 @@ type poolBlock struct {
 	Retry       *retryBlock       `hcl:"retry,block"`
 	Passive     *passiveBlock     `hcl:"passive,block"`
 	Backends    []*backendBlock   `hcl:"backend,block"`
+	TLS         *backendTLSBlock  `hcl:"tls,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

@@ -23,6 +23,7 @@ func validateFile(f *fileSchema, cfg *Config, fileStart hcl.Range) hcl.Diagnosti
 	diags = append(diags, checkUniqueNames(f)...)
 	diags = append(diags, checkPoolReferences(f, cfg)...)
 	diags = append(diags, checkAddressClashes(f, cfg)...)
+	diags = append(diags, checkRedirects(f, cfg)...)
 	return diags
 }
 

@@ -19,7 +19,7 @@
 //     status_mismatch with the code.
 //   - tcp: connect, then close. Connected: check_passed.
 //   - grpc: grpc.health.v1.Health/Check with GRPCService ("" is the whole
-//     server), plaintext, Timeout per call, Host as :authority. Code is the
+//     server), plaintext or TLS, Timeout per call, Host as :authority. Code is the
 //     grpc_health_v1 serving status number. SERVING (1): check_passed.
 //     NOT_SERVING (2): backend_draining. UNKNOWN (0), SERVICE_UNKNOWN (3,
 //     also the NotFound answer to an unknown service): status_mismatch,
@@ -32,8 +32,12 @@
 //     before the answer was complete), check_error (anything else: DNS,
 //     malformed answer, ...).
 //
-// HTTP probes speak plain HTTP/1.1 (no TLS yet) and always open a new
-// connection. A gRPC check keeps one HTTP/2 connection for the life of Run
+// HTTP probes speak HTTP/1.1, over TLS when Spec.TLS is set (the pool's
+// backend tls block), and always open a new connection. gRPC probes use
+// TLS the same way (grpc-go's credentials.NewTLS). A failed handshake is
+// tls_error with the cause in Err ("x509: certificate is valid for a.test,
+// not b.test"); a handshake that times out or is reset is timeout or
+// connection_reset as for any probe. A gRPC check keeps one HTTP/2 connection for the life of Run
 // (gRPC is built for long-lived connections) but never reports from a stale
 // one: a probe that finds it failed (TRANSIENT_FAILURE) or that timed out
 // replaces it, so each outcome reflects the backend as it is now; see

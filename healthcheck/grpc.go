@@ -2,6 +2,7 @@ package healthcheck
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -21,7 +23,7 @@ import (
 
 // grpcProber calls grpc.health.v1.Health/Check (the gRPC Health Checking
 // Protocol) with grpc-go's standard health client, in plaintext (HTTP/2
-// without TLS).
+// without TLS) or, with Spec.TLS, over TLS.
 //
 // Unlike an HTTP probe, a gRPC probe keeps its connection: gRPC is built for
 // long-lived HTTP/2 connections, and a backend should not see a connection
@@ -36,6 +38,7 @@ type grpcProber struct {
 	service   string // the service to ask about; "" is the whole server
 	interval  time.Duration
 	timeout   time.Duration
+	tls       *tls.Config // nil for plaintext
 }
 
 // newGRPCProber builds the prober for spec (defaults applied, validated)
@@ -47,6 +50,7 @@ func newGRPCProber(spec Spec, target string) *grpcProber {
 		service:   spec.GRPCService,
 		interval:  spec.Interval,
 		timeout:   spec.Timeout,
+		tls:       probeTLSConfig(spec.TLS, target),
 	}
 }
 
@@ -130,8 +134,12 @@ func (s *grpcSession) probe(ctx context.Context) pool.CheckResult {
 // fresh channel's first attempt decides the probe).
 func (s *grpcSession) connect() error {
 	p, dials := s.p, &dialLog{}
+	creds := insecure.NewCredentials()
+	if p.tls != nil {
+		creds = &recordingCreds{TransportCredentials: credentials.NewTLS(p.tls), log: dials}
+	}
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			return dials.dial(ctx, p.target)
 		}),
@@ -197,6 +205,36 @@ func (l *dialLog) dial(ctx context.Context, address string) (net.Conn, error) {
 	l.err = err
 	l.mu.Unlock()
 	return conn, err
+}
+
+// record notes err (a failed TLS handshake after a good dial) as the
+// outcome of the latest connection attempt.
+func (l *dialLog) record(err error) {
+	l.mu.Lock()
+	l.err = err
+	l.mu.Unlock()
+}
+
+// recordingCreds are TLS transport credentials that record a failed
+// handshake in a dialLog, so the probe can say tls_error and why rather
+// than gRPC's generic Unavailable.
+type recordingCreds struct {
+	credentials.TransportCredentials
+	log *dialLog
+}
+
+// ClientHandshake runs the TLS handshake and records its error.
+func (c *recordingCreds) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	out, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
+	if err != nil {
+		c.log.record(&handshakeError{err: err})
+	}
+	return out, info, err
+}
+
+// Clone keeps the recording.
+func (c *recordingCreds) Clone() credentials.TransportCredentials {
+	return &recordingCreds{TransportCredentials: c.TransportCredentials.Clone(), log: c.log}
 }
 
 // forget clears the recorded outcome: a probe only trusts dials made
@@ -271,6 +309,10 @@ func classifyRPCError(ctx context.Context, err, dialErr error, service string) p
 			Err: fmt.Errorf("grpc health: %s: the backend does not know %s (%w)",
 				healthpb.HealthCheckResponse_SERVICE_UNKNOWN, serviceName(service), err),
 		}
+	case st.Code() == codes.Unavailable && isHandshakeError(dialErr):
+		res := classifyHandshake(dialErr)
+		res.Err = fmt.Errorf("grpc health: %w", dialErr)
+		return res
 	case st.Code() == codes.Unavailable && dialErr != nil:
 		return pool.CheckResult{Outcome: classifyError(dialErr), Err: fmt.Errorf("grpc health: %w", dialErr)}
 	case st.Code() == codes.Unavailable && strings.Contains(st.Message(), "connection refused"):

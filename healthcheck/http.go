@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 
@@ -38,9 +39,10 @@ const readBufferSize = 8 << 10
 // parser the proxy uses on the request path. Safe for concurrent use: it is
 // read-only after construction.
 type httpProber struct {
-	address  string    // host:port to dial
-	request  []byte    // the complete request, "GET ... \r\n\r\n"
-	expected StatusSet // statuses that pass
+	address  string      // host:port to dial
+	request  []byte      // the complete request, "GET ... \r\n\r\n"
+	expected StatusSet   // statuses that pass
+	tls      *tls.Config // nil for plain HTTP
 }
 
 // newHTTPProber builds the prober for spec (defaults applied, validated)
@@ -55,7 +57,8 @@ func newHTTPProber(spec Spec, target string) *httpProber {
 		"User-Agent: " + UserAgent + "\r\n" +
 		"Connection: close\r\n" +
 		"\r\n"
-	return &httpProber{address: target, request: []byte(req), expected: spec.ExpectedStatus}
+	return &httpProber{address: target, request: []byte(req), expected: spec.ExpectedStatus,
+		tls: probeTLSConfig(spec.TLS, target, "http/1.1")}
 }
 
 // probe performs one exchange bounded by ctx and classifies it. It fills
@@ -68,6 +71,13 @@ func (p *httpProber) probe(ctx context.Context) pool.CheckResult {
 	defer conn.Close()
 	release := bindContext(ctx, conn)
 	defer release()
+	if p.tls != nil {
+		tc, err := clientHandshake(ctx, conn, p.tls)
+		if err != nil {
+			return classifyHandshake(err)
+		}
+		conn = tc
+	}
 
 	if _, err := conn.Write(p.request); err != nil {
 		return failure(err)

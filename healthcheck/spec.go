@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -17,7 +18,8 @@ const (
 	// TypeTCP only checks that a TCP connection can be opened.
 	TypeTCP = "tcp"
 	// TypeGRPC calls grpc.health.v1.Health/Check (the gRPC Health Checking
-	// Protocol) in plaintext over a connection kept for Run's lifetime.
+	// Protocol), in plaintext or over TLS (Spec.TLS), over a connection kept
+	// for Run's lifetime.
 	TypeGRPC = "grpc"
 )
 
@@ -73,6 +75,11 @@ type Spec struct {
 	// inside any of the ranges. Empty means exactly DefaultStatus. Ignored by
 	// TCP and gRPC checks.
 	ExpectedStatus []StatusRange
+	// TLS, when not nil, makes HTTP and gRPC probes speak TLS with this
+	// config (cloned; ServerName defaults to the host of the dialed
+	// address). A failed handshake is pool.ReasonTLSError with the cause
+	// in Err. Nil is plaintext. Ignored by TCP checks.
+	TLS *tls.Config
 }
 
 // withDefaults returns s with its zero fields set to their defaults.

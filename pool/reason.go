@@ -35,6 +35,11 @@ const (
 	// ReasonCheckError: any other probe error (DNS, protocol error, ...);
 	// CheckResult.Err holds it.
 	ReasonCheckError Reason = "check_error"
+	// ReasonTLSError: the TLS handshake with the backend failed (its
+	// certificate does not verify for the expected name or CA, it does
+	// not speak TLS, no common version); CheckResult.Err names the
+	// cause, such as "x509: certificate is valid for a.test, not b.test".
+	ReasonTLSError Reason = "tls_error"
 
 	// Transitions that are not a probe outcome.
 

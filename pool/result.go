@@ -10,7 +10,8 @@ import (
 type CheckResult struct {
 	// Outcome classifies the probe: ReasonCheckPassed, ReasonBackendDraining,
 	// or one of the failure reasons (ReasonTimeout, ReasonConnectionRefused,
-	// ReasonConnectionReset, ReasonStatusMismatch, ReasonCheckError).
+	// ReasonConnectionReset, ReasonStatusMismatch, ReasonCheckError,
+	// ReasonTLSError).
 	Outcome Reason
 	// Code is the HTTP status (or gRPC serving status) the backend answered,
 	// 0 when there was no answer.

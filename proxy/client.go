@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"time"
@@ -37,6 +38,14 @@ type ClientOptions struct {
 	// A request that finds them all busy does not wait: it gets 503 and is
 	// not held against the backend.
 	MaxConns int
+	// TLS, when not nil, makes every connection to the backend TLS: the
+	// handshake runs in the dialer, bounded by ConnectTimeout like the
+	// TCP connect, so a failed handshake (an unverifiable certificate, a
+	// backend that does not speak TLS) is a connect failure: the request
+	// never reached the backend and may be retried on another. The
+	// config is cloned; set ServerName (else the host of the address is
+	// used) and RootCAs on it. Nil (the default) is plain HTTP.
+	TLS *tls.Config
 }
 
 // BackendClient is the connection pool to one backend: a
@@ -86,6 +95,9 @@ func newBackendClient(address string, o ClientOptions, dial fasthttp.DialFuncWit
 	}
 	if dial == nil {
 		dial = dialer(o.ConnectTimeout)
+	}
+	if o.TLS != nil {
+		dial = tlsDialer(dial, o.ConnectTimeout, backendTLSConfig(o.TLS, address))
 	}
 	c := &BackendClient{conns: make(map[*trackedConn]struct{})}
 	c.hc = fasthttp.HostClient{

@@ -46,6 +46,9 @@ type Handler struct {
 	trusted atomic.Pointer[[]netip.Prefix]
 	// rejects counts the requests and connections this listener refused.
 	rejects Rejections
+	// redirectPort, when not 0, answers every request with a redirect
+	// to https on that port (SetRedirectHTTPS).
+	redirectPort atomic.Int32
 }
 
 // NewHandler returns the handler of the listener called name (for logs)
@@ -113,6 +116,10 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 // upstream's response timeout (plus the client write), and allocates
 // nothing in the steady state of a successful request.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
+	if port := h.redirectPort.Load(); port != 0 {
+		redirectHTTPS(ctx, int(port))
+		return
+	}
 	up := h.routes.Load().match(ctx.Host(), ctx.Path())
 	if up == nil {
 		writeError(&ctx.Response, fasthttp.StatusNotFound, noRouteBody)

@@ -106,7 +106,9 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted boo
 	}
 	if ri := h.RequestURI(); len(ri) > 0 && ri[0] != '/' && ri[0] != '*' {
 		// Absolute form (RFC 9112 section 3.2.2): the target's authority
-		// replaces Host, and backends are always spoken to in plain HTTP.
+		// replaces Host. The scheme is "http" even for a TLS backend: the
+		// HostClient speaks HTTP/1.1 over whatever connection its dialer
+		// returns, and BackendClient's dialer does the TLS handshake.
 		u := out.URI()
 		h.SetHostBytes(u.Host())
 		u.SetScheme("http")

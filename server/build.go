@@ -25,6 +25,8 @@ type trafficListener struct {
 	server        *fasthttp.Server
 	ln            net.Listener
 	bound         atomic.Bool
+	// tls is the live TLS settings of a TLS listener; nil for plain HTTP.
+	tls *liveTLS
 }
 
 // adminListener is the admin endpoint server.
@@ -139,7 +141,7 @@ func (lb *LB) validatePool(pc *config.Pool) error {
 	if _, err := retryPolicy(pc); err != nil {
 		return err
 	}
-	spec := checkSpec(pc.HealthCheck)
+	spec := checkSpecTLS(pc)
 	for _, bc := range pc.Backends {
 		if _, err := healthcheck.New(spec, bc.Address, discard{}, nil); err != nil {
 			return fmt.Errorf("pool %q backend %q: %w", pc.Name, bc.Address, err)
@@ -167,13 +169,13 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntim
 		pr.backends[bc.Address] = br
 		return br, true, nil
 	}
-	spec := checkSpec(pr.cfg.HealthCheck)
+	spec := checkSpecTLS(pr.cfg)
 	checker, err := lb.newChecker(pr.cfg.Name, b, spec)
 	if err != nil {
 		return nil, false, err
 	}
 	br = &backendRuntime{backend: b, spec: spec, checker: checker}
-	b.Attach(proxy.NewBackendClient(bc.Address, clientOptions(pr.cfg)))
+	b.Attach(proxy.NewBackendClient(bc.Address, clientOptionsTLS(pr.cfg)))
 	lb.runtimes.Store(b, br)
 	pr.backends[bc.Address] = br
 	return br, false, nil
@@ -280,7 +282,11 @@ func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficLi
 		IdleTimeout:        lc.IdleTimeout,
 		MaxRequestBodySize: lc.MaxRequestBodySize,
 	}, lb.log)
-	return &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}
+	tl := &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}
+	if lc.TLS != nil {
+		tl.tls = newLiveTLS(lc.TLS)
+	}
+	return tl
 }
 
 // buildAdmin makes the admin handler, reading live pool and listener views

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -131,6 +130,7 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 			}
 		}
 	}
+	changes = append(changes, lb.reloadTLSLocked(cfg)...)
 	lb.cfg = cfg
 	if len(changes) == 0 {
 		changes = []string{"no change"}
@@ -152,8 +152,8 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 	pr.pool.SetThresholds(thresholds(pc))
 	pr.pool.SetDeregistrationDelay(pc.DeregistrationDelay)
 	pr.pool.SetResilience(resilience(pc))
-	newClients := clientOptions(prev) != clientOptions(pc)
-	spec := checkSpec(pc.HealthCheck)
+	newClients := clientOptions(prev) != clientOptions(pc) || !prev.TLS.Equal(pc.TLS)
+	spec := checkSpecTLS(pc)
 
 	keep := make(map[string]bool, len(pc.Backends))
 	for _, bc := range pc.Backends {
@@ -180,12 +180,12 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 		}
 		if newClients {
 			prevClient := clientOf(b)
-			b.Attach(proxy.NewBackendClient(bc.Address, clientOptions(pc)))
+			b.Attach(proxy.NewBackendClient(bc.Address, clientOptionsTLS(pc)))
 			if prevClient != nil {
 				prevClient.CloseIdle()
 			}
 		}
-		if !reflect.DeepEqual(br.currentSpec(), spec) {
+		if !sameSpec(br.currentSpec(), spec, prev.TLS, pc.TLS) {
 			if checker, err := lb.newChecker(pc.Name, b, spec); err == nil {
 				br.start(&lb.checks, checker, spec)
 				changes = append(changes, fmt.Sprintf("pool %s: backend %s health check restarted", pc.Name, bc.Address))
@@ -223,6 +223,8 @@ func liveProblems(cur, next *config.Config) []string {
 			out = append(out, fmt.Sprintf("listener %q is new: adding a listener needs a restart", l.Name))
 		case c.Address != l.Address:
 			out = append(out, fmt.Sprintf("listener %q: address %s -> %s needs a restart", l.Name, c.Address, l.Address))
+		case (c.TLS == nil) != (l.TLS == nil):
+			out = append(out, fmt.Sprintf("listener %q: adding or removing its tls block needs a restart", l.Name))
 		case c.ReadTimeout != l.ReadTimeout || c.WriteTimeout != l.WriteTimeout ||
 			c.IdleTimeout != l.IdleTimeout || c.MaxRequestBodySize != l.MaxRequestBodySize:
 			out = append(out, fmt.Sprintf("listener %q: timeouts and max_request_body_size cannot change without a restart", l.Name))

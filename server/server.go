@@ -131,8 +131,11 @@ func (lb *LB) Start() error {
 		if err != nil {
 			return fail(fmt.Errorf("listener %q: %w", l.name, err))
 		}
-		l.ln = ln
 		bound = append(bound, ln)
+		if l.tls != nil {
+			ln = l.tls.listen(ln)
+		}
+		l.ln = ln
 	}
 	if lb.admin != nil {
 		ln, err := net.Listen("tcp", lb.admin.address)
@@ -141,7 +144,11 @@ func (lb *LB) Start() error {
 		}
 		lb.admin.ln = ln
 	}
+	lb.applyRedirectsLocked(lb.cfg)
 	for _, l := range lb.listeners {
+		if l.tls != nil {
+			lb.log.Info("tls certificates", zap.String("name", l.name), zap.Strings("certificates", describeCerts(l.tls.cfg.Load())))
+		}
 		lb.serveOn(l.server, l.ln, "listener", l.name)
 		l.bound.Store(true)
 	}

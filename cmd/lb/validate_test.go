@@ -57,6 +57,15 @@ func TestValidateAcceptsTheExample(t *testing.T) {
 	}
 }
 
+// TestValidateAcceptsTheTLSExample: the TLS example and its demo
+// certificates load cleanly, warnings included.
+func TestValidateAcceptsTheTLSExample(t *testing.T) {
+	out, err := exec.Command(lbBinary, "validate", "-config", "../../examples/lb-tls.hcl").CombinedOutput()
+	if err != nil || strings.Contains(string(out), "warning") {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+}
+
 func TestVersionFlag(t *testing.T) {
 	out, err := exec.Command(lbBinary, "-version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "lb ") {
