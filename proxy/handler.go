@@ -46,6 +46,11 @@ type Handler struct {
 	trusted atomic.Pointer[[]netip.Prefix]
 	// rejects counts the requests and connections this listener refused.
 	rejects Rejections
+	// upgrades are the listener's open upgraded connections (upgrade.go);
+	// tunnelIdle is their idle timeout in ns (0: DefaultIdleTimeout), set
+	// by NewServer to the listener's idle timeout.
+	upgrades   tunnelSet
+	tunnelIdle atomic.Int64
 }
 
 // NewHandler returns the handler of the listener called name (for logs)
@@ -111,11 +116,17 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 // with a JSON body when neither), forwards it and leaves the answer in
 // ctx.Response. It never panics on request input, never blocks past the
 // upstream's response timeout (plus the client write), and allocates
-// nothing in the steady state of a successful request.
+// nothing in the steady state of a successful request. A request to
+// switch protocols (a WebSocket handshake; see wantsTunnel) is passed
+// through to one backend instead (see upgrade).
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	up := h.routes.Load().match(ctx.Host(), ctx.Path())
 	if up == nil {
 		writeError(&ctx.Response, fasthttp.StatusNotFound, noRouteBody)
+		return
+	}
+	if wantsTunnel(&ctx.Request.Header) {
+		h.upgrade(ctx, up)
 		return
 	}
 	h.forward(ctx, up)
