@@ -22,7 +22,7 @@
 //	  pool                  = "web"             # required; for requests no route takes
 //	  read_timeout          = "30s"             # whole request, headers and body
 //	  write_timeout         = "30s"
-//	  idle_timeout          = "60s"             # client keep-alive idle
+//	  idle_timeout          = "60s"             # client keep-alive idle; WebSocket idle
 //	  max_request_body_size = 10485760          # 10 MiB
 //	  route {                             # zero or more; first match wins
 //	    host        = "api.example.com"   # host, path_prefix or both
