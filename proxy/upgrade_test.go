@@ -127,7 +127,7 @@ func TestWebSocketBackendCloses(t *testing.T) {
 // socket working until deregistration_delay runs out, then the LB closes
 // it with a log line; a new socket lands on the other backend.
 func TestWebSocketDrain(t *testing.T) {
-	const delay = 1500 * time.Millisecond
+	const delay = 2 * time.Second
 	b1, b2 := startWSBackend(t, "b1"), startWSBackend(t, "b2")
 	log, logs := observedLogger()
 	pol, _ := balancer.New(balancer.RoundRobin)
@@ -316,7 +316,7 @@ func TestUpgradeRawSplice(t *testing.T) {
 // for the listener's idle timeout is closed; traffic in one direction
 // keeps it open.
 func TestUpgradeIdleTimeout(t *testing.T) {
-	const idle = time.Second
+	const idle = 2 * time.Second
 	be := startWSBackend(t, "b1")
 	p := newTestPool(t, "ws", be.addr)
 	log, logs := observedLogger()
@@ -326,7 +326,7 @@ func TestUpgradeIdleTimeout(t *testing.T) {
 	busy, _ := dialWS(t, addr)
 	quiet, _ := dialWS(t, addr)
 	opened := time.Now()
-	for time.Since(opened) < 3*idle {
+	for time.Since(opened) < 5*idle/2 {
 		echo(t, busy, websocket.MessageText, "tick")
 		time.Sleep(idle / 10)
 	}

@@ -124,7 +124,7 @@ func statusOf(t *testing.T, lb *LB, address string) wsStatus {
 // until deregistration_delay, new sockets go to the other backend, and
 // the LB then closes the old one with a log line.
 func TestWebSocketDrainThroughAdmin(t *testing.T) {
-	lb, backends, logs := runChat(t, "1s")
+	lb, backends, logs := runChat(t, "2s")
 	c, name := dialWS(t, lb)
 	if err := wsEcho(c, "hello"); err != nil {
 		t.Fatal(err)
@@ -151,8 +151,8 @@ func TestWebSocketDrainThroughAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	wsClosed(t, c)
-	if since := time.Since(drainedAt); since < time.Second {
-		t.Errorf("closed %v after the drain, before the 1s deregistration delay", since)
+	if since := time.Since(drainedAt); since < 2*time.Second {
+		t.Errorf("closed %v after the drain, before the 2s deregistration delay", since)
 	}
 	waitFor(t, "log line", func() bool {
 		return logs.FilterMessage("websocket closed: deregistration delay expired").FilterField(zapString("backend", addr)).Len() == 1
