@@ -145,7 +145,8 @@ type Listener struct {
 	WriteTimeout time.Duration
 
 	// IdleTimeout is how long a kept-alive client connection may sit idle
-	// between requests ("idle_timeout", default 60s).
+	// between requests ("idle_timeout", default 60s), and how long an
+	// upgraded connection (a WebSocket) may pass no byte either way.
 	IdleTimeout time.Duration
 
 	// MaxRequestBodySize is the largest request body accepted, in bytes

@@ -22,7 +22,7 @@
 //	  pool                  = "web"             # required; for requests no route takes
 //	  read_timeout          = "30s"             # whole request, headers and body
 //	  write_timeout         = "30s"
-//	  idle_timeout          = "60s"             # client keep-alive idle
+//	  idle_timeout          = "60s"             # client keep-alive idle; WebSocket idle
 //	  max_request_body_size = 10485760          # 10 MiB
 //	  trusted_proxies       = []                # CIDRs or IPs whose X-Forwarded-* are kept
 //	  redirect_https        = false             # true: answer every request 308 to https://host[:port]/same/target;

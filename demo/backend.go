@@ -1,12 +1,14 @@
 // Package demo is a small HTTP backend for the quick start, the end-to-end
 // tests and benchmarks: it tags every answer with its name, serves a
-// /readyz health endpoint, and can announce a graceful shutdown the way the
-// load balancer expects (503 {"status":"shutting_down"}).
+// /readyz health endpoint, echoes WebSockets on /ws, and can announce a
+// graceful shutdown the way the load balancer expects (503
+// {"status":"shutting_down"}).
 package demo
 
 import (
 	"encoding/json"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +30,11 @@ type Backend struct {
 	draining atomic.Bool
 	failing  atomic.Bool
 	served   atomic.Uint64
+
+	// sockets are the open WebSockets (websocket.go), closed by Close.
+	mu      sync.Mutex
+	sockets map[net.Conn]bool // nil once closed
+	echoes  sync.WaitGroup
 }
 
 // Start listens on address (host:port; port 0 picks a free one) and serves
@@ -40,7 +47,7 @@ func Start(address, name string) (*Backend, error) {
 	if name == "" {
 		name = ln.Addr().String()
 	}
-	b := &Backend{name: name, ln: ln, done: make(chan struct{})}
+	b := &Backend{name: name, ln: ln, done: make(chan struct{}), sockets: map[net.Conn]bool{}}
 	b.srv = &fasthttp.Server{
 		Handler:     b.serve,
 		Name:        "lb-demo-backend",
@@ -66,15 +73,43 @@ func (b *Backend) Served() uint64 { return b.served.Load() }
 // while ordinary requests are still served.
 func (b *Backend) Drain() { b.draining.Store(true) }
 
-// Close stops accepting, waits for in-flight requests, and returns when
-// the server has stopped.
+// Close stops accepting, waits for in-flight requests, closes the open
+// WebSockets, and returns when the server and every echo have stopped.
 func (b *Backend) Close() error {
 	err := b.srv.Shutdown()
 	<-b.done
+	b.mu.Lock()
+	for c := range b.sockets {
+		c.Close()
+	}
+	b.sockets = nil
+	b.mu.Unlock()
+	b.echoes.Wait()
 	return err
 }
 
-// serve answers /readyz with the backend's health and everything else with
+// track registers an open WebSocket, unless the backend is closed.
+func (b *Backend) track(c net.Conn) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sockets == nil {
+		return false
+	}
+	b.sockets[c] = true
+	b.echoes.Add(1)
+	return true
+}
+
+// untrack forgets an ended WebSocket.
+func (b *Backend) untrack(c net.Conn) {
+	b.mu.Lock()
+	delete(b.sockets, c)
+	b.mu.Unlock()
+	b.echoes.Done()
+}
+
+// serve answers /readyz with the backend's health, WebSocketPath with a
+// WebSocket echo (see serveWebSocket), and everything else with
 // a small JSON document describing the request, after the delay its
 // ?sleep= query asks for (a Go duration such as "1s", at most MaxSleep).
 // POST /_fault?mode=errors makes it answer 500 to everything but /readyz
@@ -90,6 +125,10 @@ func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		ctx.SetBodyString(`{"status":"ok"}`)
+		return
+	}
+	if string(ctx.Path()) == WebSocketPath {
+		b.serveWebSocket(ctx)
 		return
 	}
 	if string(ctx.Path()) == "/_fault" && ctx.IsPost() {

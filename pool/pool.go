@@ -214,7 +214,9 @@ func (p *Pool) Acquire(avoid *Avoid) *Backend {
 		if b == nil {
 			return nil
 		}
-		if b.inFlight.Add(1) == 1 {
+		if b.inFlight.Add(1)-b.upgraded.Load() == 1 {
+			// The first request waiting for an answer (upgraded
+			// connections are not waiting).
 			b.busySince.Store(p.now())
 		}
 		if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {

@@ -226,8 +226,8 @@ func (p *Pool) scanSilent() {
 			othersAnswered = true
 			continue
 		}
-		if b.inFlight.Load() == 0 {
-			continue
+		if b.requestsInFlight() <= 0 {
+			continue // idle, or only upgraded connections (they wait for nothing)
 		}
 		if age := now - max(last, b.busySince.Load()); age > after && age > oldest {
 			silent, oldest = b, age

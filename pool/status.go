@@ -42,8 +42,11 @@ type BackendStatus struct {
 	ConsecutivePasses   int          `json:"consecutive_passes"`
 	ConsecutiveFailures int          `json:"consecutive_failures"`
 	InFlight            int64        `json:"in_flight"`
-	Requests            uint64       `json:"requests"`
-	Errors              uint64       `json:"errors"`
+	// Upgraded is how many of InFlight are upgraded connections
+	// (WebSockets) rather than requests.
+	Upgraded int64  `json:"upgraded"`
+	Requests uint64 `json:"requests"`
+	Errors   uint64 `json:"errors"`
 }
 
 // CheckStatus describes the latest probe of a backend.
@@ -91,6 +94,7 @@ func (b *Backend) statusLocked() BackendStatus {
 		ConsecutivePasses:   b.m.passes,
 		ConsecutiveFailures: b.m.failures,
 		InFlight:            b.inFlight.Load(),
+		Upgraded:            b.upgraded.Load(),
 		Requests:            b.requests.Load(),
 		Errors:              b.errors.Load(),
 	}

@@ -36,7 +36,8 @@ type ClientOptions struct {
 	IdleConnTimeout time.Duration
 	// MaxConns caps the open connections to the backend (default 1024).
 	// A request that finds them all busy does not wait: it gets 503 and is
-	// not held against the backend.
+	// not held against the backend. Upgraded connections (WebSockets) are
+	// capped separately at the same number.
 	MaxConns int
 	// TLS, when not nil, makes every connection to the backend TLS: the
 	// handshake runs in the dialer, bounded by ConnectTimeout like the
@@ -65,6 +66,13 @@ type BackendClient struct {
 
 	mu    sync.Mutex
 	conns map[*trackedConn]struct{} // open connections; guarded by mu
+
+	// dial opens a raw connection (tunnels use it); maxConns caps the
+	// open tunnels, as MaxConns caps pooled connections.
+	dial     fasthttp.DialFuncWithTimeout
+	maxConns int
+	// tunnels are the upgraded connections to the backend (upgrade.go).
+	tunnels tunnelSet
 }
 
 // NewBackendClient returns the connection pool for one backend at address
@@ -99,7 +107,7 @@ func newBackendClient(address string, o ClientOptions, dial fasthttp.DialFuncWit
 	if o.TLS != nil {
 		dial = tlsDialer(dial, o.ConnectTimeout, backendTLSConfig(o.TLS, address))
 	}
-	c := &BackendClient{conns: make(map[*trackedConn]struct{})}
+	c := &BackendClient{conns: make(map[*trackedConn]struct{}), dial: dial, maxConns: o.MaxConns}
 	c.hc = fasthttp.HostClient{
 		Addr:                          address,
 		DialTimeout:                   c.track(dial),

@@ -82,6 +82,10 @@ func (c *BackendClient) track(dial fasthttp.DialFuncWithTimeout) fasthttp.DialFu
 // pool.Backend.InFlight just before (a connection carries one request at
 // a time, so after CloseIdle the two agree but for races).
 //
+// Upgraded connections (WebSockets) to the backend are closed too, and
+// counted: each is logged at info level as "websocket closed:
+// deregistration delay expired" with its pool, backend and duration.
+//
 // Call it when a draining backend's deregistration delay runs out, or when
 // it is removed. It does not stop the client: a later request dials a new
 // connection, and a connection whose dial was under way during the call
@@ -109,7 +113,7 @@ func (c *BackendClient) CloseAll() int {
 	// connection back in the pool. A pooled connection that slips past
 	// this too fails with errConnCut before anything is sent.
 	c.hc.CloseIdleConnections()
-	return len(open)
+	return len(open) + c.tunnels.closeAll(causeDeregistration, false)
 }
 
 // OpenConns returns the number of connections to the backend that are

@@ -49,6 +49,11 @@ type Handler struct {
 	// redirectPort, when not 0, answers every request with a redirect
 	// to https on that port (SetRedirectHTTPS).
 	redirectPort atomic.Int32
+	// upgrades are the listener's open upgraded connections (upgrade.go);
+	// tunnelIdle is their idle timeout in ns (0: DefaultIdleTimeout), set
+	// by NewServer to the listener's idle timeout.
+	upgrades   tunnelSet
+	tunnelIdle atomic.Int64
 }
 
 // NewHandler returns the handler of the listener called name (for logs)
@@ -114,7 +119,9 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 // with a JSON body when neither), forwards it and leaves the answer in
 // ctx.Response. It never panics on request input, never blocks past the
 // upstream's response timeout (plus the client write), and allocates
-// nothing in the steady state of a successful request.
+// nothing in the steady state of a successful request. A request to
+// switch protocols (a WebSocket handshake; see wantsTunnel) is passed
+// through to one backend instead (see upgrade).
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	if port := h.redirectPort.Load(); port != 0 {
 		redirectHTTPS(ctx, int(port))
@@ -123,6 +130,10 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	up := h.routes.Load().match(ctx.Host(), ctx.Path())
 	if up == nil {
 		writeError(&ctx.Response, fasthttp.StatusNotFound, noRouteBody)
+		return
+	}
+	if wantsTunnel(&ctx.Request.Header) {
+		h.upgrade(ctx, up)
 		return
 	}
 	h.forward(ctx, up)

@@ -46,6 +46,8 @@ type ServerOptions struct {
 // are forwarded as bytes), adds "Connection: close" to answers while
 // shutting down, and answers requests it cannot read with a JSON error
 // (413 body too large, 431 header too large, 408 read timeout, else 400).
+// It also makes o.IdleTimeout the idle timeout of h's upgraded connections
+// (WebSockets): one closes after that long without a byte either way.
 // Its internal error messages go to log at debug level (they are
 // per-connection and client-caused); a nil log drops them.
 func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *fasthttp.Server {
@@ -64,6 +66,7 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *fasthttp.Server {
 	if o.MaxRequestBodySize <= 0 {
 		o.MaxRequestBodySize = DefaultMaxRequestBodySize
 	}
+	h.tunnelIdle.Store(int64(o.IdleTimeout))
 	return &fasthttp.Server{
 		Handler:                       h.ServeHTTP,
 		ErrorHandler:                  serveError,

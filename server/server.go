@@ -247,9 +247,10 @@ func (lb *LB) BeginShutdown() {
 	}
 }
 
-// Shutdown stops accepting connections, waits for in-flight requests to
-// finish until ctx is done, then stops the health checkers and closes every
-// backend connection. It returns ctx.Err() if requests were still running
+// Shutdown stops accepting connections, waits for in-flight requests and
+// upgraded connections (WebSockets) to finish until ctx is done (upgraded
+// ones still open then are closed, one log line each), then stops the
+// health checkers and closes every backend connection. It returns ctx.Err() if requests were still running
 // at the deadline (they are cut). Calling it again is a no-op.
 func (lb *LB) Shutdown(ctx context.Context) error {
 	lb.mu.Lock()
@@ -269,12 +270,25 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 		for _, l := range lb.listeners {
 			l.bound.Store(false)
 			wg.Go(func() {
+				// fasthttp's Shutdown does not wait for hijacked
+				// connections: upgraded ones get the same grace period.
+				var upgraded sync.WaitGroup
+				upgraded.Go(func() {
+					if n := l.handler.ShutdownUpgraded(ctx); n > 0 {
+						lb.log.Warn("grace period over: upgraded connections closed",
+							zap.String("listener", l.name), zap.Int("connections", n))
+						mu.Lock()
+						err = ctx.Err()
+						mu.Unlock()
+					}
+				})
 				if e := l.server.ShutdownWithContext(ctx); e != nil {
 					mu.Lock()
 					err = e
 					mu.Unlock()
 				}
 				closeUnserved(l.ln)
+				upgraded.Wait()
 			})
 		}
 		wg.Wait()

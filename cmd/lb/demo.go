@@ -65,6 +65,7 @@ func cmdDemo(args []string) int {
 		fmt.Fprintf(os.Stderr, "\n%d demo backends are up. Try:\n", len(started))
 		for _, l := range cfg.Listeners {
 			fmt.Fprintf(os.Stderr, "  curl -s http://%s/\n", l.Address)
+			fmt.Fprintf(os.Stderr, "  go run ./examples/wsecho -url ws://%s/ws hello   # WebSocket echo\n", l.Address)
 		}
 		if cfg.Admin != nil {
 			fmt.Fprintf(os.Stderr, "  curl -s http://%s/status\n  curl -s http://%s/readyz\n", cfg.Admin.Address, cfg.Admin.Address)
