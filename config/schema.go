@@ -51,6 +51,12 @@ type listenerBlock struct {
 	IdleTimeout        hcl.Expression `hcl:"idle_timeout,optional"`
 	MaxRequestBodySize hcl.Expression `hcl:"max_request_body_size,optional"`
 	TrustedProxies     hcl.Expression `hcl:"trusted_proxies,optional"`
+	ReadHeaderTimeout  hcl.Expression `hcl:"read_header_timeout,optional"`
+	BodyReadTimeout    hcl.Expression `hcl:"body_read_timeout,optional"`
+	MaxHeaderBytes     hcl.Expression `hcl:"max_header_bytes,optional"`
+	MaxHeaderCount     hcl.Expression `hcl:"max_header_count,optional"`
+	MaxURILength       hcl.Expression `hcl:"max_uri_length,optional"`
+	MaxConnections     hcl.Expression `hcl:"max_connections,optional"`
 
 	Routes []*routeBlock `hcl:"route,block"`
 
