@@ -73,7 +73,7 @@ func TestListenerLimitDiagnostics(t *testing.T) {
 		{"uri zero", `max_uri_length = 0`, "Value out of range", "at least 1"},
 		{"uri over header bytes", `max_uri_length = 20000`, "Value out of range", "max_header_bytes (16384)"},
 		{"connections zero", `max_connections = 0`, "Value out of range", "1..1000000"},
-		{"connections not a number", `max_connections = true`, "Unsuitable value type", "a number is required"},
+		{"connections not a number", `max_connections = true`, "Unsuitable value type", "number required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
