@@ -22,7 +22,7 @@ import (
 type trafficListener struct {
 	name, address string
 	handler       *proxy.Handler
-	server        *fasthttp.Server
+	server        *proxy.Server
 	ln            net.Listener
 	bound         atomic.Bool
 }
@@ -276,9 +276,15 @@ func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficLi
 	h.SetTrustedProxies(lc.TrustedProxies)
 	srv := proxy.NewServer(h, proxy.ServerOptions{
 		ReadTimeout:        lc.ReadTimeout,
+		ReadHeaderTimeout:  lc.ReadHeaderTimeout,
+		BodyReadTimeout:    lc.BodyReadTimeout,
 		WriteTimeout:       lc.WriteTimeout,
 		IdleTimeout:        lc.IdleTimeout,
 		MaxRequestBodySize: lc.MaxRequestBodySize,
+		MaxHeaderBytes:     lc.MaxHeaderBytes,
+		MaxHeaderCount:     lc.MaxHeaderCount,
+		MaxURILength:       lc.MaxURILength,
+		MaxConnections:     lc.MaxConnections,
 	}, lb.log)
 	return &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}
 }

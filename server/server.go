@@ -25,7 +25,6 @@ import (
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
-	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 )
 
@@ -169,8 +168,11 @@ func closeUnserved(ln net.Listener) {
 	}
 }
 
+// server is what serveOn runs: a *fasthttp.Server or a *proxy.Server.
+type server interface{ Serve(net.Listener) error }
+
 // serveOn runs srv on ln until Shutdown.
-func (lb *LB) serveOn(srv *fasthttp.Server, ln net.Listener, kind, name string) {
+func (lb *LB) serveOn(srv server, ln net.Listener, kind, name string) {
 	lb.log.Info("listening", zap.String("kind", kind), zap.String("name", name), zap.String("address", ln.Addr().String()))
 	lb.serve.Go(func() {
 		if err := srv.Serve(ln); err != nil {

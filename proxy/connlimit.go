@@ -1,0 +1,216 @@
+package proxy
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// tooManyConnsAnswer is written to a connection refused for
+// max_connections or for lack of file descriptors, before it is closed.
+const tooManyConnsAnswer = "HTTP/1.1 503 Service Unavailable\r\n" +
+	"Content-Type: application/json\r\nContent-Length: 32\r\nConnection: close\r\n\r\n" +
+	`{"error":"too many connections"}`
+
+// refuseWriteTimeout bounds writing tooManyConnsAnswer. A fresh
+// connection's send buffer is empty, so it never waits in practice.
+const refuseWriteTimeout = 100 * time.Millisecond
+
+// Accept backoff after running out of file descriptors (as net/http).
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = time.Second
+)
+
+// limitListener wraps a listener: it refuses connections beyond
+// MaxConnections, keeps accepting (with a backoff) when the process runs
+// out of file descriptors instead of failing, and wraps every connection
+// it hands out in a limitConn. Accept is called from one goroutine (the
+// server's accept loop); Close from any.
+type limitListener struct {
+	net.Listener
+	l *limits
+
+	done      chan struct{}
+	closeOnce sync.Once
+
+	mu      sync.Mutex // guards reserve
+	reserve *os.File   // a spare descriptor given up to refuse a connection on EMFILE
+
+	lastWarn time.Time // accept goroutine only
+}
+
+func newLimitListener(ln net.Listener, l *limits) *limitListener {
+	ll := &limitListener{Listener: ln, l: l, done: make(chan struct{})}
+	ll.reserve, _ = os.Open(os.DevNull) // best effort; nil just means no reserve
+	return ll
+}
+
+// Accept returns the next connection within the limits.
+func (ll *limitListener) Accept() (net.Conn, error) {
+	var delay time.Duration
+	for {
+		c, err := ll.Listener.Accept()
+		if err != nil {
+			if !outOfFiles(err) {
+				ll.dropReserve()
+				return nil, err
+			}
+			if ll.refuseWithReserve() {
+				delay = 0
+				continue
+			}
+			delay = min(max(2*delay, minAcceptBackoff), maxAcceptBackoff)
+			ll.warn(err, delay)
+			select {
+			case <-ll.done:
+				return nil, net.ErrClosed
+			case <-time.After(delay):
+			}
+			continue
+		}
+		delay = 0
+		if ll.l.open.Add(1) > int64(ll.l.o.MaxConnections) {
+			ll.l.open.Add(-1)
+			refuseConn(c)
+			ll.l.reject(RejectTooManyConnections, c.RemoteAddr())
+			continue
+		}
+		return &limitConn{Conn: c, l: ll.l}, nil
+	}
+}
+
+// refuseWithReserve frees the reserve descriptor to accept one pending
+// connection and refuse it (so its client gets an answer instead of
+// waiting in the backlog), then takes the descriptor back. It reports
+// whether a connection was refused.
+func (ll *limitListener) refuseWithReserve() bool {
+	ll.mu.Lock()
+	r := ll.reserve
+	ll.reserve = nil
+	ll.mu.Unlock()
+	if r == nil {
+		ll.takeReserve()
+		return false
+	}
+	r.Close()
+	// Not under mu: Accept may wait (the client may have gone), and
+	// Close must still be able to end it.
+	c, err := ll.Listener.Accept()
+	if err == nil {
+		refuseConn(c)
+		ll.l.reject(RejectTooManyConnections, c.RemoteAddr())
+	}
+	ll.takeReserve()
+	return err == nil
+}
+
+// takeReserve opens the reserve descriptor again if it is missing and
+// the listener is open.
+func (ll *limitListener) takeReserve() {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	select {
+	case <-ll.done:
+		return
+	default:
+	}
+	if ll.reserve == nil {
+		ll.reserve, _ = os.Open(os.DevNull)
+	}
+}
+
+// warn logs running out of file descriptors, at most once a second.
+func (ll *limitListener) warn(err error, delay time.Duration) {
+	if time.Since(ll.lastWarn) < time.Second {
+		return
+	}
+	ll.lastWarn = time.Now()
+	ll.l.log.Warn("accept: out of file descriptors; refusing new connections and retrying",
+		zap.String("listener", ll.l.name), zap.Error(err), zap.Duration("retry_in", delay),
+		zap.Int64("open_connections", ll.l.open.Load()))
+}
+
+func (ll *limitListener) dropReserve() {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	if ll.reserve != nil {
+		ll.reserve.Close()
+		ll.reserve = nil
+	}
+}
+
+// Close closes the listener, ending a pending Accept (and its backoff).
+func (ll *limitListener) Close() error {
+	ll.closeOnce.Do(func() { close(ll.done) })
+	err := ll.Listener.Close()
+	ll.dropReserve()
+	return err
+}
+
+// outOfFiles reports whether an Accept error means the process or the
+// system ran out of file descriptors (or socket buffers): temporary,
+// worth a retry, never a reason to stop serving.
+func outOfFiles(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
+
+// refuseConn writes the 503 answer (best effort) and closes c.
+func refuseConn(c net.Conn) {
+	_ = c.SetWriteDeadline(time.Now().Add(refuseWriteTimeout))
+	_, _ = c.Write([]byte(tooManyConnsAnswer))
+	_ = c.Close()
+}
+
+// limitConn is a client connection of a limitListener. It releases its
+// slot when closed, caps read deadlines during a request at the
+// request's start plus ReadTimeout, and counts a write timeout (a client
+// that does not read its answer). fasthttp uses it from the connection's
+// goroutine; Close may also come from Shutdown.
+type limitConn struct {
+	net.Conn
+	l *limits
+	// reqStart is when the current request's first byte arrived (unix
+	// nanoseconds), 0 between requests; set by limits.connState.
+	reqStart      atomic.Int64
+	closed        atomic.Bool
+	writeTimedOut atomic.Bool
+}
+
+// SetReadDeadline sets t, or the request's start plus ReadTimeout when
+// a request is being read and t is later (or none).
+func (c *limitConn) SetReadDeadline(t time.Time) error {
+	if s := c.reqStart.Load(); s != 0 {
+		if limit := time.Unix(0, s).Add(c.l.o.ReadTimeout); t.IsZero() || t.After(limit) {
+			t = limit
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// Write writes b and counts the connection's first write timeout.
+func (c *limitConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && c.writeTimedOut.CompareAndSwap(false, true) {
+			c.l.reject(RejectWriteTimeout, c.RemoteAddr())
+		}
+	}
+	return n, err
+}
+
+// Close closes the connection and releases its slot (once).
+func (c *limitConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.l.open.Add(-1)
+	}
+	return c.Conn.Close()
+}
