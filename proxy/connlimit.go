@@ -82,7 +82,7 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 			ll.l.reject(RejectTooManyConnections, c.RemoteAddr())
 			continue
 		}
-		return &limitConn{Conn: c, l: ll.l}, nil
+		return newLimitConn(c, ll.l), nil
 	}
 }
 
@@ -169,38 +169,83 @@ func refuseConn(c net.Conn) {
 	_ = c.Close()
 }
 
-// limitConn is a client connection of a limitListener. It releases its
-// slot when closed, caps read deadlines during a request at the
-// request's start plus ReadTimeout, and counts a write timeout (a client
-// that does not read its answer). fasthttp uses it from the connection's
-// goroutine; Close may also come from Shutdown.
+// limitConn is a client connection of a limitListener. It owns the
+// request read deadlines (fasthttp's own ReadTimeout is off): the header
+// must arrive within ReadHeaderTimeout of the request's first byte (of
+// the accept, for a connection's first request); the body deadline
+// fasthttp sets after the header (limitsHeaderReceived) marks the body
+// phase and is capped at the request's start plus ReadTimeout. It
+// releases its slot when closed and counts a write timeout (a client
+// that does not read its answer), after which it resets the connection
+// rather than leave the unsent answer in the kernel. fasthttp uses it
+// from the connection's goroutine; Close may also come from Shutdown.
 type limitConn struct {
 	net.Conn
 	l *limits
 	// reqStart is when the current request's first byte arrived (unix
-	// nanoseconds), 0 between requests; set by limits.connState.
-	reqStart      atomic.Int64
+	// nanoseconds), 0 between requests.
+	reqStart atomic.Int64
+	// inBody is true from the end of the current request's header.
+	inBody        atomic.Bool
+	served        int // requests started; connection goroutine only
 	closed        atomic.Bool
 	writeTimedOut atomic.Bool
 }
 
-// SetReadDeadline sets t, or the request's start plus ReadTimeout when
-// a request is being read and t is later (or none).
+func newLimitConn(c net.Conn, l *limits) *limitConn {
+	lc := &limitConn{Conn: c, l: l}
+	_ = c.SetReadDeadline(time.Now().Add(l.o.ReadHeaderTimeout))
+	return lc
+}
+
+// requestStarted marks the first byte of a request: its header is due
+// within ReadHeaderTimeout (for the first request, of the accept, whose
+// deadline is already set).
+func (c *limitConn) requestStarted() {
+	now := time.Now()
+	c.reqStart.Store(now.UnixNano())
+	c.inBody.Store(false)
+	c.served++
+	if c.served > 1 {
+		_ = c.Conn.SetReadDeadline(now.Add(c.l.o.ReadHeaderTimeout))
+	}
+}
+
+// requestEnded marks the answer written: the connection is idle.
+func (c *limitConn) requestEnded() {
+	c.reqStart.Store(0)
+	c.inBody.Store(false)
+}
+
+// SetReadDeadline is fasthttp's: between requests (the idle timeout) it
+// applies as is. During a request a zero t (fasthttp clearing the idle
+// deadline) is ignored, the header deadline stays; a non-zero one is the
+// body deadline, capped at the request's start plus ReadTimeout.
 func (c *limitConn) SetReadDeadline(t time.Time) error {
-	if s := c.reqStart.Load(); s != 0 {
-		if limit := time.Unix(0, s).Add(c.l.o.ReadTimeout); t.IsZero() || t.After(limit) {
-			t = limit
-		}
+	s := c.reqStart.Load()
+	if s == 0 {
+		return c.Conn.SetReadDeadline(t)
+	}
+	if t.IsZero() {
+		return nil
+	}
+	c.inBody.Store(true)
+	if limit := time.Unix(0, s).Add(c.l.o.ReadTimeout); t.After(limit) {
+		t = limit
 	}
 	return c.Conn.SetReadDeadline(t)
 }
 
-// Write writes b and counts the connection's first write timeout.
+// Write writes b; on the connection's first write timeout it counts it
+// and makes Close reset the connection.
 func (c *limitConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && c.writeTimedOut.CompareAndSwap(false, true) {
+			if tc, ok := c.Conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
 			c.l.reject(RejectWriteTimeout, c.RemoteAddr())
 		}
 	}

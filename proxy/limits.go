@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"sync/atomic"
-	"time"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -62,7 +61,10 @@ func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
 	// which fasthttp refuses anyway).
 	raw := hdr.RawHeaders()
 	n := bytes.Count(raw, []byte("\n"))
-	if len(raw) > 0 && raw[len(raw)-1] != '\n' {
+	switch {
+	case bytes.HasSuffix(raw, []byte("\n\n")), bytes.HasSuffix(raw, []byte("\n\r\n")):
+		n-- // the empty line that ends the header
+	case len(raw) > 0 && raw[len(raw)-1] != '\n':
 		n++
 	}
 	if n > l.o.MaxHeaderCount {
@@ -74,13 +76,17 @@ func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
 // limitsHeaderReceived is the fasthttp.Server.HeaderReceived hook of the
 // limits: it runs after the header, before the body. It gives the body
 // its own read deadline (BodyReadTimeout; limitConn caps it at the
-// request's start plus ReadTimeout), and for a header over the URI or
-// field-count limit it lowers the body limit to one byte, so a request
-// that would be refused anyway is refused before its body is read
-// (serveError answers it 414 or 431, not 413). It does not allocate.
+// request's start plus ReadTimeout, and takes this deadline as the sign
+// that the header is done). For a header over the URI or field-count
+// limit with a Content-Length body it lowers the body limit to one byte,
+// so the request is refused before its body is read (serveError answers
+// 414 or 431, not 413, since fasthttp keeps the header in that case). A
+// chunked body is read as usual, and the handler refuses the request:
+// fasthttp forgets the header when a chunked body fails. It does not
+// allocate.
 func limitsHeaderReceived(l *limits, hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	rc := fasthttp.RequestConfig{ReadTimeout: l.o.BodyReadTimeout, MaxRequestBodySize: l.o.MaxRequestBodySize}
-	if _, bad := l.headerVerdict(hdr); bad {
+	if _, bad := l.headerVerdict(hdr); bad && hdr.ContentLength() > 0 {
 		rc.MaxRequestBodySize = 1
 	}
 	return rc
@@ -133,8 +139,8 @@ func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		// The header was read whole; limitsHeaderReceived may have
-		// lowered the body limit because of it.
+		// With a Content-Length body fasthttp keeps the header, and
+		// limitsHeaderReceived may have lowered the limit because of it.
 		if r, bad := l.headerVerdict(&ctx.Request.Header); bad {
 			return r
 		}
@@ -142,10 +148,9 @@ func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
 	case errors.As(err, &small):
 		return RejectHeaderTooLarge
 	case errors.As(err, &ne) && ne.Timeout():
-		// fasthttp resets the header when reading it fails, so a header
-		// still holding a body length (or chunked, -1) was read whole:
-		// the body was being read. A request with a body always has one.
-		if ctx.Request.Header.ContentLength() != 0 {
+		// fasthttp forgets the request when a read fails; the
+		// connection knows whether the header was done.
+		if lc, ok := ctx.Conn().(*limitConn); ok && lc.inBody.Load() {
 			return RejectBodyTimeout
 		}
 		return RejectHeaderTimeout
@@ -153,9 +158,8 @@ func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
 	return RejectBadRequest
 }
 
-// connState is the fasthttp.Server.ConnState hook: it marks when a
-// request starts (its first byte has arrived) and ends, so limitConn can
-// cap its read deadlines by ReadTimeout.
+// connState is the fasthttp.Server.ConnState hook: it tells limitConn
+// when a request starts (its first byte has arrived) and ends.
 func (l *limits) connState(c net.Conn, st fasthttp.ConnState) {
 	lc, ok := c.(*limitConn)
 	if !ok {
@@ -163,8 +167,8 @@ func (l *limits) connState(c net.Conn, st fasthttp.ConnState) {
 	}
 	switch st {
 	case fasthttp.StateActive:
-		lc.reqStart.Store(time.Now().UnixNano())
+		lc.requestStarted()
 	case fasthttp.StateIdle:
-		lc.reqStart.Store(0)
+		lc.requestEnded()
 	}
 }

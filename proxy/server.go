@@ -147,9 +147,10 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *Server {
 			return limitsHeaderReceived(lim, hdr)
 		},
 		ConnState: lim.connState,
-		// The header is read under ReadHeaderTimeout; limitsHeaderReceived
-		// gives the body its own, and limitConn caps both by ReadTimeout.
-		ReadTimeout:        o.ReadHeaderTimeout,
+		// No ReadTimeout: limitConn sets the header deadline itself,
+		// limitsHeaderReceived the body's, and limitConn caps both by
+		// o.ReadTimeout. A connection served without a limitListener
+		// (ServeConn) has only IdleTimeout and the body deadline.
 		WriteTimeout:       o.WriteTimeout,
 		IdleTimeout:        o.IdleTimeout,
 		MaxRequestBodySize: o.MaxRequestBodySize,
