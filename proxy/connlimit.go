@@ -44,6 +44,26 @@ type limitListener struct {
 	reserve *os.File   // a spare descriptor given up to refuse a connection on EMFILE
 
 	lastWarn time.Time // accept goroutine only
+
+	// plain hands connections out as accepted, with no cap (GuardListener).
+	plain bool
+}
+
+// GuardListener wraps ln so that running out of file descriptors does
+// not stop a server's accept loop (fasthttp takes EMFILE for a permanent
+// error and returns from Serve): the pending connection is answered 503
+// and closed when a reserve descriptor allows, and Accept retries with a
+// backoff (5ms doubling to 1s), logging a warning at most once a second.
+// Connections are otherwise handed out as accepted, with no cap. name
+// labels the log lines. For listeners served by a *Server, which does
+// this itself; use it for the others (admin).
+func GuardListener(ln net.Listener, name string, log *zap.Logger) net.Listener {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	ll := newLimitListener(ln, &limits{rejects: &Rejections{}, log: log, name: name})
+	ll.plain = true
+	return ll
 }
 
 func newLimitListener(ln net.Listener, l *limits) *limitListener {
@@ -76,6 +96,9 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 			continue
 		}
 		delay = 0
+		if ll.plain {
+			return c, nil
+		}
 		if ll.l.open.Add(1) > int64(ll.l.o.MaxConnections) {
 			ll.l.open.Add(-1)
 			refuseConn(c)

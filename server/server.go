@@ -25,6 +25,7 @@ import (
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
+	"github.com/lbtrust/lb/proxy"
 	"go.uber.org/zap"
 )
 
@@ -138,7 +139,7 @@ func (lb *LB) Start() error {
 		if err != nil {
 			return fail(fmt.Errorf("admin listener: %w", err))
 		}
-		lb.admin.ln = ln
+		lb.admin.ln = proxy.GuardListener(ln, "admin", lb.log)
 	}
 	for _, l := range lb.listeners {
 		lb.serveOn(l.server, l.ln, "listener", l.name)
