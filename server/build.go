@@ -319,7 +319,20 @@ func (lb *LB) listenerStates() []admin.ListenerState {
 		if l.ln != nil {
 			addr = l.ln.Addr().String()
 		}
-		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load()})
+		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load(),
+			Connections: l.server.OpenConnections(), Rejections: l.handler.Rejections().Snapshot()})
+	}
+	return out
+}
+
+// listenerCounts reports each traffic listener's open connections and
+// refusals for the metrics. The listeners are fixed for the process's
+// life, so it needs no lock.
+func (lb *LB) listenerCounts() []metrics.ListenerCounts {
+	out := make([]metrics.ListenerCounts, 0, len(lb.listeners))
+	for _, l := range lb.listeners {
+		out = append(out, metrics.ListenerCounts{Name: l.name, Open: l.server.OpenConnections(),
+			Rejections: l.handler.Rejections().Snapshot()})
 	}
 	return out
 }

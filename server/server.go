@@ -101,6 +101,7 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	for _, lc := range cfg.Listeners {
 		lb.listeners = append(lb.listeners, lb.buildListener(lc, routes[lc.Name]))
 	}
+	lb.metrics.CollectListeners(lb.listenerCounts)
 	if cfg.Admin != nil {
 		lb.admin = lb.buildAdmin(cfg.Admin)
 	}
