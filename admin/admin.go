@@ -17,11 +17,18 @@ import (
 	"go.uber.org/zap"
 )
 
-// ListenerState says whether one traffic listener is bound.
+// ListenerState says whether one traffic listener is bound, how many
+// client connections it holds and what it has refused.
 type ListenerState struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	Bound   bool   `json:"bound"`
+	// Connections is the number of client connections open now.
+	Connections int64 `json:"connections"`
+	// Rejections counts the requests and connections the listener
+	// refused, by reason (every reason, zeros included); nil is shown as
+	// {}.
+	Rejections map[string]uint64 `json:"rejections"`
 }
 
 // Options wire the admin handler to the running load balancer. The

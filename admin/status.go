@@ -32,6 +32,11 @@ func (h *Handler) serveStatus(ctx *fasthttp.RequestCtx) {
 	if b.Listeners == nil {
 		b.Listeners = []ListenerState{}
 	}
+	for i := range b.Listeners {
+		if b.Listeners[i].Rejections == nil {
+			b.Listeners[i].Rejections = map[string]uint64{}
+		}
+	}
 	for _, p := range h.o.Pools() {
 		b.Pools = append(b.Pools, p.Status())
 	}

@@ -112,12 +112,33 @@ type UpstreamProbe struct {
 	DeclRange hcl.Range
 }
 
-// Defaults for a listener block.
+// Defaults for a listener block. The limits' reasons (and what HAProxy
+// and NGINX do) are in the Listener field docs.
 const (
 	DefaultReadTimeout        = 30 * time.Second
 	DefaultWriteTimeout       = 30 * time.Second
 	DefaultIdleTimeout        = 60 * time.Second
 	DefaultMaxRequestBodySize = 10 << 20 // 10 MiB, in bytes
+
+	// DefaultReadHeaderTimeout is read_header_timeout's default, or
+	// read_timeout when that is written shorter.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultMaxHeaderBytes is max_header_bytes's default (16 KiB, in
+	// bytes); MinMaxHeaderBytes and MaxMaxHeaderBytes bound it.
+	DefaultMaxHeaderBytes = 16 << 10
+	MinMaxHeaderBytes     = 1 << 10
+	MaxMaxHeaderBytes     = 1 << 20
+	// DefaultMaxHeaderCount is max_header_count's default (header
+	// fields); MaxMaxHeaderCount bounds it.
+	DefaultMaxHeaderCount = 100
+	MaxMaxHeaderCount     = 10000
+	// DefaultMaxURILength is max_uri_length's default (bytes of the
+	// request target); it may not exceed max_header_bytes.
+	DefaultMaxURILength = 8 << 10
+	// DefaultMaxConnections is max_connections's default (open client
+	// connections per listener); MaxMaxConnections bounds it.
+	DefaultMaxConnections = 10000
+	MaxMaxConnections     = 1000000
 )
 
 // Listener is a `listener "NAME"` block: one proxy server.
@@ -137,8 +158,25 @@ type Listener struct {
 	Routes []*Route
 
 	// ReadTimeout bounds reading a full request, headers and body, from
-	// the client ("read_timeout", default 30s).
+	// its first byte ("read_timeout", default 30s). It caps
+	// ReadHeaderTimeout and BodyReadTimeout: whichever runs out first
+	// ends the request with 408 and closes the connection.
 	ReadTimeout time.Duration
+
+	// ReadHeaderTimeout bounds reading the request line and header, from
+	// the request's first byte (on a new connection, from its accept):
+	// the slowloris defence ("read_header_timeout", default 10s, or
+	// read_timeout when that is shorter; at most read_timeout). As
+	// HAProxy's "timeout http-request"; NGINX's client_header_timeout is
+	// 60s.
+	ReadHeaderTimeout time.Duration
+
+	// BodyReadTimeout bounds reading the request body, from the end of
+	// its header: the slow-POST defence ("body_read_timeout", default
+	// read_timeout; at most read_timeout, which still caps header and
+	// body together). NGINX's client_body_timeout (60s) is between two
+	// reads instead.
+	BodyReadTimeout time.Duration
 
 	// WriteTimeout bounds writing the response to the client
 	// ("write_timeout", default 30s).
@@ -151,7 +189,35 @@ type Listener struct {
 
 	// MaxRequestBodySize is the largest request body accepted, in bytes
 	// ("max_request_body_size", default 10485760 = 10 MiB, at least 1).
+	// A declared Content-Length over it is refused (413) before any of
+	// the body is read; a chunked body as soon as it passes the limit.
 	MaxRequestBodySize int
+
+	// MaxHeaderBytes bounds the request line plus header, in bytes
+	// ("max_header_bytes", default 16384 = 16 KiB, 1024..1048576); more
+	// is answered 431. HAProxy's tune.bufsize is 16 KiB; NGINX allows up
+	// to 4 x 8 KiB (large_client_header_buffers). It is also the size of
+	// each connection's read buffer.
+	MaxHeaderBytes int
+
+	// MaxHeaderCount bounds the number of header fields
+	// ("max_header_count", default 100, 1..10000); more is answered 431.
+	// HAProxy's tune.http.maxhdr is 101.
+	MaxHeaderCount int
+
+	// MaxURILength bounds the request target, in bytes ("max_uri_length",
+	// default 8192 = 8 KiB, 1..max_header_bytes); longer is answered 414.
+	// NGINX refuses a request line over 8 KiB with 414.
+	MaxURILength int
+
+	// MaxConnections bounds the client connections the listener holds
+	// open at once ("max_connections", default 10000, 1..1000000). One
+	// more is answered 503 and closed at once, never queued. Each
+	// connection uses a file descriptor (and a request forwarded, one
+	// more to a backend): keep it below the process's RLIMIT_NOFILE.
+	// HAProxy's default maxconn is derived from that limit; NGINX's
+	// worker_connections is 512 per worker.
+	MaxConnections int
 
 	// TrustedProxies are the direct peers whose X-Forwarded-For,
 	// X-Forwarded-Proto and X-Forwarded-Host headers are kept

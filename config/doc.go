@@ -20,10 +20,18 @@
 //	listener "public" {                   # at least one; names unique
 //	  address               = "127.0.0.1:8080"  # required; ":8080" for every interface
 //	  pool                  = "web"             # required; for requests no route takes
-//	  read_timeout          = "30s"             # whole request, headers and body
-//	  write_timeout         = "30s"
+//	  read_timeout          = "30s"             # whole request, headers and body, from its first byte
+//	  read_header_timeout   = "10s"             # request line + header (slowloris); default
+//	                                            # min(10s, read_timeout); at most read_timeout
+//	  body_read_timeout     = "30s"             # body, from the end of the header (slow POST);
+//	                                            # default read_timeout; at most read_timeout
+//	  write_timeout         = "30s"             # the answer; a client not reading it is cut
 //	  idle_timeout          = "60s"             # client keep-alive idle; WebSocket idle
-//	  max_request_body_size = 10485760          # 10 MiB
+//	  max_request_body_size = 10485760          # 10 MiB; more: 413
+//	  max_header_bytes      = 16384             # 1024..1048576; request line + header; more: 431
+//	  max_header_count      = 100               # 1..10000 header fields; more: 431
+//	  max_uri_length        = 8192              # 1..max_header_bytes; longer target: 414
+//	  max_connections       = 10000             # 1..1000000 open client connections; more: 503, closed
 //	  trusted_proxies       = []                # CIDRs or IPs whose X-Forwarded-* are kept
 //	  redirect_https        = false             # true: answer every request 308 to https://host[:port]/same/target;
 //	                                            # pool and routes are then unused (pool optional, routes refused)

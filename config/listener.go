@@ -51,6 +51,8 @@ func decodeListenerBlock(b *listenerBlock) (*Listener, hcl.Diagnostics) {
 	l.TrustedProxies, moreDiags = decodeTrustedProxies(b.TrustedProxies)
 	diags = append(diags, moreDiags...)
 
+	diags = append(diags, decodeListenerLimits(b, l)...)
+
 	for _, rb := range b.Routes {
 		r, moreDiags := decodeRouteBlock(rb)
 		diags = append(diags, moreDiags...)

@@ -53,6 +53,12 @@ type listenerBlock struct {
 	TrustedProxies     hcl.Expression `hcl:"trusted_proxies,optional"`
 	RedirectHTTPS      hcl.Expression `hcl:"redirect_https,optional"`
 	RedirectHTTPSPort  hcl.Expression `hcl:"redirect_https_port,optional"`
+	ReadHeaderTimeout  hcl.Expression `hcl:"read_header_timeout,optional"`
+	BodyReadTimeout    hcl.Expression `hcl:"body_read_timeout,optional"`
+	MaxHeaderBytes     hcl.Expression `hcl:"max_header_bytes,optional"`
+	MaxHeaderCount     hcl.Expression `hcl:"max_header_count,optional"`
+	MaxURILength       hcl.Expression `hcl:"max_uri_length,optional"`
+	MaxConnections     hcl.Expression `hcl:"max_connections,optional"`
 
 	Routes []*routeBlock     `hcl:"route,block"`
 	TLS    *listenerTLSBlock `hcl:"tls,block"`

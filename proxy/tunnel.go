@@ -114,6 +114,10 @@ func (t *tunnel) run(c net.Conn) {
 		// run), and close must be able to cut the connection.
 		raw = u.UnsafeConn()
 	}
+	if h, ok := raw.(interface{ hijacked() }); ok {
+		// A listener's limitConn: its request deadlines end here.
+		h.hijacked()
+	}
 	t.cconn.Store(&raw)
 	if !t.state.CompareAndSwap(tunnelPending, tunnelRunning) {
 		return // closed before it started; finish has run

@@ -469,3 +469,22 @@ func (l *lb) addr(t *testing.T) string {
 }
 
 func bufioReader(s string) *bufio.Reader { return bufio.NewReader(bytes.NewReader([]byte(s))) }
+
+// TestUpgradeOutlivesReadTimeout: the listener's read_timeout (and
+// read_header_timeout) bound reading a request, not an upgraded
+// connection: a busy socket keeps working long after them, until its own
+// idle timeout.
+func TestUpgradeOutlivesReadTimeout(t *testing.T) {
+	const readTimeout = 400 * time.Millisecond
+	be := startWSBackend(t, "b1")
+	p := newTestPool(t, "ws", be.addr)
+	l := startTCPLB(t, NewHandler("public", Routes{Default: &Upstream{Pool: p}}, nil),
+		ServerOptions{ReadTimeout: readTimeout, IdleTimeout: 30 * time.Second})
+	c, _ := dialWS(t, l.addr(t))
+	opened := time.Now()
+	for time.Since(opened) < 5*readTimeout {
+		echo(t, c, websocket.MessageText, "tick")
+		time.Sleep(readTimeout / 8)
+	}
+	echo(t, c, websocket.MessageText, "still open")
+}

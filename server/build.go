@@ -22,7 +22,7 @@ import (
 type trafficListener struct {
 	name, address string
 	handler       *proxy.Handler
-	server        *fasthttp.Server
+	server        *proxy.Server
 	ln            net.Listener
 	bound         atomic.Bool
 	// tls is the live TLS settings of a TLS listener; nil for plain HTTP.
@@ -278,9 +278,15 @@ func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficLi
 	h.SetTrustedProxies(lc.TrustedProxies)
 	srv := proxy.NewServer(h, proxy.ServerOptions{
 		ReadTimeout:        lc.ReadTimeout,
+		ReadHeaderTimeout:  lc.ReadHeaderTimeout,
+		BodyReadTimeout:    lc.BodyReadTimeout,
 		WriteTimeout:       lc.WriteTimeout,
 		IdleTimeout:        lc.IdleTimeout,
 		MaxRequestBodySize: lc.MaxRequestBodySize,
+		MaxHeaderBytes:     lc.MaxHeaderBytes,
+		MaxHeaderCount:     lc.MaxHeaderCount,
+		MaxURILength:       lc.MaxURILength,
+		MaxConnections:     lc.MaxConnections,
 	}, lb.log)
 	tl := &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}
 	if lc.TLS != nil {
@@ -319,7 +325,20 @@ func (lb *LB) listenerStates() []admin.ListenerState {
 		if l.ln != nil {
 			addr = l.ln.Addr().String()
 		}
-		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load()})
+		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load(),
+			Connections: l.server.OpenConnections(), Rejections: l.handler.Rejections().Snapshot()})
+	}
+	return out
+}
+
+// listenerCounts reports each traffic listener's open connections and
+// refusals for the metrics. The listeners are fixed for the process's
+// life, so it needs no lock.
+func (lb *LB) listenerCounts() []metrics.ListenerCounts {
+	out := make([]metrics.ListenerCounts, 0, len(lb.listeners))
+	for _, l := range lb.listeners {
+		out = append(out, metrics.ListenerCounts{Name: l.name, Open: l.server.OpenConnections(),
+			Rejections: l.handler.Rejections().Snapshot()})
 	}
 	return out
 }

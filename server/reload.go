@@ -58,8 +58,8 @@ func (lb *LB) ReloadFile() error {
 //     once.
 //   - New pools and routes take effect for the next request; a removed
 //     pool's backends drain.
-//   - Listener and admin addresses and listener timeouts cannot change
-//     live: such a file is refused with a message naming each change.
+//   - Listener and admin addresses and listener timeouts and limits
+//     cannot change live: such a file is refused with a message naming each change.
 func (lb *LB) Reload(cfg *config.Config) error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
@@ -228,6 +228,10 @@ func liveProblems(cur, next *config.Config) []string {
 		case c.ReadTimeout != l.ReadTimeout || c.WriteTimeout != l.WriteTimeout ||
 			c.IdleTimeout != l.IdleTimeout || c.MaxRequestBodySize != l.MaxRequestBodySize:
 			out = append(out, fmt.Sprintf("listener %q: timeouts and max_request_body_size cannot change without a restart", l.Name))
+		case c.ReadHeaderTimeout != l.ReadHeaderTimeout || c.BodyReadTimeout != l.BodyReadTimeout ||
+			c.MaxHeaderBytes != l.MaxHeaderBytes || c.MaxHeaderCount != l.MaxHeaderCount ||
+			c.MaxURILength != l.MaxURILength || c.MaxConnections != l.MaxConnections:
+			out = append(out, fmt.Sprintf("listener %q: limits (read_header_timeout, body_read_timeout, max_header_bytes, max_header_count, max_uri_length, max_connections) cannot change without a restart", l.Name))
 		}
 	}
 	for name := range curL {

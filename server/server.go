@@ -25,7 +25,7 @@ import (
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
-	"github.com/valyala/fasthttp"
+	"github.com/lbtrust/lb/proxy"
 	"go.uber.org/zap"
 )
 
@@ -101,6 +101,7 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	for _, lc := range cfg.Listeners {
 		lb.listeners = append(lb.listeners, lb.buildListener(lc, routes[lc.Name]))
 	}
+	lb.metrics.CollectListeners(lb.listenerCounts)
 	if cfg.Admin != nil {
 		lb.admin = lb.buildAdmin(cfg.Admin)
 	}
@@ -142,7 +143,7 @@ func (lb *LB) Start() error {
 		if err != nil {
 			return fail(fmt.Errorf("admin listener: %w", err))
 		}
-		lb.admin.ln = ln
+		lb.admin.ln = proxy.GuardListener(ln, "admin", lb.log)
 	}
 	lb.applyRedirectsLocked(lb.cfg)
 	for _, l := range lb.listeners {
@@ -176,8 +177,11 @@ func closeUnserved(ln net.Listener) {
 	}
 }
 
+// server is what serveOn runs: a *fasthttp.Server or a *proxy.Server.
+type server interface{ Serve(net.Listener) error }
+
 // serveOn runs srv on ln until Shutdown.
-func (lb *LB) serveOn(srv *fasthttp.Server, ln net.Listener, kind, name string) {
+func (lb *LB) serveOn(srv server, ln net.Listener, kind, name string) {
 	lb.log.Info("listening", zap.String("kind", kind), zap.String("name", name), zap.String("address", ln.Addr().String()))
 	lb.serve.Go(func() {
 		if err := srv.Serve(ln); err != nil {

@@ -1,0 +1,174 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+)
+
+// limits are one listener's request limits (ServerOptions with defaults
+// applied), with the counters and log its refusals go to. Safe for
+// concurrent use: everything but open is read-only after newLimits.
+type limits struct {
+	o       ServerOptions
+	rejects *Rejections
+	log     *zap.Logger
+	name    string
+	// open counts the client connections open now (limitListener).
+	open atomic.Int64
+}
+
+func newLimits(h *Handler, o ServerOptions, log *zap.Logger) *limits {
+	return &limits{o: o, rejects: h.Rejections(), log: log, name: h.name}
+}
+
+// Bodies of the refusals the limits answer themselves.
+const (
+	bodyTooLargeBody   = `{"error":"request body too large"}`
+	headerTooLargeBody = `{"error":"request header too large"}`
+	tooManyHeadersBody = `{"error":"too many header fields"}`
+	uriTooLongBody     = `{"error":"request URI too long"}`
+	timeoutBody        = `{"error":"request timeout"}`
+	badRequestBody     = `{"error":"bad request"}`
+)
+
+// reject counts one refusal for r and logs it at debug level. remote
+// may be nil.
+func (l *limits) reject(r Reject, remote net.Addr) {
+	l.rejects.Add(r)
+	if ce := l.log.Check(zap.DebugLevel, "client refused"); ce != nil {
+		fields := []zap.Field{zap.Stringer("reason", r), zap.String("listener", l.name)}
+		if remote != nil {
+			fields = append(fields, zap.Stringer("remote", remote))
+		}
+		ce.Write(fields...)
+	}
+}
+
+// headerVerdict checks the header fasthttp has just read against the
+// URI and field-count limits. It returns the reason to refuse, or false.
+// It does not allocate.
+func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
+	if len(hdr.RequestURI()) > l.o.MaxURILength {
+		return RejectURITooLong, true
+	}
+	// RawHeaders is the header block as received, one field per line;
+	// counting lines counts the fields (and any obs-fold continuation,
+	// which fasthttp refuses anyway).
+	raw := hdr.RawHeaders()
+	n := bytes.Count(raw, []byte("\n"))
+	switch {
+	case bytes.HasSuffix(raw, []byte("\n\n")), bytes.HasSuffix(raw, []byte("\n\r\n")):
+		n-- // the empty line that ends the header
+	case len(raw) > 0 && raw[len(raw)-1] != '\n':
+		n++
+	}
+	if n > l.o.MaxHeaderCount {
+		return RejectTooManyHeaders, true
+	}
+	return 0, false
+}
+
+// limitsHeaderReceived is the fasthttp.Server.HeaderReceived hook of the
+// limits: it runs after the header, before the body. It gives the body
+// its own read deadline (BodyReadTimeout; limitConn caps it at the
+// request's start plus ReadTimeout, and takes this deadline as the sign
+// that the header is done). For a header over the URI or field-count
+// limit with a Content-Length body it lowers the body limit to one byte,
+// so the request is refused before its body is read (serveError answers
+// 414 or 431, not 413, since fasthttp keeps the header in that case). A
+// chunked body is read as usual, and the handler refuses the request:
+// fasthttp forgets the header when a chunked body fails. It does not
+// allocate.
+func limitsHeaderReceived(l *limits, hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	rc := fasthttp.RequestConfig{ReadTimeout: l.o.BodyReadTimeout, MaxRequestBodySize: l.o.MaxRequestBodySize}
+	if _, bad := l.headerVerdict(hdr); bad && hdr.ContentLength() > 0 {
+		rc.MaxRequestBodySize = 1
+	}
+	return rc
+}
+
+// handler returns next behind the header limits: a request over one of
+// them (one whose body was small enough to be read) is answered 414 or
+// 431 with Connection: close, counted, and never reaches next.
+func (l *limits) handler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if r, bad := l.headerVerdict(&ctx.Request.Header); bad {
+			l.refuse(ctx, r)
+			return
+		}
+		next(ctx)
+	}
+}
+
+// refuse answers ctx for r, closes the connection after it, and counts
+// it.
+func (l *limits) refuse(ctx *fasthttp.RequestCtx, r Reject) {
+	status, body := fasthttp.StatusBadRequest, badRequestBody
+	switch r {
+	case RejectURITooLong:
+		status, body = fasthttp.StatusRequestURITooLong, uriTooLongBody
+	case RejectTooManyHeaders:
+		status, body = fasthttp.StatusRequestHeaderFieldsTooLarge, tooManyHeadersBody
+	case RejectHeaderTooLarge:
+		status, body = fasthttp.StatusRequestHeaderFieldsTooLarge, headerTooLargeBody
+	case RejectBodyTooLarge:
+		status, body = fasthttp.StatusRequestEntityTooLarge, bodyTooLargeBody
+	case RejectHeaderTimeout, RejectBodyTimeout:
+		status, body = fasthttp.StatusRequestTimeout, timeoutBody
+	}
+	writeError(&ctx.Response, status, body)
+	ctx.SetConnectionClose()
+	l.reject(r, ctx.RemoteAddr())
+}
+
+// serveError is the fasthttp.Server.ErrorHandler: it answers a request
+// the server could not read, and counts why. fasthttp closes the
+// connection after it.
+func (l *limits) serveError(ctx *fasthttp.RequestCtx, err error) {
+	l.refuse(ctx, l.classify(ctx, err))
+}
+
+// classify names why fasthttp could not read a request.
+func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		// With a Content-Length body fasthttp keeps the header, and
+		// limitsHeaderReceived may have lowered the limit because of it.
+		if r, bad := l.headerVerdict(&ctx.Request.Header); bad {
+			return r
+		}
+		return RejectBodyTooLarge
+	case errors.As(err, &small):
+		return RejectHeaderTooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		// fasthttp forgets the request when a read fails; the
+		// connection knows whether the header was done.
+		if lc, ok := asLimitConn(ctx.Conn()); ok && lc.inBody.Load() {
+			return RejectBodyTimeout
+		}
+		return RejectHeaderTimeout
+	}
+	return RejectBadRequest
+}
+
+// connState is the fasthttp.Server.ConnState hook: it tells limitConn
+// when a request starts (its first byte has arrived) and ends.
+func (l *limits) connState(c net.Conn, st fasthttp.ConnState) {
+	lc, ok := asLimitConn(c)
+	if !ok {
+		return
+	}
+	switch st {
+	case fasthttp.StateActive:
+		lc.requestStarted()
+	case fasthttp.StateIdle, fasthttp.StateHijacked:
+		lc.requestEnded()
+	}
+}
