@@ -80,8 +80,10 @@ func (p *grpcProber) open() session { return &grpcSession{p: p} }
 //     timeout): the outcome is the backend as it is now, exactly like an HTTP
 //     probe's fresh connection. A connection that works is kept as long as
 //     it works.
-//   - a probe that timed out drops the connection too (a hung server or a
-//     vanished host leaves it in doubt); the next probe connects afresh.
+//   - a probe that timed out or could not reach the backend (Unavailable)
+//     drops the connection too (a hung server or a vanished host leaves it
+//     in doubt, and grpc-go can fail a call before the channel's state
+//     reads TRANSIENT_FAILURE); the next probe connects afresh.
 //   - between probes, the backoff is bounded by the interval (base and cap
 //     both one interval, ±20% jitter), so a failed channel tries again about
 //     once per interval in the background and never waits longer; a connect
@@ -121,7 +123,11 @@ func (s *grpcSession) probe(ctx context.Context) pool.CheckResult {
 	resp, err := s.client.Check(ctx, &healthpb.HealthCheckRequest{Service: s.p.service})
 	if err != nil {
 		res := classifyRPCError(ctx, err, s.dials.lastErr(), s.p.service)
-		if res.Outcome == pool.ReasonTimeout {
+		if res.Outcome == pool.ReasonTimeout || status.Code(err) == codes.Unavailable {
+			// In doubt (timeout) or failed to connect: the next probe
+			// connects afresh. Waiting to see TRANSIENT_FAILURE is not
+			// enough: grpc-go may fail the call before the channel's
+			// state says so.
 			s.drop()
 		}
 		return res
