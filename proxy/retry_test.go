@@ -342,8 +342,10 @@ func TestPostResetRetriedOnlyWithKey(t *testing.T) {
 
 // TestPerTryTimeoutHungBackend: one backend of three accepts and reads
 // requests and never answers. With a 300ms per-try timeout and "timeout"
-// in On, every GET succeeds within the per-try timeout plus 100ms, and the
-// hung backend is charged with each timeout.
+// in On, every GET succeeds well before the 5s response timeout (the
+// per-try timeout plus slack for a loaded machine: what is asserted is that
+// the per-try timeout, not the response timeout, ended the hung try), and
+// the hung backend is charged with each timeout.
 func TestPerTryTimeoutHungBackend(t *testing.T) {
 	const perTry = 300 * time.Millisecond
 	var hung, ok1, ok2 atomic.Int64
@@ -373,8 +375,8 @@ func TestPerTryTimeoutHungBackend(t *testing.T) {
 		if resp.StatusCode() != 200 {
 			t.Fatalf("GET %d: %d %q after %v", i, resp.StatusCode(), resp.Body(), d)
 		}
-		if d >= perTry+100*time.Millisecond {
-			t.Errorf("GET %d took %v, want < %v", i, d, perTry+100*time.Millisecond)
+		if d >= perTry+1500*time.Millisecond {
+			t.Errorf("GET %d took %v, want < %v", i, d, perTry+1500*time.Millisecond)
 		}
 	}
 	if hung.Load() == 0 {
