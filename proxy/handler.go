@@ -105,7 +105,8 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 	return p != nil && peerTrusted(*p, ctx.RemoteAddr())
 }
 
-// ServeHTTP is the fasthttp.RequestHandler: it routes ctx by its host (the
+// ServeHTTP is the fasthttp.RequestHandler: a request the guard refused
+// (see NewServer) is answered at once and not forwarded; any other it routes ctx by its host (the
 // Host header, or the authority of an absolute-form target) and normalized
 // path (first matching route, else the default; 404
 // with a JSON body when neither), forwards it and leaves the answer in
@@ -113,6 +114,10 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 // upstream's response timeout (plus the client write), and allocates
 // nothing in the steady state of a successful request.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
+	if r, ok := refusedReason(ctx); ok {
+		h.refuse(ctx, r)
+		return
+	}
 	up := h.routes.Load().match(ctx.Host(), ctx.Path())
 	if up == nil {
 		writeError(&ctx.Response, fasthttp.StatusNotFound, noRouteBody)

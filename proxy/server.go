@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -45,7 +43,11 @@ type ServerOptions struct {
 // of its own to backend answers, does not pre-parse multipart bodies (they
 // are forwarded as bytes), adds "Connection: close" to answers while
 // shutting down, and answers requests it cannot read with a JSON error
-// (413 body too large, 431 header too large, 408 read timeout, else 400).
+// (413 body too large, 431 header too large, 408 read timeout, 505 HTTP
+// version, 501 transfer coding, else 400), counted in h.Rejections. Every
+// request header passes the request-smuggling guard (Handler.guardHeader)
+// before its body is read: a refused request is answered 400, 501 or 505
+// and its connection closed, and nothing of it is forwarded.
 // Its internal error messages go to log at debug level (they are
 // per-connection and client-caused); a nil log drops them.
 func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *fasthttp.Server {
@@ -66,7 +68,8 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *fasthttp.Server {
 	}
 	return &fasthttp.Server{
 		Handler:                       h.ServeHTTP,
-		ErrorHandler:                  serveError,
+		ErrorHandler:                  h.serveError,
+		HeaderReceived:                h.guardHeader,
 		ReadTimeout:                   o.ReadTimeout,
 		WriteTimeout:                  o.WriteTimeout,
 		IdleTimeout:                   o.IdleTimeout,
@@ -80,19 +83,24 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *fasthttp.Server {
 	}
 }
 
-// serveError answers a request the server could not read.
-func serveError(ctx *fasthttp.RequestCtx, err error) {
-	var small *fasthttp.ErrSmallBuffer
-	var ne net.Error
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		writeError(&ctx.Response, fasthttp.StatusRequestEntityTooLarge, `{"error":"request body too large"}`)
-	case errors.As(err, &small):
-		writeError(&ctx.Response, fasthttp.StatusRequestHeaderFieldsTooLarge, `{"error":"request header too large"}`)
-	case errors.As(err, &ne) && ne.Timeout():
-		writeError(&ctx.Response, fasthttp.StatusRequestTimeout, `{"error":"request timeout"}`)
-	default:
-		writeError(&ctx.Response, fasthttp.StatusBadRequest, `{"error":"bad request"}`)
+// serveError is the server's ErrorHandler: it answers a request the
+// server could not read with the status and fixed JSON body of its reason
+// (see errorVerdict and rejectAnswer: 413, 431, 408, 505, 501, else 400),
+// counts the reason in the listener's Rejections and logs the error at
+// debug level. fasthttp closes the connection after the answer.
+func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
+	r := errorVerdict(err, len(ctx.Request.Header.RawHeaders()) > 0)
+	status, body := rejectAnswer(r)
+	writeError(&ctx.Response, status, body)
+	h.rejects.Add(r)
+	if ce := h.log.Check(zap.DebugLevel, "request refused"); ce != nil {
+		ce.Write(
+			zap.String("listener", h.name),
+			zap.String("reason", r.String()),
+			zap.Int("status", status),
+			zap.Stringer("client", ctx.RemoteAddr()),
+			zap.Error(err),
+		)
 	}
 }
 
