@@ -1,5 +1,7 @@
 package proxy
 
+import "bytes"
+
 // The request classifier: what fasthttp's parser accepted but two parsers
 // in a chain could still read differently (request smuggling), judged on
 // the parsed request line and the raw header block as it arrived, before
@@ -62,14 +64,11 @@ func classifyRequest(method, proto, raw []byte) (Reject, bool) {
 	teVerdict, teRefused := Reject(0), false
 	for len(raw) > 0 {
 		line := raw
-		next := len(raw)
-		for i, c := range raw {
-			if c == '\n' {
-				line, next = raw[:i], i+1
-				break
-			}
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
 		}
-		raw = raw[next:]
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
@@ -79,13 +78,7 @@ func classifyRequest(method, proto, raw []byte) (Reject, bool) {
 		if line[0] == ' ' || line[0] == '\t' {
 			return RejectDesyncAmbiguous, true // obs-fold
 		}
-		colon := -1
-		for i, c := range line {
-			if c == ':' {
-				colon = i
-				break
-			}
-		}
+		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
 			// fasthttp refuses such a line; never pass one it let through.
 			return RejectDesyncAmbiguous, true
