@@ -16,11 +16,32 @@ var errConnCut = errors.New("proxy: backend connection was closed before the req
 // trackedConn is a connection to a backend that removes itself from its
 // BackendClient's set when it is closed, by fasthttp (idle timeout, error,
 // Connection: close, CloseIdle) or by CloseAll, whichever comes first.
-// Reads and writes go straight to the embedded net.Conn.
+// Writes go straight to the embedded net.Conn; reads too, after the
+// header of each answer passed framing (see framingScan).
 type trackedConn struct {
 	net.Conn
 	owner  *BackendClient
 	closed atomic.Bool
+	// framing is touched only by the goroutine carrying the connection's
+	// current exchange.
+	framing framingScan
+}
+
+// Write sends request bytes and starts watching for the answer's header.
+func (t *trackedConn) Write(p []byte) (int, error) {
+	t.framing.start()
+	return t.Conn.Write(p)
+}
+
+// Read reads answer bytes; it fails with errResponseFraming, instead of
+// handing them on, once an answer's header carries both Content-Length
+// and Transfer-Encoding.
+func (t *trackedConn) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if ferr := t.framing.scan(p[:n]); ferr != nil {
+		return 0, ferr
+	}
+	return n, err
 }
 
 // Close closes the connection and forgets it. Only the first call does

@@ -83,7 +83,8 @@ func trimOWS(b []byte) []byte {
 // prepareRequest fills out, the request sent to backends, from in, the
 // request as the client sent it: the header is copied and the body shared
 // (out must be released before in is), the hop-by-hop fields and those the
-// client's Connection header names are dropped, Expect is dropped (the
+// client's Connection header names are dropped, so are trailer fields
+// (dropTrailers), Expect is dropped (the
 // server already answered 100-continue and read the body),
 // X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host depend on
 // trusted (whether the direct peer is a trusted proxy): from a trusted
@@ -135,6 +136,7 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted boo
 		}
 	}
 
+	dropTrailers(h)
 	var keyArr [64]byte
 	for pass := 0; pass < maxHeaderPasses; pass++ {
 		key := keyArr[:0]
@@ -170,6 +172,28 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted boo
 	}
 }
 
+// trailerHeader is what dropTrailers needs of a Request- or
+// ResponseHeader.
+type trailerHeader interface {
+	PeekTrailerKeys() [][]byte
+	DelBytes(key []byte)
+}
+
+// dropTrailers removes the trailer fields of a chunked message (fasthttp
+// keeps them apart from the header section) before the Trailer field is
+// stripped as hop-by-hop, which would otherwise move them into the
+// header section: a field the sender put after the body must not become
+// a header the next hop trusts (RFC 9110 section 6.5.2). A header field
+// with the same name as a trailer field goes too. The proxy re-frames
+// bodies with Content-Length, which has no place for trailers. It does not
+// allocate.
+func dropTrailers(h trailerHeader) {
+	keys := h.PeekTrailerKeys()
+	for i := 0; i < len(keys) && i < maxHeaderPasses; i++ {
+		h.DelBytes(keys[i])
+	}
+}
+
 // peerTrusted reports whether a, a direct peer's address, is in one of
 // the prefixes. Only a TCP address with an IP can be trusted. It does not
 // allocate.
@@ -191,8 +215,8 @@ func peerTrusted(prefixes []netip.Prefix, a net.Addr) bool {
 	return false
 }
 
-// cleanResponse drops the hop-by-hop fields of a backend's answer and those
-// its Connection header names, and forgets a "Connection: close" the
+// cleanResponse drops the hop-by-hop fields of a backend's answer, those
+// its Connection header names and its trailer fields, and forgets a "Connection: close" the
 // backend sent (that concerns the backend connection, not the client's).
 // It does not allocate.
 func cleanResponse(h *fasthttp.ResponseHeader) {
@@ -203,6 +227,7 @@ func cleanResponse(h *fasthttp.ResponseHeader) {
 			conn = append(append(conn, v...), ',')
 		}
 	}
+	dropTrailers(h)
 	var keyArr [64]byte
 	for pass := 0; pass < maxHeaderPasses; pass++ {
 		key := keyArr[:0]

@@ -108,19 +108,7 @@ func (l *limits) handler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 // refuse answers ctx for r, closes the connection after it, and counts
 // it.
 func (l *limits) refuse(ctx *fasthttp.RequestCtx, r Reject) {
-	status, body := fasthttp.StatusBadRequest, badRequestBody
-	switch r {
-	case RejectURITooLong:
-		status, body = fasthttp.StatusRequestURITooLong, uriTooLongBody
-	case RejectTooManyHeaders:
-		status, body = fasthttp.StatusRequestHeaderFieldsTooLarge, tooManyHeadersBody
-	case RejectHeaderTooLarge:
-		status, body = fasthttp.StatusRequestHeaderFieldsTooLarge, headerTooLargeBody
-	case RejectBodyTooLarge:
-		status, body = fasthttp.StatusRequestEntityTooLarge, bodyTooLargeBody
-	case RejectHeaderTimeout, RejectBodyTimeout:
-		status, body = fasthttp.StatusRequestTimeout, timeoutBody
-	}
+	status, body := rejectAnswer(r)
 	writeError(&ctx.Response, status, body)
 	ctx.SetConnectionClose()
 	l.reject(r, ctx.RemoteAddr())
@@ -155,7 +143,9 @@ func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
 		}
 		return RejectHeaderTimeout
 	}
-	return RejectBadRequest
+	// A header the parser refused: the smuggling guard's verdict (505,
+	// 501, missing Host, framing), else a plain 400.
+	return errorVerdict(err, false)
 }
 
 // connState is the fasthttp.Server.ConnState hook: it tells limitConn

@@ -44,7 +44,9 @@ const (
 	RejectDesyncAmbiguous
 	// RejectVersion: an HTTP version other than 1.0 or 1.1 (505).
 	RejectVersion
-	// RejectTransferCoding: a transfer coding other than chunked (501).
+	// RejectTransferCoding: a Transfer-Encoding whose final coding is
+	// chunked but that adds other codings or parameters (501); any other
+	// coding the proxy cannot frame is RejectDesyncSevere.
 	RejectTransferCoding
 	// RejectMissingHost: an HTTP/1.1 request without Host (400).
 	RejectMissingHost

@@ -130,8 +130,11 @@ func (s *Server) OpenConnections() int64 { return s.limits.open.Load() }
 // as bytes), adds "Connection: close" to answers while shutting down, and
 // enforces o's limits, answering with a JSON error and closing the
 // connection: 413 body too large, 431 header too large or too many
-// header fields, 414 URI too long, 408 header or body read timeout, 400
-// unreadable. Every refusal is counted in h.Rejections() and logged at
+// header fields, 414 URI too long, 408 header or body read timeout, 505
+// HTTP version, 501 transfer coding, 400 unreadable. Every request header
+// passes the request-smuggling guard (Handler.guardHeader) before its body
+// is read: a refused request is answered 400, 501 or 505, its connection
+// closed, and nothing of it is forwarded. Every refusal is counted in h.Rejections() and logged at
 // debug level. It also makes o.IdleTimeout the idle timeout of h's
 // upgraded connections (WebSockets): one closes after that long without a
 // byte either way. fasthttp's own error messages go to log at debug level
@@ -146,7 +149,11 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *Server {
 	srv := &fasthttp.Server{
 		Handler:      lim.handler(h.ServeHTTP),
 		ErrorHandler: lim.serveError,
+		// The request-smuggling guard first (it may neutralise a refused
+		// request's body framing and mark it for ServeHTTP), then the
+		// limits (the body's own read deadline).
 		HeaderReceived: func(hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			h.guardHeader(hdr)
 			return limitsHeaderReceived(lim, hdr)
 		},
 		ConnState: lim.connState,

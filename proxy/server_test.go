@@ -25,7 +25,7 @@ func TestMalformedRequest400(t *testing.T) {
 	var n atomic.Int64
 	up := &Upstream{Pool: newTestPool(t, "web", okBackend(t, "ok", &n))}
 	l := startLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
-	wantJSONError(t, l.conn(t).raw("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", false), 400, "bad request", "")
+	wantJSONError(t, l.conn(t).raw("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", false), 400, "ambiguous request framing", "")
 	if n.Load() != 0 {
 		t.Errorf("backend saw %d requests, want 0", n.Load())
 	}
