@@ -218,6 +218,7 @@ type limitConn struct {
 	served        int // requests started; connection goroutine only
 	closed        atomic.Bool
 	writeTimedOut atomic.Bool
+	idleTimedOut  atomic.Bool
 }
 
 func newLimitConn(c net.Conn, l *limits) *limitConn {
@@ -264,6 +265,22 @@ func (c *limitConn) SetReadDeadline(t time.Time) error {
 	return c.Conn.SetReadDeadline(t)
 }
 
+// Read reads from the connection. A read that times out between
+// requests (no request under way, after at least one) is the keep-alive
+// idle timeout closing the connection, and is counted as such; one during
+// a request is fasthttp's header or body timeout, counted where it answers
+// 408.
+func (c *limitConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil && c.reqStart.Load() == 0 && c.served > 0 {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && c.idleTimedOut.CompareAndSwap(false, true) {
+			c.l.reject(RejectIdleTimeout, c.RemoteAddr())
+		}
+	}
+	return n, err
+}
+
 // Write writes b; on the connection's first write timeout it counts it
 // and makes Close reset the connection.
 func (c *limitConn) Write(b []byte) (int, error) {
@@ -283,7 +300,12 @@ func (c *limitConn) Write(b []byte) (int, error) {
 // hijacked hands the connection over to an upgraded tunnel: from then on
 // the request deadlines no longer apply, and the tunnel's own (its idle
 // timeout) are set as given. Called by the tunnel before it sets any.
-func (c *limitConn) hijacked() { c.requestEnded() }
+func (c *limitConn) hijacked() {
+	c.requestEnded()
+	// The tunnel's reads time out and go on while the other direction is
+	// busy; its idle closes are logged by the tunnel, not counted here.
+	c.idleTimedOut.Store(true)
+}
 
 // CloseWrite half-closes the wrapped connection (a tunnel passing on a
 // client's FIN); errors.ErrUnsupported when it cannot.

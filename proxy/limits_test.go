@@ -377,3 +377,37 @@ func TestConnectionCap(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestIdleTimeoutCounted: a kept-alive connection that sends nothing
+// after its answer for idle_timeout is closed and counted once as
+// idle_timeout; a connection that never sent a request is a header
+// timeout instead, and one kept busy is not closed.
+func TestIdleTimeoutCounted(t *testing.T) {
+	const idle = 600 * time.Millisecond
+	l, _ := limitsLB(t, ServerOptions{IdleTimeout: idle, ReadHeaderTimeout: 5 * time.Second})
+	c := l.conn(t)
+	if resp := c.raw("GET / HTTP/1.1\r\nHost: lb\r\n\r\n", false); resp.StatusCode() != 200 {
+		t.Fatalf("first request: %d", resp.StatusCode())
+	}
+	start := time.Now()
+	if got := readClosed(t, c.c, 20*time.Second); got != "" {
+		t.Errorf("idle connection got %q before closing, want nothing", got)
+	}
+	if took := time.Since(start); took < idle-100*time.Millisecond {
+		t.Errorf("idle connection closed after %s, before idle_timeout %s", took, idle)
+	}
+	waitCount(t, l, RejectIdleTimeout, 1)
+
+	busy := l.conn(t)
+	for end := time.Now().Add(3 * idle); time.Now().Before(end); time.Sleep(idle / 4) {
+		if resp := busy.raw("GET / HTTP/1.1\r\nHost: lb\r\n\r\n", false); resp.StatusCode() != 200 {
+			t.Fatalf("busy connection: %d", resp.StatusCode())
+		}
+	}
+	if got := l.h.Rejections().Count(RejectIdleTimeout); got != 1 {
+		t.Errorf("idle_timeout counted %d times, want 1", got)
+	}
+	if got := l.h.Rejections().Count(RejectHeaderTimeout); got != 0 {
+		t.Errorf("an idle close counted as %d header timeouts", got)
+	}
+}

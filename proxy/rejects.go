@@ -50,6 +50,10 @@ const (
 	RejectTransferCoding
 	// RejectMissingHost: an HTTP/1.1 request without Host (400).
 	RejectMissingHost
+	// RejectIdleTimeout: a kept-alive connection (or an upgraded one)
+	// sent nothing for idle_timeout and was closed. Not an error: the
+	// limit working as meant, counted so every limit's hits show.
+	RejectIdleTimeout
 
 	// NumRejects is the number of reasons (for arrays indexed by Reject).
 	NumRejects
@@ -86,6 +90,8 @@ func (r Reject) String() string {
 		return "transfer_coding_not_implemented"
 	case RejectMissingHost:
 		return "missing_host"
+	case RejectIdleTimeout:
+		return "idle_timeout"
 	}
 	return "unknown"
 }
