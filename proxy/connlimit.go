@@ -53,8 +53,10 @@ type limitListener struct {
 // GuardListener wraps ln so that running out of file descriptors does
 // not stop a server's accept loop (fasthttp takes EMFILE for a permanent
 // error and returns from Serve): the pending connection is answered 503
-// and closed when a reserve descriptor allows, and Accept retries with a
-// backoff (5ms doubling to 1s), logging a warning at most once a second.
+// and closed when a reserve descriptor allows, else Accept retries with a
+// backoff (5ms doubling to 1s); either way it logs a warning, at most once
+// a second. A reserve lost to another goroutine is taken back from the
+// next connection accepted (which is refused) when no other is free.
 // Connections are otherwise handed out as accepted, with no cap. name
 // labels the log lines. For listeners served by a *Server, which does
 // this itself; use it for the others (admin).
@@ -85,6 +87,7 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 			}
 			if ll.refuseWithReserve() {
 				delay = 0
+				ll.warn(err, 0)
 				continue
 			}
 			delay = min(max(2*delay, minAcceptBackoff), maxAcceptBackoff)
@@ -97,13 +100,23 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 			continue
 		}
 		delay = 0
+		if !ll.ensureReserve() {
+			// Out of descriptors, the reserve lost (another goroutine
+			// took the one it freed): c holds the only free one. Refuse
+			// c and keep its descriptor as the reserve, so the next
+			// clients are answered rather than left in the backlog.
+			ll.l.reject(RejectTooManyConnections, c.RemoteAddr())
+			refuseConn(c)
+			ll.takeReserve()
+			continue
+		}
 		if ll.plain {
 			return c, nil
 		}
 		if ll.l.open.Add(1) > int64(ll.l.o.MaxConnections) {
 			ll.l.open.Add(-1)
-			refuseConn(c)
 			ll.l.reject(RejectTooManyConnections, c.RemoteAddr())
+			refuseConn(c)
 			continue
 		}
 		lc := newLimitConn(c, ll.l)
@@ -132,8 +145,8 @@ func (ll *limitListener) refuseWithReserve() bool {
 	// Close must still be able to end it.
 	c, err := ll.Listener.Accept()
 	if err == nil {
-		refuseConn(c)
 		ll.l.reject(RejectTooManyConnections, c.RemoteAddr())
+		refuseConn(c)
 	}
 	ll.takeReserve()
 	return err == nil
@@ -152,6 +165,29 @@ func (ll *limitListener) takeReserve() {
 	if ll.reserve == nil {
 		ll.reserve, _ = os.Open(os.DevNull)
 	}
+}
+
+// ensureReserve opens the reserve descriptor again if it is missing. It
+// reports false only when it is missing because the process is out of
+// descriptors (not when /dev/null cannot be opened for another reason, or
+// the listener is closed).
+func (ll *limitListener) ensureReserve() bool {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	if ll.reserve != nil {
+		return true
+	}
+	select {
+	case <-ll.done:
+		return true
+	default:
+	}
+	r, err := os.Open(os.DevNull)
+	if err != nil {
+		return !outOfFiles(err)
+	}
+	ll.reserve = r
+	return true
 }
 
 // warn logs running out of file descriptors, at most once a second.
@@ -190,7 +226,9 @@ func outOfFiles(err error) bool {
 		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
-// refuseConn writes the 503 answer (best effort) and closes c.
+// refuseConn writes the 503 answer (best effort) and closes c. Callers
+// count the refusal first, so a client that has read the answer finds it
+// counted in /status.
 func refuseConn(c net.Conn) {
 	_ = c.SetWriteDeadline(time.Now().Add(refuseWriteTimeout))
 	_, _ = c.Write([]byte(tooManyConnsAnswer))

@@ -44,6 +44,12 @@ const (
 	// failUnwired: the backend carries no *BackendClient (a wiring
 	// bug). 502, never held against the backend.
 	failUnwired
+	// failOutOfFiles: dialing the backend failed because the LB itself
+	// is out of file descriptors (EMFILE, ENFILE): the request never
+	// left. 503 "too many connections", as the listener answers a client
+	// it cannot accept; never held against the backend, never retried
+	// (another backend needs a descriptor too).
+	failOutOfFiles
 
 	numFailures
 )
@@ -67,6 +73,8 @@ func (f failure) String() string {
 		return "transport_error"
 	case failUnwired:
 		return "unwired_backend"
+	case failOutOfFiles:
+		return "out_of_files"
 	}
 	return "unknown"
 }
@@ -74,7 +82,7 @@ func (f failure) String() string {
 // status is the HTTP status the client gets for f.
 func (f failure) status() int {
 	switch f {
-	case failNoBackend, failSaturated:
+	case failNoBackend, failSaturated, failOutOfFiles:
 		return fasthttp.StatusServiceUnavailable
 	case failConnectTimeout, failTimeout:
 		return fasthttp.StatusGatewayTimeout
@@ -95,6 +103,8 @@ func (f failure) message() string {
 		return "backend connect timeout"
 	case failTimeout:
 		return "backend timeout"
+	case failOutOfFiles:
+		return "too many connections"
 	}
 	return "backend error"
 }
@@ -102,7 +112,7 @@ func (f failure) message() string {
 // outcome is what the backend is charged with for f.
 func (f failure) outcome() pool.RequestOutcome {
 	switch f {
-	case failSaturated, failUnwired, failNoBackend:
+	case failSaturated, failUnwired, failNoBackend, failOutOfFiles:
 		return pool.RequestLocal
 	case failTimeout:
 		return pool.RequestTimeout
@@ -115,6 +125,9 @@ func (f failure) outcome() pool.RequestOutcome {
 func classify(err error) failure {
 	switch e := err.(type) {
 	case *dialError:
+		if outOfFiles(e.err) {
+			return failOutOfFiles
+		}
 		if e.timeout {
 			return failConnectTimeout
 		}

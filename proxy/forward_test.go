@@ -3,8 +3,10 @@ package proxy
 import (
 	"bufio"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -278,6 +280,9 @@ func TestClassify(t *testing.T) {
 		{fasthttp.ErrDialTimeout, failTimeout},
 		{&dialError{err: fasthttp.ErrDialTimeout, timeout: true}, failConnectTimeout},
 		{&dialError{err: net.ErrClosed}, failConnect},
+		{&dialError{err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.EMFILE)}}, failOutOfFiles},
+		{&dialError{err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.ENFILE)}}, failOutOfFiles},
+		{&dialError{err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, failConnect},
 		{errConnCut, failConnect},
 		{&net.OpError{Op: "write", Err: net.ErrClosed}, failClosed},
 		{&net.OpError{Op: "read", Err: net.ErrClosed}, failTransport},

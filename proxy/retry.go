@@ -232,7 +232,8 @@ func (f failure) condition() (cond retryOn, reached bool) {
 		return onTimeout, true
 	}
 	// failSaturated is the LB's own limit (moving it elsewhere hides an
-	// overload), failUnwired a wiring bug, failNoBackend never comes from
+	// overload), failOutOfFiles the LB's own shortage (another backend
+	// needs a descriptor too), failUnwired a wiring bug, failNoBackend never comes from
 	// a try.
 	return 0, false
 }

@@ -113,6 +113,7 @@ func TestRetryDecision(t *testing.T) {
 	timeout := kind{"timeout", failTimeout, 0}
 	saturated := kind{"saturated", failSaturated, 0}
 	unwired := kind{"unwired", failUnwired, 0}
+	outOfFiles := kind{"out_of_files", failOutOfFiles, 0}
 	s500 := kind{"500", 0, 500}
 	s502 := kind{"502", 0, 502}
 	s503 := kind{"503", 0, 503}
@@ -159,6 +160,7 @@ func TestRetryDecision(t *testing.T) {
 		// Never retried.
 		{&p, saturated, "GET", "", 1, false},
 		{&p, unwired, "GET", "", 1, false},
+		{&p, outOfFiles, "GET", "", 1, false},
 		// Answers.
 		{&p, s503, "GET", "", 1, true},
 		{&p, s503, "POST", "", 1, false},
@@ -203,6 +205,7 @@ func TestFailureOutcome(t *testing.T) {
 		failTransport:      pool.RequestTransportError,
 		failSaturated:      pool.RequestLocal,
 		failUnwired:        pool.RequestLocal,
+		failOutOfFiles:     pool.RequestLocal,
 	} {
 		if got := f.outcome(); got != want {
 			t.Errorf("%v.outcome() = %v, want %v", f, got, want)

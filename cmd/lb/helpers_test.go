@@ -70,7 +70,14 @@ type proc struct {
 // messages.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(lbBinary, args...), out: &syncbuf.Buffer{}, done: make(chan struct{})}
+	return startCmd(t, exec.Command(lbBinary, args...), args)
+}
+
+// startCmd runs cmd (which runs the lb binary, directly or through a
+// shell that execs it); args label it in failure messages.
+func startCmd(t *testing.T, cmd *exec.Cmd, args []string) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
