@@ -23,6 +23,10 @@ const tooManyConnsAnswer = "HTTP/1.1 503 Service Unavailable\r\n" +
 // connection's send buffer is empty, so it never waits in practice.
 const refuseWriteTimeout = 100 * time.Millisecond
 
+// outOfFilesEvery is how often at most ServerOptions.OutOfFiles runs
+// while accepting keeps failing for lack of file descriptors.
+const outOfFilesEvery = 100 * time.Millisecond
+
 // Accept backoff after running out of file descriptors (as net/http).
 const (
 	minAcceptBackoff = 5 * time.Millisecond
@@ -44,7 +48,8 @@ type limitListener struct {
 	mu      sync.Mutex // guards reserve
 	reserve *os.File   // a spare descriptor given up to refuse a connection on EMFILE
 
-	lastWarn time.Time // accept goroutine only
+	lastWarn   time.Time // accept goroutine only
+	lastRelief time.Time // last ServerOptions.OutOfFiles call; accept goroutine only
 
 	// plain hands connections out as accepted, with no cap (GuardListener).
 	plain bool
@@ -190,8 +195,13 @@ func (ll *limitListener) ensureReserve() bool {
 	return true
 }
 
-// warn logs running out of file descriptors, at most once a second.
+// warn logs running out of file descriptors, at most once a second, and
+// calls ServerOptions.OutOfFiles, at most every outOfFilesEvery.
 func (ll *limitListener) warn(err error, delay time.Duration) {
+	if f := ll.l.o.OutOfFiles; f != nil && time.Since(ll.lastRelief) >= outOfFilesEvery {
+		ll.lastRelief = time.Now()
+		f()
+	}
 	if time.Since(ll.lastWarn) < time.Second {
 		return
 	}

@@ -72,6 +72,13 @@ type ServerOptions struct {
 	// MaxConnections bounds the client connections open at once (default
 	// 10000). One more is answered 503 and closed at once.
 	MaxConnections int
+	// OutOfFiles, when not nil, is called when accepting a connection
+	// fails because the process ran out of file descriptors, at most once
+	// every outOfFilesEvery (100ms), from the listener's accept goroutine;
+	// it must not block. The LB uses it to close its idle backend
+	// connections (as NGINX closes idle keep-alive connections), so that
+	// descriptors come free for the clients waiting in the backlog.
+	OutOfFiles func()
 }
 
 // withDefaults returns o with every zero or negative field set to its

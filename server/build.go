@@ -287,6 +287,7 @@ func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficLi
 		MaxHeaderCount:     lc.MaxHeaderCount,
 		MaxURILength:       lc.MaxURILength,
 		MaxConnections:     lc.MaxConnections,
+		OutOfFiles:         lb.closeIdleBackendConns,
 	}, lb.log)
 	tl := &trafficListener{name: lc.Name, address: lc.Address, handler: h, server: srv}
 	if lc.TLS != nil {

@@ -40,11 +40,12 @@ func TestOutOfFileDescriptorsEndToEnd(t *testing.T) {
 		startBackend(t, a, fmt.Sprintf("b%d", i+1))
 	}
 	path := filepath.Join(t.TempDir(), "lb.hcl")
-	// A backend connection can take the descriptor the listener frees
-	// to refuse a client (see README, Resource safety): until it is
-	// closed, idle, the clients still in the backlog wait. A short
-	// idle_conn_timeout bounds that wait.
-	writeFile(t, path, lbConfig(adminAddr, lbAddr, "", `  idle_conn_timeout = "1s"`, backends...))
+	// The default idle_conn_timeout (10s): a backend connection may take
+	// the descriptor the listener frees to refuse a client (see README,
+	// Resource safety), and the listener then closes idle backend
+	// connections to get descriptors back, rather than leave the clients
+	// in the backlog until those connections time out.
+	writeFile(t, path, lbConfig(adminAddr, lbAddr, "", "", backends...))
 	args := []string{"-config", path, "-log-format", "json"}
 	// dash's ulimit -n sets the soft and the hard limit; exec keeps the pid.
 	script := fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, fdLimit)
