@@ -52,7 +52,8 @@ func getAt(addr string) (*fasthttp.Response, error) {
 // TestOutOfFileDescriptors: while Accept fails with EMFILE the server
 // neither stops nor spins; pending clients are refused with a 503 (the
 // reserve descriptor is given up for them); once descriptors are back,
-// clients are served again.
+// clients are served again. ServerOptions.OutOfFiles is called meanwhile
+// (the LB closes idle backend connections with it).
 func TestOutOfFileDescriptors(t *testing.T) {
 	var n atomic.Int64
 	up := &Upstream{Pool: newTestPool(t, "web", okBackend(t, "ok", &n))}
@@ -63,7 +64,8 @@ func TestOutOfFileDescriptors(t *testing.T) {
 	}
 	ln := &emfileListener{Listener: inner}
 	addr := inner.Addr().String()
-	s := NewServer(h, ServerOptions{}, nil)
+	var relieved atomic.Int64
+	s := NewServer(h, ServerOptions{OutOfFiles: func() { relieved.Add(1) }}, nil)
 	s.MaxIdleWorkerDuration = testWorkerIdle
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
@@ -96,6 +98,9 @@ func TestOutOfFileDescriptors(t *testing.T) {
 	}
 	if got := h.Rejections().Count(RejectTooManyConnections); got < 1 {
 		t.Errorf("too_many_connections counted %d, want at least 1", got)
+	}
+	if relieved.Load() < 1 {
+		t.Error("OutOfFiles was not called while accepting failed with EMFILE")
 	}
 	ln.fail.Store(false)
 	deadline := time.Now().Add(20 * time.Second)
