@@ -90,6 +90,7 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 				ll.dropReserve()
 				return nil, err
 			}
+			ll.relieve()
 			if ll.refuseWithReserve() {
 				delay = 0
 				ll.warn(err, 0)
@@ -195,13 +196,16 @@ func (ll *limitListener) ensureReserve() bool {
 	return true
 }
 
-// warn logs running out of file descriptors, at most once a second, and
-// calls ServerOptions.OutOfFiles, at most every outOfFilesEvery.
-func (ll *limitListener) warn(err error, delay time.Duration) {
+// relieve calls ServerOptions.OutOfFiles, at most every outOfFilesEvery.
+func (ll *limitListener) relieve() {
 	if f := ll.l.o.OutOfFiles; f != nil && time.Since(ll.lastRelief) >= outOfFilesEvery {
 		ll.lastRelief = time.Now()
 		f()
 	}
+}
+
+// warn logs running out of file descriptors, at most once a second.
+func (ll *limitListener) warn(err error, delay time.Duration) {
 	if time.Since(ll.lastWarn) < time.Second {
 		return
 	}
