@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/lbtrust/lb/config"
+)
+
+// handshakeBudget bounds the in-memory trial handshake of demoTLS.
+const handshakeBudget = 10 * time.Second
+
+// demoTLS is the server TLS configuration of the demo backend at address
+// in pool p: nil for a pool without a tls block (plain HTTP). For a TLS
+// pool it serves the first listener certificate of cfg (listeners and
+// their certificates in file order) that the LB's client for this backend
+// accepts, checked by a real handshake in memory with the client
+// configuration the LB builds (so ca_file, server_name or the backend's
+// host, and insecure_skip_verify count exactly as they will). When none
+// is accepted it returns an error saying why; the backend then serves
+// plain HTTP.
+func demoTLS(cfg *config.Config, p *config.Pool, address string) (*tls.Config, error) {
+	if p.TLS == nil {
+		return nil, nil
+	}
+	client := p.TLS.ClientConfig(address)
+	var refused []string
+	for _, l := range cfg.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		for _, c := range l.TLS.Certificates {
+			if c.KeyPair == nil {
+				continue
+			}
+			server := &tls.Config{
+				Certificates: []tls.Certificate{*c.KeyPair},
+				NextProtos:   []string{config.ALPNProtocol},
+				MinVersion:   tls.VersionTLS12,
+			}
+			err := trialHandshake(client, server)
+			if err == nil {
+				return server, nil
+			}
+			refused = append(refused, fmt.Sprintf("listener %s certificate %q: %v", l.Name, c.Name, err))
+		}
+	}
+	if len(refused) == 0 {
+		return nil, errors.New("the configuration has no listener tls certificate to serve")
+	}
+	return nil, fmt.Errorf("no listener certificate is accepted by the pool's tls settings (%s)", strings.Join(refused, "; "))
+}
+
+// trialHandshake runs a TLS handshake between client and server over an
+// in-memory connection and returns the client's error, if any.
+func trialHandshake(client, server *tls.Config) error {
+	c, s := net.Pipe()
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeBudget)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ts := tls.Server(s, server)
+		ts.HandshakeContext(ctx)
+		s.Close()
+	}()
+	tc := tls.Client(c, client.Clone())
+	err := tc.HandshakeContext(ctx)
+	c.Close()
+	<-done
+	return err
+}
