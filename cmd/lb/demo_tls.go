@@ -56,21 +56,36 @@ func demoTLS(cfg *config.Config, p *config.Pool, address string) (*tls.Config, e
 	return nil, fmt.Errorf("no listener certificate is accepted by the pool's tls settings (%s)", strings.Join(refused, "; "))
 }
 
-// trialHandshake runs a TLS handshake between client and server over an
-// in-memory connection and returns the client's error, if any.
+// trialHandshake runs a TLS handshake between client and server over a
+// loopback TCP connection and returns the client's error, if any. (Not
+// net.Pipe: unbuffered, a client that refuses the certificate blocks
+// sending its alert while the server still writes its flight.)
 func trialHandshake(client, server *tls.Config) error {
-	c, s := net.Pipe()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), handshakeBudget)
 	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ts := tls.Server(s, server)
-		ts.HandshakeContext(ctx)
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		tls.Server(s, server).HandshakeContext(ctx)
 		s.Close()
 	}()
-	tc := tls.Client(c, client.Clone())
-	err := tc.HandshakeContext(ctx)
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		<-done
+		return err
+	}
+	err = tls.Client(c, client.Clone()).HandshakeContext(ctx)
 	c.Close()
 	<-done
 	return err
