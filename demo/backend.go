@@ -6,6 +6,7 @@
 package demo
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
 )
 
 // HeaderBackend is the response header naming the backend that answered.
@@ -37,13 +39,39 @@ type Backend struct {
 	echoes  sync.WaitGroup
 }
 
+// Options are the optional settings of StartWith. The zero value is a
+// plain HTTP backend named after its address that drops its connection
+// errors.
+type Options struct {
+	// Name tags every answer (default: the bound address).
+	Name string
+
+	// TLS, if not nil, makes the backend accept TLS only, with this
+	// server configuration (it must hold a certificate). The backend does
+	// not modify it. Nil serves plain HTTP.
+	TLS *tls.Config
+
+	// Log receives the server's connection errors (a client that speaks
+	// TLS to a plain backend, a failed handshake, a malformed request) at
+	// debug level. Nil drops them.
+	Log *zap.Logger
+}
+
 // Start listens on address (host:port; port 0 picks a free one) and serves
-// until Close. name tags every answer (default: the bound address).
+// plain HTTP until Close. name tags every answer (default: the bound
+// address). It is StartWith(address, Options{Name: name}).
 func Start(address, name string) (*Backend, error) {
+	return StartWith(address, Options{Name: name})
+}
+
+// StartWith listens on address (host:port; port 0 picks a free one) and
+// serves with o until Close.
+func StartWith(address string, o Options) (*Backend, error) {
 	ln, err := net.Listen("tcp", address)
 	if err != nil {
 		return nil, err
 	}
+	name := o.Name
 	if name == "" {
 		name = ln.Addr().String()
 	}
@@ -52,10 +80,15 @@ func Start(address, name string) (*Backend, error) {
 		Handler:     b.serve,
 		Name:        "lb-demo-backend",
 		IdleTimeout: 90 * time.Second,
+		Logger:      serverLogger{log: o.Log, name: name},
+	}
+	served := ln
+	if o.TLS != nil {
+		served = tls.NewListener(ln, o.TLS)
 	}
 	go func() {
 		defer close(b.done)
-		b.srv.Serve(ln)
+		b.srv.Serve(served)
 	}()
 	return b, nil
 }

@@ -1,6 +1,12 @@
 # TLS termination with SNI, an HTTP -> HTTPS redirect and TLS to backends.
 #
 #   go run ./cmd/lb validate -config examples/lb-tls.hcl
+#   go run ./cmd/lb demo -config examples/lb-tls.hcl   # with demo backends
+#   curl --cacert examples/tls/demo-ca.crt --resolve api.localhost:8443:127.0.0.1 https://api.localhost:8443/
+#   curl -si http://127.0.0.1:8080/                    # 308 to https
+#
+# lb demo serves pool "api"'s backend over TLS with the listener
+# certificate its tls block accepts (api.crt: api.localhost, demo CA).
 #
 # The certificates under examples/tls/ are DEMO ONLY: their keys are public.
 # Relative paths are taken from this file's directory. After replacing a

@@ -162,12 +162,7 @@ func backendTLS(t *config.BackendTLS) *tls.Config {
 	if t == nil {
 		return nil
 	}
-	return &tls.Config{
-		RootCAs:            t.RootCAs,
-		ServerName:         t.ServerName,
-		InsecureSkipVerify: t.InsecureSkipVerify,
-		MinVersion:         tls.VersionTLS12,
-	}
+	return t.ClientConfig("")
 }
 
 // redirectPort is the port a redirecting listener sends clients to: the
