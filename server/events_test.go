@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,15 +31,7 @@ func runFromFile(t *testing.T, src string) (lb *LB, path string, logs *observer.
 		t.Fatal(diags.Error())
 	}
 	core, logs := observer.New(zap.DebugLevel)
-	lb, err := New(cfg, Options{Version: "test", ConfigPath: path, Log: zap.New(core)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lb.Shutdown(context.Background()) })
-	return lb, path, logs
+	return startLB(t, cfg, Options{Version: "test", ConfigPath: path, Log: zap.New(core)}), path, logs
 }
 
 // adminDo sends method url to the admin listener with an optional bearer

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,14 +54,7 @@ pool "web" {
   backend %q {}
 }
 `, be.Addr()))
-	lb, err := New(cfg, Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer lb.Shutdown(context.Background())
+	lb := startLB(t, cfg, Options{Version: "test"})
 	admin := "http://" + lb.AdminAddr().String()
 	waitReady(t, admin)
 	addr := lb.ListenerAddr("public").String()

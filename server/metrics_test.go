@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -43,14 +42,7 @@ pool "web" {
   backend %q {}
 }
 `, addr))
-	lb, err := New(cfg, Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer lb.Shutdown(context.Background())
+	lb := startLB(t, cfg, Options{Version: "test"})
 	admin := "http://" + lb.AdminAddr().String()
 	waitReady(t, admin)
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,14 +36,7 @@ func poolBlock(name, interval string, backends ...string) string {
 // runLB starts an LB for src and returns it with a client and its base URL.
 func runLB(t *testing.T, src string) (*LB, *http.Client, string) {
 	t.Helper()
-	lb, err := New(mustParse(t, src), Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lb.Shutdown(context.Background()) })
+	lb := startLB(t, mustParse(t, src), Options{Version: "test"})
 	c := &http.Client{Timeout: 10 * time.Second}
 	t.Cleanup(c.CloseIdleConnections)
 	return lb, c, "http://" + lb.ListenerAddr("public").String()
@@ -203,14 +195,7 @@ func TestReloadFileWithDiagnosticsChangesNothing(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	lb, err := New(cfg, Options{ConfigPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer lb.Shutdown(context.Background())
+	lb := startLB(t, cfg, Options{ConfigPath: path})
 	waitFor(t, "b1 healthy", healthy(lb, "web", b1.Addr()))
 	broken := strings.Replace(good, "deregistration_delay", "deregistration_dely", 1)
 	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -24,6 +23,20 @@ func mustParse(t *testing.T, src string) *config.Config {
 		t.Fatal(diags.Error())
 	}
 	return cfg
+}
+
+// startLB starts an LB for cfg with opts; it is shut down at cleanup.
+func startLB(tb testing.TB, cfg *config.Config, opts Options) *LB {
+	tb.Helper()
+	lb, err := New(cfg, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := lb.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { lb.Shutdown(context.Background()) })
+	return lb
 }
 
 func startBackend(t *testing.T, name string) *demo.Backend {
@@ -65,40 +78,12 @@ pool "api" {
   backend %q {}
 }
 `, web.Addr(), api.Addr()))
-	lb, err := New(cfg, Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer lb.Shutdown(context.Background())
+	lb := startLB(t, cfg, Options{Version: "test"})
 	base := "http://" + lb.ListenerAddr("public").String()
 	c := &http.Client{Timeout: 5 * time.Second}
 	defer c.CloseIdleConnections()
-	get := func(path string) (int, string) {
-		resp, err := c.Get(base + path)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, resp.Header.Get(demo.HeaderBackend)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := c.Get("http://" + lb.AdminAddr().String() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("never ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	get := func(path string) (int, string) { return fetch(c, base+path) }
+	waitReady(t, "http://"+lb.AdminAddr().String())
 	for _, tc := range []struct{ path, want string }{
 		{"/", "web1"}, {"/api/users", "api1"}, {"/apix", "web1"}, {"/api", "web1"},
 	} {

@@ -100,14 +100,7 @@ pool "web" {
   backend %q {}
 }
 `, token, web1.Addr(), web2.Addr()))
-	lb, err := New(cfg, Options{Version: "browser-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer lb.Shutdown(context.Background())
+	lb := startLB(t, cfg, Options{Version: "browser-test"})
 	pageURL := "http://" + lb.AdminAddr().String() + "/"
 
 	opts := []chromedp.ExecAllocatorOption{

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -64,14 +63,7 @@ pool "web" {
 	if diags.HasErrors() {
 		b.Fatal(diags.Error())
 	}
-	lb, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := lb.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { lb.Shutdown(context.Background()) })
+	lb := startLB(b, cfg, Options{})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		st, ok := stateOf(lb, "web", backend.Addr())
