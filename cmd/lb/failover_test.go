@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -35,26 +33,15 @@ pool "web" {
   backend %q {}
 }
 `, adminAddr, lbAddr, backends[0], backends[1], backends[2])
-	path := filepath.Join(t.TempDir(), "lb.hcl")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	var procs []*proc
 	for i, a := range backends {
-		procs = append(procs, start(t, "backend", "-listen", a, "-name", fmt.Sprintf("b%d", i+1)))
+		procs = append(procs, startBackend(t, a, fmt.Sprintf("b%d", i+1)))
 	}
-	lb := start(t, "-config", path, "-log-format", "json")
+	lb, _ := startLB(t, cfg)
 
 	c := &http.Client{Timeout: 5 * time.Second}
 	defer c.CloseIdleConnections()
-	eventually(t, 15*time.Second, "all three backends healthy", func() bool {
-		for _, a := range backends {
-			if b, ok := backendStatus(t, c, adminAddr, a); !ok || b.State != "healthy" {
-				return false
-			}
-		}
-		return true
-	})
+	waitHealthy(t, c, adminAddr, backends...)
 	code, _, _, err := httpGet(c, "http://"+adminAddr+"/readyz")
 	if err != nil || code != 200 {
 		t.Fatalf("/readyz = %d %v with every backend healthy", code, err)
@@ -87,7 +74,7 @@ pool "web" {
 		t.Errorf("reason %q, want connection_refused", after.Reason)
 	}
 
-	procs[1] = start(t, "backend", "-listen", backends[1], "-name", "b2")
+	procs[1] = startBackend(t, backends[1], "b2")
 	restarted := time.Now()
 	servedBefore := load.servedBy("b2")
 	eventually(t, 15*time.Second, "restarted backend serves again", func() bool {
