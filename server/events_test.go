@@ -72,6 +72,42 @@ func eventsOf(t *testing.T, lb *LB, query string) []events.Event {
 	return b.Events
 }
 
+// backendEntry is the part of a backend's /status entry these tests read.
+type backendEntry struct {
+	Address  string `json:"address"`
+	State    string `json:"state"`
+	HeldBy   string `json:"held_by"`
+	InFlight int64  `json:"in_flight"`
+	Upgraded int64  `json:"upgraded"`
+}
+
+// statusOf reads the entry of the backend at address, in any pool, from
+// GET /status.
+func statusOf(t *testing.T, lb *LB, address string) backendEntry {
+	t.Helper()
+	code, body := adminDo(t, http.MethodGet, "http://"+lb.AdminAddr().String()+"/status", "")
+	if code != 200 {
+		t.Fatalf("/status %d", code)
+	}
+	var st struct {
+		Pools []struct {
+			Backends []backendEntry `json:"backends"`
+		} `json:"pools"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.Pools {
+		for _, b := range p.Backends {
+			if b.Address == address {
+				return b
+			}
+		}
+	}
+	t.Fatalf("no %s in /status", address)
+	return backendEntry{}
+}
+
 func adminConfig(adminBody string, backends ...string) string {
 	return "admin {\n  address = \"127.0.0.1:0\"\n" + adminBody + "}\n" +
 		fmt.Sprintf(listenerBlock, "") + poolBlock("web", "100ms", backends...)

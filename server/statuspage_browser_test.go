@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,38 +12,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
-
-// heldBy reads /status and returns held_by of the backend at address.
-func heldBy(t *testing.T, admin, address string) string {
-	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second}
-	defer c.CloseIdleConnections()
-	resp, err := c.Get("http://" + admin + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Pools []struct {
-			Backends []struct {
-				Address string `json:"address"`
-				HeldBy  string `json:"held_by"`
-			} `json:"backends"`
-		} `json:"pools"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range st.Pools {
-		for _, b := range p.Backends {
-			if b.Address == address {
-				return b.HeldBy
-			}
-		}
-	}
-	t.Fatalf("backend %s not in /status", address)
-	return ""
-}
 
 // findBrowser returns a Chromium (or Chrome) binary, or "" when there is
 // none. .ci/run installs Debian's chromium at /usr/bin/chromium.
@@ -197,7 +163,7 @@ pool "web" {
 	default:
 		t.Error("the page drained without asking for the admin token")
 	}
-	if held := heldBy(t, lb.AdminAddr().String(), target); held != "admin_drain" {
+	if held := statusOf(t, lb, target).HeldBy; held != "admin_drain" {
 		t.Errorf("backend %s after the click is held by %q, want admin_drain", target, held)
 	}
 

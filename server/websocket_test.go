@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -85,38 +84,6 @@ pool "chat" {
 `, deregistration, b1.Addr(), b2.Addr()))
 	waitFor(t, "both backends healthy", func() bool { return lb.Pools()[0].Healthy() == 2 })
 	return lb, map[string]*demo.Backend{"b1": b1, "b2": b2}, logs
-}
-
-// wsStatus is the part of a backend's /status entry these tests read.
-type wsStatus struct {
-	Address  string `json:"address"`
-	State    string `json:"state"`
-	InFlight int64  `json:"in_flight"`
-	Upgraded int64  `json:"upgraded"`
-}
-
-// statusOf reads one backend's entry of GET /status.
-func statusOf(t *testing.T, lb *LB, address string) wsStatus {
-	t.Helper()
-	code, body := adminDo(t, http.MethodGet, "http://"+lb.AdminAddr().String()+"/status", "")
-	if code != 200 {
-		t.Fatalf("/status %d", code)
-	}
-	var st struct {
-		Pools []struct {
-			Backends []wsStatus `json:"backends"`
-		} `json:"pools"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range st.Pools[0].Backends {
-		if b.Address == address {
-			return b
-		}
-	}
-	t.Fatalf("no %s in /status", address)
-	return wsStatus{}
 }
 
 // TestWebSocketDrainThroughAdmin: the whole LB: an operator drains the
