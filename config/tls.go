@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -323,11 +322,7 @@ func x509ChainOf(pemData []byte) ([]*x509.Certificate, error) {
 // readPEMFile reads a small PEM file named by the attribute at rng
 // (attr, holding what), relative to the configuration file's directory.
 func readPEMFile(path string, rng hcl.Range, attr, what string) ([]byte, *hcl.Diagnostic) {
-	full := path
-	if !filepath.IsAbs(path) && rng.Filename != "" {
-		full = filepath.Join(filepath.Dir(rng.Filename), path)
-	}
-	raw, err := readSmallRegularFile(full, MaxPEMFileSize)
+	raw, err := readSmallRegularFile(besideConfig(path, rng), MaxPEMFileSize)
 	if err != nil {
 		return nil, errorf(rng, "Cannot read "+attr,
 			"%v. %s must name a readable regular PEM file (at most %d bytes) holding %s; a relative path is taken from the configuration file's directory.",
