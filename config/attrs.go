@@ -115,3 +115,15 @@ func requireText(what, name, example string, expr hcl.Expression, decl hcl.Range
 	}
 	return s, diags
 }
+
+// elemRanges returns where element i of the list attribute expr, decoded
+// to n elements, is written. A list written as [...] gives one expression
+// per element; anything else (there is nothing else without variables or
+// functions, but be safe) points at the whole value.
+func elemRanges(expr hcl.Expression, n int) func(i int) hcl.Range {
+	elems, diags := hcl.ExprList(expr)
+	if diags.HasErrors() || len(elems) != n {
+		return func(int) hcl.Range { return expr.Range() }
+	}
+	return func(i int) hcl.Range { return elems[i].Range() }
+}
