@@ -25,6 +25,16 @@ func written(expr hcl.Expression) bool {
 	return diags.HasErrors() || !v.IsNull()
 }
 
+// decodeFlag decodes the optional bool attribute of expr. It returns def
+// when the attribute is absent or invalid.
+func decodeFlag(expr hcl.Expression, def bool) (bool, hcl.Diagnostics) {
+	v, set, diags := decodeValue[bool](expr)
+	if !set {
+		return def, diags
+	}
+	return v, diags
+}
+
 // decodeCount decodes the optional integer attribute name, which must be
 // at least min. It returns def when the attribute is absent and 0 when it
 // is invalid.

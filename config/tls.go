@@ -214,9 +214,8 @@ func decodeCertificateBlock(b *certificateBlock) (*Certificate, hcl.Diagnostics)
 	c.KeyFile, moreDiags = requireText(what, "key_file", `"site.key"`, b.KeyFile, b.DeclRange)
 	diags = append(diags, moreDiags...)
 
-	isDefault, set, moreDiags := decodeValue[bool](b.Default)
+	c.IsDefault, moreDiags = decodeFlag(b.Default, false)
 	diags = append(diags, moreDiags...)
-	c.IsDefault = set && isDefault
 
 	names, set, moreDiags := decodeValue[[]string](b.ServerNames)
 	diags = append(diags, moreDiags...)
