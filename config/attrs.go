@@ -72,6 +72,21 @@ func decodeIntIn(name string, expr hcl.Expression, def, min, max int) (int, hcl.
 	return n, diags
 }
 
+// decodePort decodes the optional TCP port attribute name, which must be
+// in 1..65535; advice, when not empty, ends the out-of-range detail with a
+// space before it. It returns 0 when the attribute is absent or invalid.
+func decodePort(name string, expr hcl.Expression, advice string) (int, hcl.Diagnostics) {
+	port, set, diags := decodeValue[int](expr)
+	switch {
+	case !set:
+		return 0, diags
+	case port < 1 || port > 65535:
+		return 0, append(diags, errorf(expr.Range(), "Value out of range",
+			"%s must be in 1..65535; it is %d.%s", name, port, advice))
+	}
+	return port, diags
+}
+
 // requireCount decodes the required integer attribute name of the block
 // declared at decl, described by what, which must be at least min;
 // example is a sample value for the detail. It returns 0 when the
