@@ -350,10 +350,3 @@ func normalizeServerName(n string) (string, error) {
 	}
 	return s, nil
 }
-
-// warnf returns a warning diagnostic about subject.
-func warnf(subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
-	d := errorf(subject, summary, detailFormat, args...)
-	d.Severity = hcl.DiagWarning
-	return d
-}
