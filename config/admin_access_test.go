@@ -11,23 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// adminFile is a whole configuration whose admin block has address plus
-// body (lines 3 on).
-func adminFile(body string) string {
-	return `admin {
-  address = "127.0.0.1:9901"
-` + body + `
-}
-listener "l" {
-  address = "127.0.0.1:8080"
-  pool    = "p"
-}
-pool "p" {
-  backend "127.0.0.1:9001" {}
-}
-`
-}
-
 func TestAdminAccessDiagnostics(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.token")
