@@ -1,10 +1,6 @@
 package config
 
 import (
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -80,39 +76,11 @@ func decodeAdminAccess(a *Admin, b *adminBlock) hcl.Diagnostics {
 // maxTokenFileSize bounds a token file: a token is one short line.
 const maxTokenFileSize = 4096
 
-// readSmallRegularFile reads path if it is a regular file of at most limit
-// bytes; a device, FIFO or huge file (token_file = "/dev/zero") is refused
-// instead of hanging or exhausting memory.
-func readSmallRegularFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, more than a token needs", path, st.Size())
-	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
-}
-
 // readTokenFile reads the token at path (relative to the directory of the
 // file rng is in), trimming trailing whitespace. Errors point at rng and
 // never quote the file's content.
 func readTokenFile(path string, rng hcl.Range) (string, *hcl.Diagnostic) {
-	full := path
-	if !filepath.IsAbs(path) && rng.Filename != "" {
-		full = filepath.Join(filepath.Dir(rng.Filename), path)
-	}
+	full := besideConfig(path, rng)
 	raw, err := readSmallRegularFile(full, maxTokenFileSize)
 	if err != nil {
 		return "", errorf(rng, "Cannot read token file",

@@ -11,23 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// adminFile is a whole configuration whose admin block has address plus
-// body (lines 3 on).
-func adminFile(body string) string {
-	return `admin {
-  address = "127.0.0.1:9901"
-` + body + `
-}
-listener "l" {
-  address = "127.0.0.1:8080"
-  pool    = "p"
-}
-pool "p" {
-  backend "127.0.0.1:9001" {}
-}
-`
-}
-
 func TestAdminAccessDiagnostics(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.token")
@@ -130,13 +113,7 @@ func TestAdminAccessDiagnostics(t *testing.T) {
 			if cfg != nil {
 				t.Errorf("Parse returned a Config along with errors")
 			}
-			if len(diags) != 1 {
-				for _, d := range diags {
-					t.Logf("  %s", d.Error())
-				}
-				t.Fatalf("got %d diagnostics, want exactly 1", len(diags))
-			}
-			d := diags[0]
+			d := mustOneDiag(t, diags)
 			if d.Severity != hcl.DiagError || !strings.Contains(d.Summary, tt.summary) || !strings.Contains(d.Detail, tt.detail) {
 				t.Errorf("got %s; want summary %q, detail containing %q", d.Error(), tt.summary, tt.detail)
 			}

@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// parseAdmin parses a file whose admin block has address plus body.
-func parseAdmin(t *testing.T, body string) *Config {
-	t.Helper()
-	src := `admin {
+// adminFile is a whole configuration whose admin block has address plus
+// body (lines 3 on).
+func adminFile(body string) string {
+	return `admin {
   address = "127.0.0.1:9901"
 ` + body + `
 }
@@ -21,7 +21,12 @@ pool "p" {
   backend "127.0.0.1:9001" {}
 }
 `
-	cfg, diags := Parse([]byte(src), "lb.hcl")
+}
+
+// parseAdmin parses adminFile(body), which must give no diagnostics.
+func parseAdmin(t *testing.T, body string) *Config {
+	t.Helper()
+	cfg, diags := Parse([]byte(adminFile(body)), "lb.hcl")
 	mustNoDiags(t, diags)
 	return cfg
 }

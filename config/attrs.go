@@ -25,6 +25,16 @@ func written(expr hcl.Expression) bool {
 	return diags.HasErrors() || !v.IsNull()
 }
 
+// decodeFlag decodes the optional bool attribute of expr. It returns def
+// when the attribute is absent or invalid.
+func decodeFlag(expr hcl.Expression, def bool) (bool, hcl.Diagnostics) {
+	v, set, diags := decodeValue[bool](expr)
+	if !set {
+		return def, diags
+	}
+	return v, diags
+}
+
 // decodeCount decodes the optional integer attribute name, which must be
 // at least min. It returns def when the attribute is absent and 0 when it
 // is invalid.
@@ -60,6 +70,21 @@ func decodeIntIn(name string, expr hcl.Expression, def, min, max int) (int, hcl.
 			name, min, max, n, def))
 	}
 	return n, diags
+}
+
+// decodePort decodes the optional TCP port attribute name, which must be
+// in 1..65535; advice, when not empty, ends the out-of-range detail with a
+// space before it. It returns 0 when the attribute is absent or invalid.
+func decodePort(name string, expr hcl.Expression, advice string) (int, hcl.Diagnostics) {
+	port, set, diags := decodeValue[int](expr)
+	switch {
+	case !set:
+		return 0, diags
+	case port < 1 || port > 65535:
+		return 0, append(diags, errorf(expr.Range(), "Value out of range",
+			"%s must be in 1..65535; it is %d.%s", name, port, advice))
+	}
+	return port, diags
 }
 
 // requireCount decodes the required integer attribute name of the block
@@ -114,4 +139,16 @@ func requireText(what, name, example string, expr hcl.Expression, decl hcl.Range
 			"The %s needs a value for %s, such as %s = %s.", what, name, name, example))
 	}
 	return s, diags
+}
+
+// elemRanges returns where element i of the list attribute expr, decoded
+// to n elements, is written. A list written as [...] gives one expression
+// per element; anything else (there is nothing else without variables or
+// functions, but be safe) points at the whole value.
+func elemRanges(expr hcl.Expression, n int) func(i int) hcl.Range {
+	elems, diags := hcl.ExprList(expr)
+	if diags.HasErrors() || len(elems) != n {
+		return func(int) hcl.Range { return expr.Range() }
+	}
+	return func(i int) hcl.Range { return elems[i].Range() }
 }

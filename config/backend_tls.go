@@ -77,9 +77,8 @@ func decodeBackendTLSBlock(b *backendTLSBlock) (*BackendTLS, hcl.Diagnostics) {
 		}
 	}
 
-	skip, set, moreDiags := decodeValue[bool](b.InsecureSkipVerify)
+	t.InsecureSkipVerify, moreDiags = decodeFlag(b.InsecureSkipVerify, false)
 	diags = append(diags, moreDiags...)
-	t.InsecureSkipVerify = set && skip
 
 	t.CAFile, moreDiags = decodeText("ca_file", b.CAFile, "")
 	diags = append(diags, moreDiags...)

@@ -45,6 +45,37 @@ func mustNoDiags(t *testing.T, diags hcl.Diagnostics) {
 	}
 }
 
+// mustOneDiag returns the one diagnostic in diags; with any other count
+// it logs them all and stops the test.
+func mustOneDiag(t *testing.T, diags hcl.Diagnostics) *hcl.Diagnostic {
+	t.Helper()
+	if len(diags) != 1 {
+		for _, d := range diags {
+			t.Logf("  %s", d.Error())
+		}
+		t.Fatalf("got %d diagnostics, want exactly 1", len(diags))
+	}
+	return diags[0]
+}
+
+// mustDiagPrefixes checks that diags are len(want) diagnostics whose
+// Error() texts start with want's, in order; with another count it logs
+// them all and stops the test.
+func mustDiagPrefixes(t *testing.T, diags hcl.Diagnostics, want []string) {
+	t.Helper()
+	if len(diags) != len(want) {
+		for _, d := range diags {
+			t.Logf("  %s", d.Error())
+		}
+		t.Fatalf("got %d diagnostics, want %d", len(diags), len(want))
+	}
+	for i, d := range diags {
+		if !strings.HasPrefix(d.Error(), want[i]) {
+			t.Errorf("diagnostic %d = %q, want prefix %q", i, d.Error(), want[i])
+		}
+	}
+}
+
 func TestLoadFull(t *testing.T) {
 	cfg, diags := Load("testdata/full.hcl")
 	mustNoDiags(t, diags)
@@ -499,15 +530,5 @@ pool "p" {
 		`lb.hcl:8,23-32: Attribute not used by this check type; path only applies`,
 		`lb.hcl:9,23-28: Attribute not used by this check type; expected_status only applies`,
 	}
-	if len(diags) != len(want) {
-		for _, d := range diags {
-			t.Logf("  %s", d.Error())
-		}
-		t.Fatalf("got %d diagnostics, want %d", len(diags), len(want))
-	}
-	for i, d := range diags {
-		if !strings.HasPrefix(d.Error(), want[i]) {
-			t.Errorf("diagnostic %d = %q, want prefix %q", i, d.Error(), want[i])
-		}
-	}
+	mustDiagPrefixes(t, diags, want)
 }

@@ -54,6 +54,13 @@ func errorf(subject hcl.Range, summary, detailFormat string, args ...any) *hcl.D
 	}
 }
 
+// warnf returns a warning diagnostic about subject.
+func warnf(subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
+	d := errorf(subject, summary, detailFormat, args...)
+	d.Severity = hcl.DiagWarning
+	return d
+}
+
 // missingAttr reports a required attribute that is not written in the
 // block declared at block.
 func missingAttr(block hcl.Range, what, name, example string) *hcl.Diagnostic {

@@ -1474,13 +1474,7 @@ pool "p" {
 			if cfg != nil {
 				t.Errorf("Parse returned a Config along with errors")
 			}
-			if len(diags) != 1 {
-				for _, d := range diags {
-					t.Logf("  %s", d.Error())
-				}
-				t.Fatalf("got %d diagnostics, want exactly 1", len(diags))
-			}
-			d := diags[0]
+			d := mustOneDiag(t, diags)
 			if d.Severity != hcl.DiagError {
 				t.Errorf("severity = %v, want error", d.Severity)
 			}
@@ -1529,17 +1523,7 @@ pool "web" {
 		`lb.hcl:9,16-20: Invalid duration; `,
 		`lb.hcl:12,11-27: Duplicate backend; `,
 	}
-	if len(diags) != len(want) {
-		for _, d := range diags {
-			t.Logf("  %s", d.Error())
-		}
-		t.Fatalf("got %d diagnostics, want %d", len(diags), len(want))
-	}
-	for i, d := range diags {
-		if !strings.HasPrefix(d.Error(), want[i]) {
-			t.Errorf("diagnostic %d = %q, want prefix %q", i, d.Error(), want[i])
-		}
-	}
+	mustDiagPrefixes(t, diags, want)
 
 	var out bytes.Buffer
 	WriteDiagnostics(&out, diags)

@@ -48,14 +48,8 @@ func decodeHealthCheckBlock(b *healthCheckBlock) (HealthCheck, hcl.Diagnostics) 
 	hc.Host, moreDiags = decodeText("host", b.Host, "")
 	diags = append(diags, moreDiags...)
 
-	port, set, moreDiags := decodeValue[int](b.Port)
+	hc.Port, moreDiags = decodePort("port", b.Port, " Remove it to probe each backend on its own port.")
 	diags = append(diags, moreDiags...)
-	if set && (port < 1 || port > 65535) {
-		diags = append(diags, errorf(b.Port.Range(), "Value out of range",
-			"port must be in 1..65535; it is %d. Remove it to probe each backend on its own port.", port))
-	} else if set {
-		hc.Port = port
-	}
 
 	hc.Interval, moreDiags = decodeDuration("interval", b.Interval, DefaultInterval)
 	diags = append(diags, moreDiags...)

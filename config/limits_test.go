@@ -78,10 +78,7 @@ func TestListenerLimitDiagnostics(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, diags := Parse([]byte(limitsSrc("  "+tc.attr+"\n")), "t.hcl")
-			if len(diags) != 1 {
-				t.Fatalf("got %d diagnostics, want 1: %v", len(diags), diags)
-			}
-			d := diags[0]
+			d := mustOneDiag(t, diags)
 			if !strings.Contains(d.Summary, tc.summary) || !strings.Contains(d.Detail, tc.detail) {
 				t.Errorf("got %q / %q, want summary %q, detail containing %q", d.Summary, d.Detail, tc.summary, tc.detail)
 			}

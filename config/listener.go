@@ -110,13 +110,7 @@ func decodeTrustedProxies(expr hcl.Expression) ([]netip.Prefix, hcl.Diagnostics)
 	if diags.HasErrors() || !set || len(list) == 0 {
 		return nil, diags
 	}
-	elems, listDiags := hcl.ExprList(expr)
-	at := func(i int) hcl.Range {
-		if listDiags.HasErrors() || len(elems) != len(list) {
-			return expr.Range()
-		}
-		return elems[i].Range()
-	}
+	at := elemRanges(expr, len(list))
 	out := make([]netip.Prefix, 0, len(list))
 	for i, s := range list {
 		p, err := parseTrustedProxy(s)

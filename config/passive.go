@@ -9,13 +9,10 @@ func decodePassiveBlock(b *passiveBlock) (Passive, hcl.Diagnostics) {
 		return defaultPassive(), nil
 	}
 	var diags, moreDiags hcl.Diagnostics
-	ps := Passive{DeclRange: b.DeclRange, Enabled: DefaultPassiveEnabled}
+	ps := Passive{DeclRange: b.DeclRange}
 
-	enabled, set, moreDiags := decodeValue[bool](b.Enabled)
+	ps.Enabled, moreDiags = decodeFlag(b.Enabled, DefaultPassiveEnabled)
 	diags = append(diags, moreDiags...)
-	if set {
-		ps.Enabled = enabled
-	}
 
 	ps.ConsecutiveFailures, moreDiags = decodeCount("consecutive_failures", b.ConsecutiveFailures, DefaultConsecutiveFailures, 1)
 	diags = append(diags, moreDiags...)

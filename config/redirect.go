@@ -36,14 +36,9 @@ func decodeRedirect(b *listenerBlock) (*HTTPSRedirect, hcl.Diagnostics) {
 		return nil, diags
 	}
 	r := &HTTPSRedirect{DeclRange: b.RedirectHTTPS.Range()}
-	port, set, moreDiags := decodeValue[int](b.RedirectHTTPSPort)
+	port, moreDiags := decodePort("redirect_https_port", b.RedirectHTTPSPort, "")
 	diags = append(diags, moreDiags...)
-	if set && (port < 1 || port > 65535) {
-		diags = append(diags, errorf(b.RedirectHTTPSPort.Range(), "Value out of range",
-			"redirect_https_port must be in 1..65535; it is %d.", port))
-	} else if set {
-		r.Port = port
-	}
+	r.Port = port
 	if b.TLS != nil {
 		diags = append(diags, errorf(b.RedirectHTTPS.Range(), "Redirect on a TLS listener",
 			"redirect_https sends plain HTTP clients to https; this listener already has a tls block at %s. Remove redirect_https here and set it on the plain listener.", lineOf(b.TLS.DeclRange)))

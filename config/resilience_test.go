@@ -177,17 +177,7 @@ pool "p" {
 		`lb.hcl:9,26-32: Unknown retry condition; `,
 		`lb.hcl:13,21-26: Ejection cap shorter than base; `,
 	}
-	if len(diags) != len(want) {
-		for _, d := range diags {
-			t.Logf("  %s", d.Error())
-		}
-		t.Fatalf("got %d diagnostics, want %d", len(diags), len(want))
-	}
-	for i, d := range diags {
-		if !strings.HasPrefix(d.Error(), want[i]) {
-			t.Errorf("diagnostic %d = %q, want prefix %q", i, d.Error(), want[i])
-		}
-	}
+	mustDiagPrefixes(t, diags, want)
 }
 
 func TestEffectivePerTryTimeout(t *testing.T) {

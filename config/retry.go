@@ -81,16 +81,7 @@ func decodeRetryOn(expr hcl.Expression) ([]string, hcl.Diagnostics) {
 			strings.Join(quoteAll(DefaultRetryConditions()), ", ")))
 	}
 
-	// A list written as [...] gives one expression per element; anything
-	// else (there is nothing else without variables or functions, but be
-	// safe) points at the whole value.
-	elems, listDiags := hcl.ExprList(expr)
-	at := func(i int) hcl.Range {
-		if listDiags.HasErrors() || len(elems) != len(on) {
-			return expr.Range()
-		}
-		return elems[i].Range()
-	}
+	at := elemRanges(expr, len(on))
 	for i, cond := range on {
 		switch {
 		case !slices.Contains(RetryConditions(), cond):

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -215,9 +214,8 @@ func decodeCertificateBlock(b *certificateBlock) (*Certificate, hcl.Diagnostics)
 	c.KeyFile, moreDiags = requireText(what, "key_file", `"site.key"`, b.KeyFile, b.DeclRange)
 	diags = append(diags, moreDiags...)
 
-	isDefault, set, moreDiags := decodeValue[bool](b.Default)
+	c.IsDefault, moreDiags = decodeFlag(b.Default, false)
 	diags = append(diags, moreDiags...)
-	c.IsDefault = set && isDefault
 
 	names, set, moreDiags := decodeValue[[]string](b.ServerNames)
 	diags = append(diags, moreDiags...)
@@ -323,11 +321,7 @@ func x509ChainOf(pemData []byte) ([]*x509.Certificate, error) {
 // readPEMFile reads a small PEM file named by the attribute at rng
 // (attr, holding what), relative to the configuration file's directory.
 func readPEMFile(path string, rng hcl.Range, attr, what string) ([]byte, *hcl.Diagnostic) {
-	full := path
-	if !filepath.IsAbs(path) && rng.Filename != "" {
-		full = filepath.Join(filepath.Dir(rng.Filename), path)
-	}
-	raw, err := readSmallRegularFile(full, MaxPEMFileSize)
+	raw, err := readSmallRegularFile(besideConfig(path, rng), MaxPEMFileSize)
 	if err != nil {
 		return nil, errorf(rng, "Cannot read "+attr,
 			"%v. %s must name a readable regular PEM file (at most %d bytes) holding %s; a relative path is taken from the configuration file's directory.",
@@ -355,11 +349,4 @@ func normalizeServerName(n string) (string, error) {
 		}
 	}
 	return s, nil
-}
-
-// warnf returns a warning diagnostic about subject.
-func warnf(subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
-	d := errorf(subject, summary, detailFormat, args...)
-	d.Severity = hcl.DiagWarning
-	return d
 }
