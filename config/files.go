@@ -39,7 +39,7 @@ func readSmallRegularFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, more than a token needs", path, st.Size())
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d-byte limit", path, st.Size(), limit)
 	}
 	return io.ReadAll(io.LimitReader(f, limit+1))
 }
