@@ -138,31 +138,21 @@ func (l *limits) serveError(ctx *fasthttp.RequestCtx, err error) {
 	l.refuse(ctx, l.classify(ctx, err))
 }
 
-// classify names why fasthttp could not read a request.
+// classify names why fasthttp could not read a request: the reason
+// headerReceived marked it with when its body was cut short because of
+// that mark, else errorVerdict's reading of err.
 func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
-	var small *fasthttp.ErrSmallBuffer
-	var ne net.Error
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		// With a Content-Length body fasthttp keeps the header, and
 		// headerReceived may have lowered the limit because of it.
-		if r, bad := l.headerVerdict(&ctx.Request.Header); bad {
+		if r, ok := refusedReason(ctx); ok {
 			return r
 		}
-		return RejectBodyTooLarge
-	case errors.As(err, &small):
-		return RejectHeaderTooLarge
-	case errors.As(err, &ne) && ne.Timeout():
-		// fasthttp forgets the request when a read fails; the
-		// connection knows whether the header was done.
-		if lc, ok := asLimitConn(ctx.Conn()); ok && lc.inBody.Load() {
-			return RejectBodyTimeout
-		}
-		return RejectHeaderTimeout
 	}
-	// A header the parser refused: the smuggling guard's verdict (505,
-	// 501, missing Host, framing), else a plain 400.
-	return errorVerdict(err, false)
+	// fasthttp forgets the request when a read fails; the connection
+	// knows whether the header was done.
+	lc, ok := asLimitConn(ctx.Conn())
+	return errorVerdict(err, ok && lc.inBody.Load())
 }
 
 // connState is the fasthttp.Server.ConnState hook: it tells limitConn
