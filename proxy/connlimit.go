@@ -253,7 +253,7 @@ func refuseConn(c net.Conn) {
 // request read deadlines (fasthttp's own ReadTimeout is off): the header
 // must arrive within ReadHeaderTimeout of the request's first byte (of
 // the accept, for a connection's first request); the body deadline
-// fasthttp sets after the header (limitsHeaderReceived) marks the body
+// fasthttp sets after the header (limits.headerReceived) marks the body
 // phase and is capped at the request's start plus ReadTimeout. It
 // releases its slot when closed and counts a write timeout (a client
 // that does not read its answer), after which it resets the connection

@@ -40,10 +40,6 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	rp := &up.retry
 	now := time.Now()
 	defer up.observeSince(now)
-	deadline := now.Add(up.timeout)
-	if rp.attempts > 0 {
-		up.budget.noteRequest(now)
-	}
 
 	// kept is the last 5xx answer that was retried, returned if no later
 	// try gets an answer.
@@ -51,10 +47,8 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	defer releaseKept(&kept)
 
 	var avoid pool.Avoid
-	b := up.pool.Acquire(&avoid)
+	deadline, b := up.begin(now, &avoid, resp)
 	if b == nil {
-		up.pool.NoteNoBackend()
-		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
 		return ex
 	}
 	for attempt := 1; ; attempt++ {
@@ -85,16 +79,11 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			settle(resp, up, f, err, kept)
 			return ex
 		}
-		if !up.budget.allow(now, rp.budgetPct) {
-			up.pool.NoteRetryRefused()
-			h.logRetry("retry refused by budget", up, b, f, status, err, ex.retries)
-			settle(resp, up, f, err, kept)
-			return ex
-		}
-		avoid.Add(b)
-		next := up.pool.Acquire(&avoid)
+		next, overBudget := up.retryTarget(now, &avoid, b)
 		if next == nil {
-			// No backend left that the request has not tried.
+			if overBudget {
+				h.logRetry("retry refused by budget", up, b, f, status, err, ex.retries)
+			}
 			settle(resp, up, f, err, kept)
 			return ex
 		}
@@ -104,8 +93,6 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			}
 			resp.CopyTo(kept)
 		}
-		up.budget.noteRetry(now)
-		up.pool.NoteRetry()
 		ex.retries++
 		h.logRetry("retrying on another backend", up, b, f, status, err, ex.retries)
 		b = next
@@ -118,6 +105,41 @@ func (up *upstream) observeSince(start time.Time) {
 	if up.duration != nil {
 		up.duration.Observe(time.Since(start).Seconds())
 	}
+}
+
+// begin starts a client request on up at now: it counts it in up's retry
+// budget (when up retries at all), acquires its first backend, and
+// returns the request's deadline (now plus the response timeout) and
+// that backend. When no backend is eligible it notes it, leaves the 503
+// answer in resp and returns a nil backend.
+func (up *upstream) begin(now time.Time, avoid *pool.Avoid, resp *fasthttp.Response) (time.Time, *pool.Backend) {
+	if up.retry.attempts > 0 {
+		up.budget.noteRequest(now)
+	}
+	b := up.pool.Acquire(avoid)
+	if b == nil {
+		up.pool.NoteNoBackend()
+		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
+	}
+	return now.Add(up.timeout), b
+}
+
+// retryTarget picks the backend to retry on after a failed try at b, at
+// now, once the retry policy has allowed it: nil with overBudget when
+// up's retry budget refuses (counted in the pool), nil when no backend is
+// left that the request has not tried (avoid, which b joins), else the
+// next backend, with the retry counted in the budget and the pool.
+func (up *upstream) retryTarget(now time.Time, avoid *pool.Avoid, b *pool.Backend) (next *pool.Backend, overBudget bool) {
+	if !up.budget.allow(now, up.retry.budgetPct) {
+		up.pool.NoteRetryRefused()
+		return nil, true
+	}
+	avoid.Add(b)
+	if next = up.pool.Acquire(avoid); next != nil {
+		up.budget.noteRetry(now)
+		up.pool.NoteRetry()
+	}
+	return next, false
 }
 
 // settle leaves the final result of a request whose last try is not

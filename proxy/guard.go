@@ -1,37 +1,38 @@
 package proxy
 
-import (
-	"github.com/valyala/fasthttp"
-	"go.uber.org/zap"
-)
+import "github.com/valyala/fasthttp"
 
 // refusedMark is the header a refused request is marked with between the
-// server's HeaderReceived hook and the Handler. Its NUL byte can never
-// arrive from the wire (fasthttp refuses it in a header name), so only
-// the guard sets it; its one-byte value is '0' plus the Reject.
+// server's HeaderReceived hook (limits.headerReceived) and the handler or
+// error handler. Its NUL byte can never arrive from the wire (fasthttp
+// refuses it in a header name), so only markRefused sets it; its one-byte
+// value is '0' plus the Reject.
 const refusedMark = "\x00lb-refused"
 
-// guardHeader is the listener's fasthttp.Server.HeaderReceived hook: it
-// runs after the request header is read and before the body is. A
+// guardHeader runs the request-smuggling classifier on a header fasthttp
+// has just read, before the body is (limits.headerReceived calls it). A
 // request classifyRequest refuses has its body framing neutralised
-// (Content-Length 0, no Transfer-Encoding, no Expect, so fasthttp reads
-// no body and sends no 100 Continue), is marked with refusedMark and
-// "Connection: close", and ServeHTTP answers it with refuse without
-// forwarding anything; the client connection is closed after the answer.
-// It returns the zero RequestConfig (the server's own limits apply) and
-// does not allocate for a request it passes.
-func (h *Handler) guardHeader(hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
+// (Content-Length 0, no Transfer-Encoding, no Expect, so fasthttp reads no
+// body and sends no 100 Continue) and guardHeader returns the reason and
+// true; the caller marks it (markRefused), and nothing of it is
+// forwarded. It does not allocate for a request it passes.
+func guardHeader(hdr *fasthttp.RequestHeader) (Reject, bool) {
 	r, refused := classifyRequest(hdr.Method(), hdr.Protocol(), hdr.RawHeaders())
 	if refused {
 		hdr.SetContentLength(0)
 		hdr.Del("Expect")
-		hdr.SetConnectionClose()
-		hdr.SetBytesV(refusedMark, []byte{'0' + byte(r)})
 	}
-	return fasthttp.RequestConfig{}
+	return r, refused
 }
 
-// refusedReason returns the reason guardHeader marked ctx's request with,
+// markRefused marks hdr refused for r: refusedMark and "Connection:
+// close", for refusedReason to find in the handler or the error handler.
+func markRefused(hdr *fasthttp.RequestHeader, r Reject) {
+	hdr.SetConnectionClose()
+	hdr.SetBytesV(refusedMark, []byte{'0' + byte(r)})
+}
+
+// refusedReason returns the reason markRefused marked ctx's request with,
 // if it did. It costs one flag test for a request that is not closing its
 // connection.
 func refusedReason(ctx *fasthttp.RequestCtx) (Reject, bool) {
@@ -44,25 +45,6 @@ func refusedReason(ctx *fasthttp.RequestCtx) (Reject, bool) {
 		return 0, false
 	}
 	return Reject(v[0] - '0'), true
-}
-
-// refuse answers a request refused for r with r's status and a fixed JSON
-// body, closes the client connection after the answer, counts r in the
-// listener's Rejections and logs the refusal at debug level. Nothing is
-// forwarded.
-func (h *Handler) refuse(ctx *fasthttp.RequestCtx, r Reject) {
-	status, body := rejectAnswer(r)
-	writeError(&ctx.Response, status, body)
-	ctx.SetConnectionClose()
-	h.rejects.Add(r)
-	if ce := h.log.Check(zap.DebugLevel, "request refused"); ce != nil {
-		ce.Write(
-			zap.String("listener", h.name),
-			zap.String("reason", r.String()),
-			zap.Int("status", status),
-			zap.Stringer("client", ctx.RemoteAddr()),
-		)
-	}
 }
 
 // rejectAnswer is the status and JSON body a request refused for r gets.

@@ -10,7 +10,8 @@ import (
 )
 
 // errorVerdict maps an error fasthttp's server reports for a request it
-// could not read (Server.ErrorHandler) to the reason it is refused.
+// could not read (Server.ErrorHandler, via limits.classify) to the reason
+// it is refused.
 // headerRead tells whether the header had been parsed when it failed (a
 // timeout before that is a header timeout, after it a body timeout).
 // fasthttp v1.78 builds several of these errors with fmt.Errorf and no

@@ -113,8 +113,8 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 	return p != nil && peerTrusted(*p, ctx.RemoteAddr())
 }
 
-// ServeHTTP is the fasthttp.RequestHandler: a request the guard refused
-// (see NewServer) is answered at once and not forwarded; any other it routes ctx by its host (the
+// ServeHTTP is the fasthttp.RequestHandler (behind NewServer's refusals,
+// which never reach it): it routes ctx by its host (the
 // Host header, or the authority of an absolute-form target) and normalized
 // path (first matching route, else the default; 404
 // with a JSON body when neither), forwards it and leaves the answer in
@@ -124,10 +124,6 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 // switch protocols (a WebSocket handshake; see wantsTunnel) is passed
 // through to one backend instead (see upgrade).
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
-	if r, ok := refusedReason(ctx); ok {
-		h.refuse(ctx, r)
-		return
-	}
 	if port := h.redirectPort.Load(); port != 0 {
 		redirectHTTPS(ctx, int(port))
 		return

@@ -73,31 +73,47 @@ func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
 	return 0, false
 }
 
-// limitsHeaderReceived is the fasthttp.Server.HeaderReceived hook of the
-// limits: it runs after the header, before the body. It gives the body
-// its own read deadline (BodyReadTimeout; limitConn caps it at the
-// request's start plus ReadTimeout, and takes this deadline as the sign
-// that the header is done). For a header over the URI or field-count
-// limit with a Content-Length body it lowers the body limit to one byte,
-// so the request is refused before its body is read (serveError answers
-// 414 or 431, not 413, since fasthttp keeps the header in that case). A
-// chunked body is read as usual, and the handler refuses the request:
-// fasthttp forgets the header when a chunked body fails. It does not
-// allocate.
-func limitsHeaderReceived(l *limits, hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
+// headerReceived is the listener's fasthttp.Server.HeaderReceived hook:
+// it runs after the header, before the body, and takes the header's one
+// verdict. It gives the body its own read deadline (BodyReadTimeout;
+// limitConn caps it at the request's start plus ReadTimeout, and takes
+// this deadline as the sign that the header is done). It runs the
+// request-smuggling guard (guardHeader), which neutralises the body
+// framing of a request it refuses, and the URI and field-count limits,
+// whose verdict comes first when both refuse. A refused request is marked
+// (markRefused) and answered by handler, or by serveError when its body
+// fails: for a header over the URI or field-count limit with a
+// Content-Length body the body limit is lowered to one byte, so the
+// request is refused before its body is read (serveError answers 414 or
+// 431, not 413, since fasthttp keeps the header in that case). A chunked
+// body is read as usual, and the handler refuses the request: fasthttp
+// forgets the header when a chunked body fails. It does not allocate for
+// a request it passes.
+func (l *limits) headerReceived(hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	rc := fasthttp.RequestConfig{ReadTimeout: l.o.BodyReadTimeout, MaxRequestBodySize: l.o.MaxRequestBodySize}
-	if _, bad := l.headerVerdict(hdr); bad && hdr.ContentLength() > 0 {
-		rc.MaxRequestBodySize = 1
+	gr, guarded := guardHeader(hdr)
+	r, bad := l.headerVerdict(hdr)
+	switch {
+	case bad:
+		if hdr.ContentLength() > 0 {
+			rc.MaxRequestBodySize = 1
+		}
+	case guarded:
+		r, bad = gr, true
+	}
+	if bad {
+		markRefused(hdr, r)
 	}
 	return rc
 }
 
-// handler returns next behind the header limits: a request over one of
-// them (one whose body was small enough to be read) is answered 414 or
-// 431 with Connection: close, counted, and never reaches next.
+// handler returns next behind the refusals headerReceived marked: a
+// refused request (one whose body was small enough to be read) is
+// answered with its reason's status and JSON body, Connection: close,
+// counted, and never reaches next.
 func (l *limits) handler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		if r, bad := l.headerVerdict(&ctx.Request.Header); bad {
+		if r, ok := refusedReason(ctx); ok {
 			l.refuse(ctx, r)
 			return
 		}
@@ -105,8 +121,9 @@ func (l *limits) handler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	}
 }
 
-// refuse answers ctx for r, closes the connection after it, and counts
-// it.
+// refuse answers ctx for r (rejectAnswer), closes the connection after
+// it, counts it and logs it (reject). It is the one answer of every
+// request a listener refuses. Nothing is forwarded.
 func (l *limits) refuse(ctx *fasthttp.RequestCtx, r Reject) {
 	status, body := rejectAnswer(r)
 	writeError(&ctx.Response, status, body)
@@ -121,31 +138,21 @@ func (l *limits) serveError(ctx *fasthttp.RequestCtx, err error) {
 	l.refuse(ctx, l.classify(ctx, err))
 }
 
-// classify names why fasthttp could not read a request.
+// classify names why fasthttp could not read a request: the reason
+// headerReceived marked it with when its body was cut short because of
+// that mark, else errorVerdict's reading of err.
 func (l *limits) classify(ctx *fasthttp.RequestCtx, err error) Reject {
-	var small *fasthttp.ErrSmallBuffer
-	var ne net.Error
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		// With a Content-Length body fasthttp keeps the header, and
-		// limitsHeaderReceived may have lowered the limit because of it.
-		if r, bad := l.headerVerdict(&ctx.Request.Header); bad {
+		// headerReceived may have lowered the limit because of it.
+		if r, ok := refusedReason(ctx); ok {
 			return r
 		}
-		return RejectBodyTooLarge
-	case errors.As(err, &small):
-		return RejectHeaderTooLarge
-	case errors.As(err, &ne) && ne.Timeout():
-		// fasthttp forgets the request when a read fails; the
-		// connection knows whether the header was done.
-		if lc, ok := asLimitConn(ctx.Conn()); ok && lc.inBody.Load() {
-			return RejectBodyTimeout
-		}
-		return RejectHeaderTimeout
 	}
-	// A header the parser refused: the smuggling guard's verdict (505,
-	// 501, missing Host, framing), else a plain 400.
-	return errorVerdict(err, false)
+	// fasthttp forgets the request when a read fails; the connection
+	// knows whether the header was done.
+	lc, ok := asLimitConn(ctx.Conn())
+	return errorVerdict(err, ok && lc.inBody.Load())
 }
 
 // connState is the fasthttp.Server.ConnState hook: it tells limitConn

@@ -139,7 +139,7 @@ func (s *Server) OpenConnections() int64 { return s.limits.open.Load() }
 // connection: 413 body too large, 431 header too large or too many
 // header fields, 414 URI too long, 408 header or body read timeout, 505
 // HTTP version, 501 transfer coding, 400 unreadable. Every request header
-// passes the request-smuggling guard (Handler.guardHeader) before its body
+// passes the request-smuggling guard (guardHeader) before its body
 // is read: a refused request is answered 400, 501 or 505, its connection
 // closed, and nothing of it is forwarded. Every refusal is counted in h.Rejections() and logged at
 // debug level. It also makes o.IdleTimeout the idle timeout of h's
@@ -156,16 +156,13 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *Server {
 	srv := &fasthttp.Server{
 		Handler:      lim.handler(h.ServeHTTP),
 		ErrorHandler: lim.serveError,
-		// The request-smuggling guard first (it may neutralise a refused
-		// request's body framing and mark it for ServeHTTP), then the
-		// limits (the body's own read deadline).
-		HeaderReceived: func(hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
-			h.guardHeader(hdr)
-			return limitsHeaderReceived(lim, hdr)
-		},
-		ConnState: lim.connState,
+		// The request-smuggling guard and the header limits, one verdict
+		// (it may neutralise a refused request's body framing and marks it
+		// for lim.handler), and the body's own read deadline.
+		HeaderReceived: lim.headerReceived,
+		ConnState:      lim.connState,
 		// No ReadTimeout: limitConn sets the header deadline itself,
-		// limitsHeaderReceived the body's, and limitConn caps both by
+		// headerReceived the body's, and limitConn caps both by
 		// o.ReadTimeout. A connection served without a limitListener
 		// (ServeConn) has only IdleTimeout and the body deadline.
 		WriteTimeout:       o.WriteTimeout,

@@ -120,15 +120,9 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 	rp := &up.retry
 	now := time.Now()
 	defer up.observeSince(now)
-	deadline := now.Add(up.timeout)
-	if rp.attempts > 0 {
-		up.budget.noteRequest(now)
-	}
 	var avoid pool.Avoid
-	b := up.pool.Acquire(&avoid)
+	deadline, b := up.begin(now, &avoid, resp)
 	if b == nil {
-		up.pool.NoteNoBackend()
-		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
 		return
 	}
 	for attempt := 1; ; attempt++ {
@@ -149,20 +143,14 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 			writeError(resp, f.status(), up.errs[f])
 			return
 		}
-		if !up.budget.allow(now, rp.budgetPct) {
-			up.pool.NoteRetryRefused()
-			h.logRetry("upgrade retry refused by budget", up, b, f, 0, err, attempt-1)
-			writeError(resp, f.status(), up.errs[f])
-			return
-		}
-		avoid.Add(b)
-		next := up.pool.Acquire(&avoid)
+		next, overBudget := up.retryTarget(now, &avoid, b)
 		if next == nil {
+			if overBudget {
+				h.logRetry("upgrade retry refused by budget", up, b, f, 0, err, attempt-1)
+			}
 			writeError(resp, f.status(), up.errs[f])
 			return
 		}
-		up.budget.noteRetry(now)
-		up.pool.NoteRetry()
 		h.logRetry("retrying upgrade on another backend", up, b, f, 0, err, attempt)
 		b = next
 	}
