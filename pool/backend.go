@@ -163,7 +163,7 @@ func (b *Backend) Release(o RequestOutcome, latency time.Duration) {
 }
 
 // ObserveCheck applies one active probe result to the state machine (see
-// DESIGN.md): thresholds are counted here, not in the checker. It
+// docs/DESIGN.md): thresholds are counted here, not in the checker. It
 // implements healthcheck.Reporter. Safe for concurrent use; takes the
 // pool's lock briefly, never blocks on I/O.
 func (b *Backend) ObserveCheck(r CheckResult) {

@@ -6,7 +6,7 @@ import (
 )
 
 // machine is the per-backend health bookkeeping: the one state machine of
-// DESIGN.md. It is not safe for concurrent use; the Pool's lock guards it.
+// docs/DESIGN.md. It is not safe for concurrent use; the Pool's lock guards it.
 // Its methods decide transitions and return them; they never log, publish
 // or touch the eligible snapshot, so they can be tested as pure functions
 // of a scripted sequence of inputs.

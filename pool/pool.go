@@ -1,5 +1,5 @@
 // Package pool keeps a named set of backends, their one state machine
-// (INITIAL, HEALTHY, UNHEALTHY, DRAINING, DRAINED; see DESIGN.md), their
+// (INITIAL, HEALTHY, UNHEALTHY, DRAINING, DRAINED; see docs/DESIGN.md), their
 // in-flight counts and an immutable snapshot of the eligible ones that the
 // request path reads without locks or allocation.
 //

@@ -1,7 +1,7 @@
 package pool
 
 // State is where a backend stands in its lifecycle. The zero value is
-// StateInitial. See DESIGN.md for the machine; only StateHealthy backends
+// StateInitial. See docs/DESIGN.md for the machine; only StateHealthy backends
 // take new requests.
 type State uint32
 
