@@ -18,8 +18,10 @@ type Backend struct {
 	// the pool's lock held.
 	state    atomic.Uint32
 	inFlight atomic.Int64
-	// upgraded counts the upgraded connections (WebSockets) among inFlight.
+	// upgraded counts the upgraded connections (WebSockets) among
+	// inFlight, streams the streamed answers (long.go).
 	upgraded atomic.Int64
+	streams  atomic.Int64
 	requests atomic.Uint64
 	errors   atomic.Uint64
 	// answers counts the backend's answers by status class (1xx..5xx);

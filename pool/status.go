@@ -44,7 +44,10 @@ type BackendStatus struct {
 	InFlight            int64        `json:"in_flight"`
 	// Upgraded is how many of InFlight are upgraded connections
 	// (WebSockets) rather than requests.
-	Upgraded int64  `json:"upgraded"`
+	Upgraded int64 `json:"upgraded"`
+	// Streams is how many of InFlight are answers whose body is being
+	// relayed as it arrives (Server-Sent Events, large downloads).
+	Streams  int64  `json:"streams"`
 	Requests uint64 `json:"requests"`
 	Errors   uint64 `json:"errors"`
 }
@@ -95,6 +98,7 @@ func (b *Backend) statusLocked() BackendStatus {
 		ConsecutiveFailures: b.m.failures,
 		InFlight:            b.inFlight.Load(),
 		Upgraded:            b.upgraded.Load(),
+		Streams:             b.streams.Load(),
 		Requests:            b.requests.Load(),
 		Errors:              b.errors.Load(),
 	}

@@ -71,8 +71,9 @@ type BackendClient struct {
 	// open tunnels, as MaxConns caps pooled connections.
 	dial     fasthttp.DialFuncWithTimeout
 	maxConns int
-	// tunnels are the upgraded connections to the backend (upgrade.go).
-	tunnels tunnelSet
+	// tunnels are the upgraded connections to the backend (upgrade.go),
+	// streams its answers being relayed as they arrive (stream.go).
+	tunnels, streams longSet
 }
 
 // NewBackendClient returns the connection pool for one backend at address

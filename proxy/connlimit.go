@@ -3,6 +3,7 @@ package proxy
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -347,6 +348,22 @@ func (c *limitConn) Write(b []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// ReadFrom is where fasthttp's writer hands over the body of a streamed
+// answer with a length, once the header is flushed (bufio.Writer.ReadFrom
+// with an empty buffer): the stream relays it piece by piece, each piece
+// written at once, so nothing waits for a buffer to fill. Any other
+// reader is copied as io.Copy would.
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if s, ok := lr.R.(*stream); ok {
+			n, err := s.relay(c, lr.N)
+			lr.N -= n
+			return n, err
+		}
+	}
+	return io.Copy(struct{ io.Writer }{c}, r)
 }
 
 // hijacked hands the connection over to an upgraded tunnel: from then on

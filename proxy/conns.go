@@ -106,6 +106,9 @@ func (c *BackendClient) track(dial fasthttp.DialFuncWithTimeout) fasthttp.DialFu
 // Upgraded connections (WebSockets) to the backend are closed too, and
 // counted: each is logged at info level as "websocket closed:
 // deregistration delay expired" with its pool, backend and duration.
+// Streamed answers are cut (their clients see an incomplete answer) and
+// logged as "stream closed: deregistration delay expired" with the bytes
+// they had relayed; their connections are among those counted.
 //
 // Call it when a draining backend's deregistration delay runs out, or when
 // it is removed. It does not stop the client: a later request dials a new
@@ -115,6 +118,9 @@ func (c *BackendClient) track(dial fasthttp.DialFuncWithTimeout) fasthttp.DialFu
 // that comes back is not sent requests on dead connections. Safe for
 // concurrent use.
 func (c *BackendClient) CloseAll() int {
+	// Streams first, so that each records why it was cut before its
+	// connection fails under it.
+	streams := c.streams.closeAll(causeDeregistration, false)
 	c.mu.Lock()
 	open := make([]*trackedConn, 0, len(c.conns))
 	for t := range c.conns {
@@ -134,7 +140,7 @@ func (c *BackendClient) CloseAll() int {
 	// connection back in the pool. A pooled connection that slips past
 	// this too fails with errConnCut before anything is sent.
 	c.hc.CloseIdleConnections()
-	return len(open) + c.tunnels.closeAll(causeDeregistration, false)
+	return len(open) + streams + c.tunnels.closeAll(causeDeregistration, false)
 }
 
 // OpenConns returns the number of connections to the backend that are

@@ -21,13 +21,17 @@ type exchange struct {
 // forward sends the request in ctx to a backend of up, retrying on other
 // backends as up.retry allows, and writes the answer (or the JSON error)
 // into ctx.Response. Every Acquire is matched by exactly one Release
-// before it returns. The outbound request is a pooled copy of the
-// client's header sharing its body, which the server has read whole, so
-// every try sends the same bytes; it is released before forward returns,
-// and HostClient.DoDeadline is synchronous in fasthttp v1.78 (it uses
-// connection deadlines, no helper goroutine), so nothing refers to ctx or
-// its buffers afterwards. It allocates nothing on a request that succeeds
-// at the first try.
+// before it returns, or, for an answer whose body is streamed, by the
+// stream's EndStream when fasthttp closes it. The outbound request is a
+// pooled copy of the client's header sharing its body, which the server
+// has read whole, so every try sends the same bytes; it is released
+// before forward returns, and roundTrip is synchronous (connection
+// deadlines, no helper goroutine), so nothing refers to ctx or its
+// buffers afterwards but a stream, which holds the client connection
+// only. Retries happen only before the answer is chosen: a streamed
+// answer stands (even a 5xx one), since its header goes to the client
+// as soon as the handler returns. It allocates nothing on a request that
+// succeeds at the first try with a buffered answer.
 func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
@@ -51,22 +55,30 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	if b == nil {
 		return ex
 	}
+	times := tryTimes{idle: up.idle}
+	if up.total > 0 {
+		times.end = now.Add(up.total)
+	}
 	for attempt := 1; ; attempt++ {
 		ex.backend = b
 		if hostless {
 			req.Header.SetHost(b.Address())
 		}
-		tryDeadline := deadline
+		times.header = deadline
 		if up.perTry > 0 {
 			if d := now.Add(up.perTry); d.Before(deadline) {
-				tryDeadline = d
+				times.header = d
 			}
 		}
-		f, status, err := try(b, req, resp, now, tryDeadline)
+		f, status, s, err := try(b, req, resp, now, &times)
 
 		var cond retryOn
 		var reached bool
 		if err == nil {
+			if s != nil {
+				h.streamAnswer(ctx, up, b, s)
+				return ex // a streamed answer stands
+			}
 			if cond = statusCondition(status) & rp.on; cond == 0 {
 				return ex // the answer stands
 			}
@@ -109,7 +121,8 @@ func (up *upstream) observeSince(start time.Time) {
 
 // begin starts a client request on up at now: it counts it in up's retry
 // budget (when up retries at all), acquires its first backend, and
-// returns the request's deadline (now plus the response timeout) and
+// returns the deadline of the answer's header (now plus the header
+// timeout) and
 // that backend. When no backend is eligible it notes it, leaves the 503
 // answer in resp and returns a nil backend.
 func (up *upstream) begin(now time.Time, avoid *pool.Avoid, resp *fasthttp.Response) (time.Time, *pool.Backend) {
@@ -121,7 +134,7 @@ func (up *upstream) begin(now time.Time, avoid *pool.Avoid, resp *fasthttp.Respo
 		up.pool.NoteNoBackend()
 		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
 	}
-	return now.Add(up.timeout), b
+	return now.Add(up.header), b
 }
 
 // retryTarget picks the backend to retry on after a failed try at b, at
@@ -190,31 +203,49 @@ func (h *Handler) logRetry(msg string, up *upstream, b *pool.Backend, f failure,
 	)
 }
 
-// try sends req to b once, started at start and bounded by deadline,
-// releases b with the outcome and the time the try took, and on an answer
-// returns its status and leaves it, cleaned of hop-by-hop fields, in resp.
-// A 5xx answer is released as pool.RequestServerError, a timeout as
-// pool.RequestTimeout.
-func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, start, deadline time.Time) (failure, int, error) {
+// try sends req to b once, started at start and bounded by t, and on an
+// answer returns its status and leaves its header, cleaned of hop-by-hop
+// fields, in resp, with its body when it was read whole. b is released
+// with the outcome and the time the try took (a 5xx answer as
+// pool.RequestServerError, a timeout as pool.RequestTimeout), except for
+// an answer whose body is to be streamed: that is returned as a stream,
+// counted on b with pool.Backend.StartStream, and the caller must hand it
+// to the client (Handler.streamAnswer), whose end releases b.
+func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, start time.Time, t *tryTimes) (failure, int, *stream, error) {
 	c, ok := b.Attached().(*BackendClient)
 	if !ok {
 		b.Release(pool.RequestLocal, 0)
-		return failUnwired, 0, errUnwired
+		return failUnwired, 0, nil, errUnwired
 	}
-	err := c.hc.DoDeadline(req, resp, deadline)
+	s, err := c.roundTrip(req, resp, t)
 	latency := time.Since(start)
 	if err != nil {
 		f := classify(err)
 		b.Release(f.outcome(), latency)
-		return f, 0, err
+		return f, 0, nil, err
 	}
 	status := resp.StatusCode()
 	b.NoteStatus(status)
+	o := pool.RequestOK
 	if status >= 500 {
-		b.Release(pool.RequestServerError, latency)
+		o = pool.RequestServerError
+	}
+	if s != nil {
+		b.StartStream(o, latency)
 	} else {
-		b.Release(pool.RequestOK, latency)
+		b.Release(o, latency)
 	}
 	cleanResponse(&resp.Header)
-	return 0, status, nil
+	return 0, status, s, nil
+}
+
+// streamAnswer hands s, the answer of b, to the client as resp's body
+// stream: fasthttp sends the header as soon as the handler returns (it is
+// flushed at once, without waiting for body bytes), then relays the body
+// (see stream) and closes s when done.
+func (h *Handler) streamAnswer(ctx *fasthttp.RequestCtx, up *upstream, b *pool.Backend, s *stream) {
+	s.start(h, up.pool.Name(), b, ctx.Conn())
+	resp := &ctx.Response
+	resp.SetBodyStream(s.bodyStream(), s.contentLength())
+	resp.ImmediateHeaderFlush = true
 }

@@ -25,6 +25,7 @@ package proxy
 import (
 	"errors"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -49,11 +50,28 @@ type Handler struct {
 	// redirectPort, when not 0, answers every request with a redirect
 	// to https on that port (SetRedirectHTTPS).
 	redirectPort atomic.Int32
-	// upgrades are the listener's open upgraded connections (upgrade.go);
-	// tunnelIdle is their idle timeout in ns (0: DefaultIdleTimeout), set
-	// by NewServer to the listener's idle timeout.
-	upgrades   tunnelSet
-	tunnelIdle atomic.Int64
+	// upgrades are the listener's open upgraded connections (upgrade.go),
+	// streams its answers being relayed as they arrive (stream.go);
+	// tunnelIdle is the upgraded connections' idle timeout in ns (0:
+	// DefaultIdleTimeout), set by NewServer to the listener's idle
+	// timeout.
+	upgrades, streams longSet
+	tunnelIdle        atomic.Int64
+	// streamWrite is the listener's write timeout in ns (0:
+	// DefaultWriteTimeout), set by NewServer: a streamed answer's client
+	// may take this long over each write.
+	streamWrite atomic.Int64
+	// bufs holds the streams' copy buffers (*[streamBufferSize]byte).
+	bufs sync.Pool
+}
+
+// streamBuffer returns a copy buffer for a stream (give it back to
+// h.bufs).
+func (h *Handler) streamBuffer() *[streamBufferSize]byte {
+	if b, ok := h.bufs.Get().(*[streamBufferSize]byte); ok {
+		return b
+	}
+	return new([streamBufferSize]byte)
 }
 
 // NewHandler returns the handler of the listener called name (for logs)

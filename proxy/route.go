@@ -8,9 +8,16 @@ import (
 	"github.com/lbtrust/lb/pool"
 )
 
-// DefaultResponseTimeout bounds a backend answer when Upstream.ResponseTimeout
-// is zero or negative. It matches config's response_timeout default.
-const DefaultResponseTimeout = 30 * time.Second
+// Defaults of an Upstream's timeouts; they match config's.
+const (
+	// DefaultHeaderTimeout bounds the wait for a backend answer's header
+	// when Upstream.HeaderTimeout is zero or negative.
+	DefaultHeaderTimeout = 30 * time.Second
+	// DefaultBodyIdleTimeout bounds the silence between two pieces of a
+	// streamed body when Upstream.BodyIdleTimeout is zero or negative
+	// (NGINX's proxy_read_timeout default).
+	DefaultBodyIdleTimeout = 60 * time.Second
+)
 
 // Upstream is a pool plus the per-pool forwarding settings. It is read when
 // it is handed to NewHandler or SetRoutes; changing it afterwards has no
@@ -21,11 +28,22 @@ type Upstream struct {
 	// Every backend in it must carry a *BackendClient (see
 	// NewBackendClient) as its Attached value.
 	Pool *pool.Pool
-	// ResponseTimeout bounds the whole backend exchange of one client
-	// request, from the first connect to the last response byte, every
-	// try included (a try gets the shorter of Retry's PerTryTimeout and
-	// the time left); past it the client gets 504. Zero or negative means
-	// DefaultResponseTimeout.
+	// HeaderTimeout bounds the wait for the answer's header, from
+	// routing to the header, every try included (a try gets the shorter
+	// of Retry's PerTryTimeout and the time left); past it the client
+	// gets 504. Zero or negative means DefaultHeaderTimeout.
+	HeaderTimeout time.Duration
+	// BodyIdleTimeout bounds how long a streamed body may go without a
+	// byte from the backend (a Server-Sent Events stream with a heartbeat
+	// more frequent than this lives on); past it the stream is cut and
+	// counted as a backend timeout. Zero or negative means
+	// DefaultBodyIdleTimeout.
+	BodyIdleTimeout time.Duration
+	// ResponseTimeout, when positive, bounds the whole answer, from
+	// routing to the last byte of the body: the header (it caps
+	// HeaderTimeout) and a streamed body, which is cut when it runs out.
+	// Zero or negative means no such bound (the default): a stream may
+	// last as long as its backend keeps sending.
 	ResponseTimeout time.Duration
 	// Retry says which failed tries are sent again to another backend of
 	// Pool (see RetryPolicy). The zero value is DefaultRetryPolicy(): one
@@ -216,9 +234,11 @@ func equalFold(b []byte, s string) bool {
 // upstream is a compiled Upstream: its settings with defaults applied and
 // its error bodies rendered.
 type upstream struct {
-	pool    *pool.Pool
-	timeout time.Duration
-	// perTry bounds one try; 0 when it would not be shorter than timeout.
+	pool *pool.Pool
+	// header bounds the wait for the answer's header, all tries; idle a
+	// streamed body's silence; total the whole answer (0: no bound).
+	header, idle, total time.Duration
+	// perTry bounds one try; 0 when it would not be shorter than header.
 	perTry time.Duration
 	retry  RetryPolicy
 	budget *retryBudget
@@ -228,22 +248,32 @@ type upstream struct {
 }
 
 func newUpstream(u *Upstream, budget *retryBudget) *upstream {
-	t := u.ResponseTimeout
-	if t <= 0 {
-		t = DefaultResponseTimeout
+	header := u.HeaderTimeout
+	if header <= 0 {
+		header = DefaultHeaderTimeout
+	}
+	total := max(u.ResponseTimeout, 0)
+	if total > 0 {
+		header = min(header, total)
+	}
+	idle := u.BodyIdleTimeout
+	if idle <= 0 {
+		idle = DefaultBodyIdleTimeout
 	}
 	r := u.Retry.orDefault()
 	perTry := r.perTry
-	if perTry >= t {
+	if perTry >= header {
 		perTry = 0
 	}
 	return &upstream{
-		pool:    u.Pool,
-		timeout: t,
-		perTry:  perTry,
-		retry:   r,
-		budget:  budget,
-		errs:    renderErrorBodies(u.Pool.Name()),
+		pool:   u.Pool,
+		header: header,
+		idle:   idle,
+		total:  total,
+		perTry: perTry,
+		retry:  r,
+		budget: budget,
+		errs:   renderErrorBodies(u.Pool.Name()),
 
 		duration: u.Duration,
 	}

@@ -152,6 +152,7 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *Server {
 	}
 	o = o.withDefaults()
 	h.tunnelIdle.Store(int64(o.IdleTimeout))
+	h.streamWrite.Store(int64(o.WriteTimeout))
 	lim := newLimits(h, o, log)
 	srv := &fasthttp.Server{
 		Handler:      lim.handler(h.ServeHTTP),

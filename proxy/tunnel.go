@@ -13,45 +13,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// closeCause says why an upgraded connection ended; the first cause
-// recorded wins.
-type closeCause uint32
-
-const (
-	causeNone closeCause = iota
-	// causeEnded: both sides closed their half (a clean end).
-	causeEnded
-	// causeError: a read or write failed on either side (a reset, or a
-	// peer that closed without a clean half-close).
-	causeError
-	// causeIdle: no byte either way for the idle timeout, or a peer that
-	// did not read what it was sent for as long.
-	causeIdle
-	// causeDeregistration: the backend's deregistration delay ran out
-	// (BackendClient.CloseAll).
-	causeDeregistration
-	// causeShutdown: the LB's grace period ran out
-	// (Handler.ShutdownUpgraded).
-	causeShutdown
-)
-
-// String is the cause's label in log lines.
-func (c closeCause) String() string {
-	switch c {
-	case causeEnded:
-		return "ended"
-	case causeError:
-		return "error"
-	case causeIdle:
-		return "idle_timeout"
-	case causeDeregistration:
-		return "deregistration_delay_expired"
-	case causeShutdown:
-		return "shutdown"
-	}
-	return "unknown"
-}
-
 // Tunnel states: handed to fasthttp but not yet running, running, done.
 const (
 	tunnelPending uint32 = iota
@@ -73,7 +34,7 @@ type tunnel struct {
 	protocol string // the Upgrade header the client sent
 	backend  *pool.Backend
 	owner    *BackendClient
-	handler  *tunnelSet
+	handler  *longSet
 	idle     time.Duration
 	started  time.Time
 

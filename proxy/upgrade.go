@@ -278,23 +278,29 @@ func (h *Handler) upgradeIdle() time.Duration {
 // on the listener now. Safe for concurrent use.
 func (h *Handler) UpgradedConns() int { return h.upgrades.len() }
 
-// ShutdownUpgraded ends the listener's upgraded connections for the LB's
-// shutdown: from the call on, a new upgrade is answered 503; the open
-// ones may go on until ctx is done, and whatever is still open then is
-// closed (one log line each, "websocket closed: shutdown grace period
-// over"). It returns when every one has ended, with the number it closed.
-// Call it with the grace period's context, alongside the fasthttp
-// server's Shutdown (which does not wait for hijacked connections).
-// Safe for concurrent use.
-func (h *Handler) ShutdownUpgraded(ctx context.Context) int {
-	h.upgrades.mu.Lock()
-	h.upgrades.closed = true
-	h.upgrades.mu.Unlock()
-	if h.upgrades.waitEmpty(ctx) {
+// Streams is the number of streamed answers (see stream) open on the
+// listener now. Safe for concurrent use.
+func (h *Handler) Streams() int { return h.streams.len() }
+
+// ShutdownLong ends the listener's long exchanges, upgraded connections
+// (WebSockets) and streamed answers (Server-Sent Events, downloads), for
+// the LB's shutdown: from the call on, a new upgrade is answered 503; the
+// open ones may go on until ctx is done, and whatever is still open then
+// is closed (one log line each, "websocket closed: shutdown grace period
+// over" or "stream closed: ..."; a cut stream's client sees an incomplete
+// answer). It returns when every one has ended, with the number it
+// closed. Call it with the grace period's context, alongside the fasthttp
+// server's Shutdown (which waits for neither). Safe for concurrent use.
+func (h *Handler) ShutdownLong(ctx context.Context) int {
+	h.upgrades.stop()
+	upgradesDone := h.upgrades.waitEmpty(ctx)
+	streamsDone := h.streams.waitEmpty(ctx)
+	if upgradesDone && streamsDone {
 		return 0
 	}
-	n := h.upgrades.closeAll(causeShutdown, true)
+	n := h.upgrades.closeAll(causeShutdown, true) + h.streams.closeAll(causeShutdown, true)
 	// Closed connections end their copy loops at once.
 	h.upgrades.waitEmpty(context.Background())
+	h.streams.waitEmpty(context.Background())
 	return n
 }

@@ -346,7 +346,7 @@ func TestUpgradeIdleTimeout(t *testing.T) {
 	eventually(t, "one slot left", func() bool { return p.Backends()[0].InFlight() == 1 })
 }
 
-// TestUpgradeShutdown: ShutdownUpgraded lets sockets run until its
+// TestUpgradeShutdown: ShutdownLong lets sockets run until its
 // context is done, then closes them with a log line; new upgrades get 503.
 func TestUpgradeShutdown(t *testing.T) {
 	be := startWSBackend(t, "b1")
@@ -362,7 +362,7 @@ func TestUpgradeShutdown(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	done := make(chan int, 1)
-	go func() { done <- l.h.ShutdownUpgraded(ctx) }()
+	go func() { done <- l.h.ShutdownLong(ctx) }()
 	eventually(t, "upgrades refused", l.h.upgrades.isClosed)
 	if _, resp, err := tryDialWS(t, addr); err == nil || resp == nil || resp.StatusCode != fasthttp.StatusServiceUnavailable {
 		t.Errorf("upgrade during shutdown: %v, %v; want 503", resp, err)
@@ -373,10 +373,10 @@ func TestUpgradeShutdown(t *testing.T) {
 	select {
 	case n := <-done:
 		if n != 1 {
-			t.Errorf("ShutdownUpgraded closed %d, want 1", n)
+			t.Errorf("ShutdownLong closed %d, want 1", n)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("ShutdownUpgraded did not return")
+		t.Fatal("ShutdownLong did not return")
 	}
 	if since := time.Since(start); since < grace {
 		t.Errorf("returned after %v, before the grace period", since)
@@ -389,7 +389,7 @@ func TestUpgradeShutdown(t *testing.T) {
 }
 
 // TestUpgradeShutdownWaits: a socket that ends within the grace period
-// is not cut: ShutdownUpgraded returns 0 once it is gone.
+// is not cut: ShutdownLong returns 0 once it is gone.
 func TestUpgradeShutdownWaits(t *testing.T) {
 	be := startWSBackend(t, "b1")
 	p := newTestPool(t, "ws", be.addr)
@@ -398,17 +398,17 @@ func TestUpgradeShutdownWaits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- l.h.ShutdownUpgraded(ctx) }()
+	go func() { done <- l.h.ShutdownLong(ctx) }()
 	eventually(t, "upgrades refused", l.h.upgrades.isClosed)
 	echo(t, c, websocket.MessageText, "still served")
 	c.Close(websocket.StatusNormalClosure, "")
 	select {
 	case n := <-done:
 		if n != 0 {
-			t.Errorf("ShutdownUpgraded closed %d, want 0", n)
+			t.Errorf("ShutdownLong closed %d, want 0", n)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("ShutdownUpgraded still waiting after the socket ended")
+		t.Fatal("ShutdownLong still waiting after the socket ended")
 	}
 }
 

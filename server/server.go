@@ -275,11 +275,12 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 			l.bound.Store(false)
 			wg.Go(func() {
 				// fasthttp's Shutdown does not wait for hijacked
-				// connections: upgraded ones get the same grace period.
+				// connections, nor cut streams: upgraded connections and
+				// streamed answers get the same grace period.
 				var upgraded sync.WaitGroup
 				upgraded.Go(func() {
-					if n := l.handler.ShutdownUpgraded(ctx); n > 0 {
-						lb.log.Warn("grace period over: upgraded connections closed",
+					if n := l.handler.ShutdownLong(ctx); n > 0 {
+						lb.log.Warn("grace period over: upgraded connections and streams closed",
 							zap.String("listener", l.name), zap.Int("connections", n))
 						mu.Lock()
 						err = ctx.Err()
