@@ -147,8 +147,9 @@ func refusedAddr(t testing.TB) string {
 
 // lb is a running LB listener and a way to reach it.
 type lb struct {
-	h    *Handler
-	dial func() (net.Conn, error)
+	h       *Handler
+	dial    func() (net.Conn, error)
+	address string // host:port for startTCPLB, else ""
 }
 
 // startLB serves h with NewServer(h, o) on an in-memory listener.
@@ -167,7 +168,18 @@ func startTCPLB(t testing.TB, h *Handler, o ServerOptions) *lb {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	return serveLB(t, h, o, ln, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+	l := serveLB(t, h, o, ln, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+	l.address = addr
+	return l
+}
+
+// addr is the loopback address of an LB started with startTCPLB.
+func (l *lb) addr(t testing.TB) string {
+	t.Helper()
+	if l.address == "" {
+		t.Fatal("not a TCP listener (use startTCPLB)")
+	}
+	return l.address
 }
 
 func serveLB(t testing.TB, h *Handler, o ServerOptions, ln net.Listener, dial func() (net.Conn, error)) *lb {

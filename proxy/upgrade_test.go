@@ -457,17 +457,6 @@ func noRetries(t *testing.T) RetryPolicy {
 	return r
 }
 
-// addr is the LB's loopback address (TCP listeners only).
-func (l *lb) addr(t *testing.T) string {
-	t.Helper()
-	c, err := l.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.RemoteAddr().String()
-}
-
 func bufioReader(s string) *bufio.Reader { return bufio.NewReader(bytes.NewReader([]byte(s))) }
 
 // TestUpgradeOutlivesReadTimeout: the listener's read_timeout (and
