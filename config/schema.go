@@ -82,6 +82,8 @@ type poolBlock struct {
 
 	Algorithm           hcl.Expression `hcl:"algorithm,optional"`
 	ResponseTimeout     hcl.Expression `hcl:"response_timeout,optional"`
+	HeaderTimeout       hcl.Expression `hcl:"header_timeout,optional"`
+	BodyIdleTimeout     hcl.Expression `hcl:"body_idle_timeout,optional"`
 	ConnectTimeout      hcl.Expression `hcl:"connect_timeout,optional"`
 	IdleConnTimeout     hcl.Expression `hcl:"idle_conn_timeout,optional"`
 	MaxConnsPerBackend  hcl.Expression `hcl:"max_conns_per_backend,optional"`
