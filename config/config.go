@@ -139,6 +139,12 @@ const (
 	// connections per listener); MaxMaxConnections bounds it.
 	DefaultMaxConnections = 10000
 	MaxMaxConnections     = 1000000
+	// DefaultRequestBufferSize is request_buffer_size's default (16 KiB,
+	// in bytes), or max_request_body_size when that is smaller.
+	// MinRequestBufferSize is the smallest value that may be written;
+	// the largest is max_request_body_size.
+	DefaultRequestBufferSize = 16 << 10
+	MinRequestBufferSize     = 1 << 10
 )
 
 // Listener is a `listener "NAME"` block: one proxy server.
@@ -192,6 +198,18 @@ type Listener struct {
 	// A declared Content-Length over it is refused (413) before any of
 	// the body is read; a chunked body as soon as it passes the limit.
 	MaxRequestBodySize int
+
+	// RequestBufferSize is how much of a request body, in bytes, the LB
+	// reads whole before forwarding it ("request_buffer_size", default
+	// 16384 = 16 KiB, or max_request_body_size when that is smaller;
+	// written, 1024..max_request_body_size). A body up to this size is
+	// read completely first, so it can be replayed and stays retryable;
+	// a larger one, and a chunked one that grows past it, is streamed to
+	// the backend as it arrives and cannot be replayed once sending has
+	// begun. Each request being read may hold this much memory. NGINX's
+	// client_body_buffer_size is 16 KiB on 64-bit platforms, as is
+	// HAProxy's tune.bufsize.
+	RequestBufferSize int
 
 	// MaxHeaderBytes bounds the request line plus header, in bytes
 	// ("max_header_bytes", default 16384 = 16 KiB, 1024..1048576); more

@@ -59,6 +59,7 @@ type listenerBlock struct {
 	MaxHeaderCount     hcl.Expression `hcl:"max_header_count,optional"`
 	MaxURILength       hcl.Expression `hcl:"max_uri_length,optional"`
 	MaxConnections     hcl.Expression `hcl:"max_connections,optional"`
+	RequestBufferSize  hcl.Expression `hcl:"request_buffer_size,optional"`
 
 	Routes []*routeBlock     `hcl:"route,block"`
 	TLS    *listenerTLSBlock `hcl:"tls,block"`

@@ -119,3 +119,115 @@ func TestDefaultBodyIdleTimeoutOverResponseTimeoutIsQuiet(t *testing.T) {
 		t.Errorf("BodyIdleTimeout = %s, want the default %s", p.BodyIdleTimeout, DefaultBodyIdleTimeout)
 	}
 }
+
+// TestStreamingMistakesInOnePass: mistakes in the new settings of a
+// listener and a pool are all reported, in file order, with a warning
+// among the errors.
+func TestStreamingMistakesInOnePass(t *testing.T) {
+	src := `listener "l" {
+  address               = "127.0.0.1:8080"
+  pool                  = "p"
+  max_request_body_size = 4096
+  request_buffer_size   = 8192
+}
+pool "p" {
+  response_timeout  = "10s"
+  header_timeout    = "20s"
+  body_idle_timeout = "30s"
+  retry {
+    per_try_timeout = "25s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`
+	cfg, diags := Parse([]byte(src), "lb.hcl")
+	if cfg != nil {
+		t.Errorf("Parse returned a Config along with errors")
+	}
+	want := []string{
+		`lb.hcl:5,27-31: Value out of range; request_buffer_size = 8192 can never fill: a body larger than max_request_body_size (4096) at line 4 is refused with 413 first. Make it at most 4096, or raise max_request_body_size to at least 8192.`,
+		`lb.hcl:9,23-28: Header timeout longer than response timeout; header_timeout (20s) is longer than response_timeout (10s) at line 8`,
+		`lb.hcl:10,23-28: Body idle timeout longer than response timeout; `,
+		`lb.hcl:12,23-28: Per-try timeout longer than header timeout; per_try_timeout (25s) is longer than the pool's header_timeout (20s), `,
+	}
+	mustDiagPrefixes(t, diags, want)
+	for i, d := range diags {
+		if warn := i == 2; (d.Severity == hcl.DiagWarning) != warn {
+			t.Errorf("diagnostic %d severity %v, want warning=%v", i, d.Severity, warn)
+		}
+	}
+}
+
+func TestRequestBufferSize(t *testing.T) {
+	tests := []struct {
+		name  string
+		attrs string
+		want  int
+	}{
+		{"default", "", 16384},
+		{"written above the default", "  request_buffer_size = 65536\n", 65536},
+		{"the minimum", "  request_buffer_size = 1024\n", 1024},
+		{"equal to the default max_request_body_size", "  request_buffer_size = 10485760\n", 10485760},
+		{"equal to a written max_request_body_size", "  max_request_body_size = 32768\n  request_buffer_size   = 32768\n", 32768},
+		{"a small max_request_body_size lowers the default", "  max_request_body_size = 4096\n", 4096},
+		{"a tiny max_request_body_size is the default, no error", "  max_request_body_size = 100\n", 100},
+		{"max_request_body_size equal to the default buffer", "  max_request_body_size = 16384\n", 16384},
+		{"a large max_request_body_size leaves the default", "  max_request_body_size = 104857600\n", 16384},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, diags := Parse([]byte(limitsSrc(tc.attrs)), "t.hcl")
+			mustNoDiags(t, diags)
+			if got := cfg.Listener("l").RequestBufferSize; got != tc.want {
+				t.Errorf("RequestBufferSize = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRequestBufferSizeDiagnostics: each input has one mistake, reported
+// once at the value of request_buffer_size (or of the setting it depends
+// on), naming both settings when they clash.
+func TestRequestBufferSizeDiagnostics(t *testing.T) {
+	tests := []struct {
+		name   string
+		attrs  string // listener lines after address and pool, which end on line 3
+		want   string // whole Error() text, or its prefix when prefix is set
+		prefix bool
+	}{
+		{"below the minimum", "  request_buffer_size = 512\n",
+			`t.hcl:4,25-28: Value out of range; request_buffer_size must be at least 1024; it is 512. Remove it to use the default, 16384.`, false},
+		{"below the minimum names a lowered default", "  max_request_body_size = 4096\n  request_buffer_size   = 0\n",
+			`t.hcl:5,27-28: Value out of range; request_buffer_size must be at least 1024; it is 0. Remove it to use the default, 4096.`, false},
+		{"over the default max_request_body_size", "  request_buffer_size = 20000000\n",
+			`t.hcl:4,25-33: Value out of range; request_buffer_size = 20000000 can never fill: a body larger than the default max_request_body_size (10485760) is refused with 413 first. Make it at most 10485760, or raise max_request_body_size to at least 20000000.`, false},
+		{"over a written max_request_body_size", "  max_request_body_size = 4096\n  request_buffer_size   = 8192\n",
+			`t.hcl:5,27-31: Value out of range; request_buffer_size = 8192 can never fill: a body larger than max_request_body_size (4096) at line 4 is refused with 413 first. Make it at most 4096, or raise max_request_body_size to at least 8192.`, false},
+		{"over a max_request_body_size written after it", "  request_buffer_size   = 65536\n  max_request_body_size = 32768\n",
+			`t.hcl:4,27-32: Value out of range; request_buffer_size = 65536 can never fill: a body larger than max_request_body_size (32768) at line 5 is refused`, true},
+		{"over a max_request_body_size below the minimum", "  max_request_body_size = 512\n  request_buffer_size   = 2048\n",
+			`t.hcl:5,27-31: Value out of range; request_buffer_size = 2048 can never fill: a body larger than max_request_body_size (512) at line 4 is refused with 413 first. Remove it (with max_request_body_size under 1024 every body is read whole), or raise max_request_body_size to at least 2048.`, false},
+		{"invalid max_request_body_size is reported alone", "  max_request_body_size = 0\n  request_buffer_size   = 20000000\n",
+			`t.hcl:4,27-28: Value out of range; max_request_body_size must be at least 1`, true},
+		{"not a number", "  request_buffer_size = \"16k\"\n",
+			`t.hcl:4,26-29: Unsuitable value type; `, true},
+		{"a bool", "  request_buffer_size = true\n",
+			`t.hcl:4,25-29: Unsuitable value type; `, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, diags := Parse([]byte(limitsSrc(tc.attrs)), "t.hcl")
+			if cfg != nil {
+				t.Errorf("Parse returned a Config along with errors")
+			}
+			d := mustOneDiag(t, diags)
+			if d.Severity != hcl.DiagError {
+				t.Errorf("severity = %v, want error", d.Severity)
+			}
+			got := d.Error()
+			if tc.prefix && !strings.HasPrefix(got, tc.want) || !tc.prefix && got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -32,6 +32,8 @@ listener "public" {
   write_timeout         = "20s"     # the response to the client (default 30s)
   idle_timeout          = "90s"     # client keep-alive idle (default 60s)
   max_request_body_size = 1048576   # bytes (default 10485760, 10 MiB)
+  request_buffer_size   = 8192      # bodies up to this are read whole, larger ones streamed
+                                    # (default 16384, 16 KiB; 1024..max_request_body_size)
 
   # Routes are tried in order; the first match wins.
   route {
