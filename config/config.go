@@ -139,6 +139,12 @@ const (
 	// connections per listener); MaxMaxConnections bounds it.
 	DefaultMaxConnections = 10000
 	MaxMaxConnections     = 1000000
+	// DefaultRequestBufferSize is request_buffer_size's default (16 KiB,
+	// in bytes), or max_request_body_size when that is smaller.
+	// MinRequestBufferSize is the smallest value that may be written;
+	// the largest is max_request_body_size.
+	DefaultRequestBufferSize = 16 << 10
+	MinRequestBufferSize     = 1 << 10
 )
 
 // Listener is a `listener "NAME"` block: one proxy server.
@@ -192,6 +198,18 @@ type Listener struct {
 	// A declared Content-Length over it is refused (413) before any of
 	// the body is read; a chunked body as soon as it passes the limit.
 	MaxRequestBodySize int
+
+	// RequestBufferSize is how much of a request body, in bytes, the LB
+	// reads whole before forwarding it ("request_buffer_size", default
+	// 16384 = 16 KiB, or max_request_body_size when that is smaller;
+	// written, 1024..max_request_body_size). A body up to this size is
+	// read completely first, so it can be replayed and stays retryable;
+	// a larger one, and a chunked one that grows past it, is streamed to
+	// the backend as it arrives and cannot be replayed once sending has
+	// begun. Each request being read may hold this much memory. NGINX's
+	// client_body_buffer_size is 16 KiB on 64-bit platforms, as is
+	// HAProxy's tune.bufsize.
+	RequestBufferSize int
 
 	// MaxHeaderBytes bounds the request line plus header, in bytes
 	// ("max_header_bytes", default 16384 = 16 KiB, 1024..1048576); more
@@ -281,8 +299,19 @@ func Algorithms() []string {
 
 // Defaults for a pool block.
 const (
-	DefaultAlgorithm           = AlgorithmRoundRobin
-	DefaultResponseTimeout     = 30 * time.Second
+	DefaultAlgorithm = AlgorithmRoundRobin
+
+	// DefaultHeaderTimeout is header_timeout's default when the file
+	// writes no response_timeout; with one, header_timeout defaults to
+	// that response_timeout instead (see Pool.HeaderTimeout).
+	DefaultHeaderTimeout = 30 * time.Second
+	// DefaultBodyIdleTimeout is body_idle_timeout's default, as NGINX's
+	// proxy_read_timeout.
+	DefaultBodyIdleTimeout = 60 * time.Second
+	// DefaultResponseTimeout is response_timeout's default: 0, no limit
+	// on the whole answer, so a long stream is not cut.
+	DefaultResponseTimeout = time.Duration(0)
+
 	DefaultConnectTimeout      = 2 * time.Second
 	DefaultIdleConnTimeout     = 10 * time.Second
 	DefaultMaxConnsPerBackend  = 1024
@@ -306,9 +335,32 @@ type Pool struct {
 	// one, and no address appears twice.
 	Backends []*Backend
 
+	// HeaderTimeout bounds the wait for a backend's response header:
+	// from the start of the client request at the LB until the header
+	// has arrived, every try (retry) included ("header_timeout", longer
+	// than zero; default 30s, or response_timeout when the file writes
+	// that and not header_timeout, so a file written before
+	// header_timeout existed keeps its meaning). Written, it must not be
+	// longer than a written response_timeout. Past it the client gets
+	// 504. Each try is also bounded by Retry.PerTryTimeout; see
+	// EffectivePerTryTimeout.
+	HeaderTimeout time.Duration
+
+	// BodyIdleTimeout is the longest a backend may go without sending a
+	// byte of the response body once its header has arrived
+	// ("body_idle_timeout", default 60s as NGINX's proxy_read_timeout,
+	// longer than zero). It bounds the gap between two reads, not the
+	// whole body: a Server-Sent Events stream that sends a heartbeat more
+	// often than this lives for hours.
+	BodyIdleTimeout time.Duration
+
 	// ResponseTimeout bounds the whole backend answer, from sending the
-	// request to the last byte of the response ("response_timeout",
-	// default 30s).
+	// request to the last byte of the response body
+	// ("response_timeout", default 0 = no limit; written, longer than
+	// zero). A streamed answer (Server-Sent Events, a large download)
+	// that takes longer than this is cut, so leave it unset for streaming
+	// pools: HeaderTimeout and BodyIdleTimeout still bound a backend
+	// that stalls.
 	ResponseTimeout time.Duration
 
 	// ConnectTimeout bounds dialing a backend ("connect_timeout",
@@ -399,13 +451,15 @@ type Pool struct {
 	DeclRange hcl.Range
 }
 
-// EffectivePerTryTimeout returns the time one try at a backend may take:
-// Retry.PerTryTimeout, or ResponseTimeout when that is 0 (the default).
+// EffectivePerTryTimeout returns the time one try at a backend may take
+// until its response header has arrived: Retry.PerTryTimeout, or
+// HeaderTimeout when that is 0 (the default). It never bounds the body,
+// which BodyIdleTimeout and ResponseTimeout do.
 func (p *Pool) EffectivePerTryTimeout() time.Duration {
 	if p.Retry.PerTryTimeout > 0 {
 		return p.Retry.PerTryTimeout
 	}
-	return p.ResponseTimeout
+	return p.HeaderTimeout
 }
 
 // EffectiveSilentAfter returns how long a backend's oldest in-flight
@@ -524,7 +578,7 @@ func DefaultRetryConditions() []string {
 const (
 	DefaultRetryAttempts      = 1
 	MaxRetryAttempts          = 10
-	DefaultPerTryTimeout      = time.Duration(0) // the pool's response_timeout
+	DefaultPerTryTimeout      = time.Duration(0) // the pool's header_timeout
 	DefaultRetryBudgetPercent = 20               // as Envoy's retry budget
 
 	// RetryBudgetMinPerSecond is how many retries per second a pool may
@@ -546,11 +600,14 @@ type Retry struct {
 	// load on a pool that is already failing.
 	Attempts int
 
-	// PerTryTimeout bounds one try at a backend ("per_try_timeout",
-	// default 0 = the pool's response_timeout; when written, longer than
-	// zero and at most response_timeout). Read it with
-	// Pool.EffectivePerTryTimeout. Set it below response_timeout, with
-	// "timeout" in On, to step away from a backend that hangs.
+	// PerTryTimeout bounds one try at a backend, until its response
+	// header has arrived ("per_try_timeout", default 0 = the pool's
+	// header_timeout; when written, longer than zero and at most
+	// header_timeout, written or defaulted). Read it with
+	// Pool.EffectivePerTryTimeout. Set it below header_timeout, with
+	// "timeout" in On, to step away from a backend that hangs before
+	// answering. Once the header has arrived the try is over: the body
+	// is bounded by the pool's body_idle_timeout and response_timeout.
 	PerTryTimeout time.Duration
 
 	// On lists the failures that are retried ("on", default

@@ -89,16 +89,16 @@ func TestLoadFull(t *testing.T) {
 		{"admin", cfg.Admin.DeclRange, 8},
 		{"upstream_probe", cfg.Admin.UpstreamProbe.DeclRange, 20},
 		{"listener public", cfg.Listeners[0].DeclRange, 27},
-		{"route 1", cfg.Listeners[0].Routes[0].DeclRange, 37},
-		{"route 2", cfg.Listeners[0].Routes[1].DeclRange, 42},
-		{"listener internal", cfg.Listeners[1].DeclRange, 49},
-		{"pool web", cfg.Pools[0].DeclRange, 54},
-		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 73},
-		{"retry", cfg.Pools[0].Retry.DeclRange, 88},
-		{"passive", cfg.Pools[0].Passive.DeclRange, 99},
-		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 108},
-		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 109},
-		{"pool api", cfg.Pools[1].DeclRange, 114},
+		{"route 1", cfg.Listeners[0].Routes[0].DeclRange, 39},
+		{"route 2", cfg.Listeners[0].Routes[1].DeclRange, 44},
+		{"listener internal", cfg.Listeners[1].DeclRange, 51},
+		{"pool web", cfg.Pools[0].DeclRange, 56},
+		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 79},
+		{"retry", cfg.Pools[0].Retry.DeclRange, 94},
+		{"passive", cfg.Pools[0].Passive.DeclRange, 105},
+		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 114},
+		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 115},
+		{"pool api", cfg.Pools[1].DeclRange, 120},
 	}
 	for _, p := range positions {
 		if p.rng.Filename != "testdata/full.hcl" || p.rng.Start.Line != p.line {
@@ -118,7 +118,7 @@ func TestLoadFull(t *testing.T) {
 		t.Errorf("web EffectivePerTryTimeout() = %s, want 1s", got)
 	}
 	if got := cfg.Pools[1].EffectivePerTryTimeout(); got != 30*time.Second {
-		t.Errorf("api EffectivePerTryTimeout() = %s, want the response_timeout, 30s", got)
+		t.Errorf("api EffectivePerTryTimeout() = %s, want the default header_timeout, 30s", got)
 	}
 
 	delay, grace, how := cfg.ShutdownTiming()
@@ -148,6 +148,7 @@ func TestLoadFull(t *testing.T) {
 				WriteTimeout:       20 * time.Second,
 				IdleTimeout:        90 * time.Second,
 				MaxRequestBodySize: 1048576,
+				RequestBufferSize:  8192,
 				ReadHeaderTimeout:  10 * time.Second,
 				BodyReadTimeout:    15 * time.Second,
 				MaxHeaderBytes:     16384,
@@ -163,6 +164,7 @@ func TestLoadFull(t *testing.T) {
 				WriteTimeout:       30 * time.Second,
 				IdleTimeout:        60 * time.Second,
 				MaxRequestBodySize: 10485760,
+				RequestBufferSize:  16384,
 				ReadHeaderTimeout:  10 * time.Second,
 				BodyReadTimeout:    30 * time.Second,
 				MaxHeaderBytes:     16384,
@@ -192,6 +194,8 @@ func TestLoadFull(t *testing.T) {
 					{Address: "127.0.0.1:9002", Weight: 1},
 				},
 				ResponseTimeout:     5 * time.Second,
+				HeaderTimeout:       3 * time.Second,
+				BodyIdleTimeout:     2 * time.Second,
 				ConnectTimeout:      500 * time.Millisecond,
 				IdleConnTimeout:     4 * time.Second,
 				MaxConnsPerBackend:  256,
@@ -232,7 +236,9 @@ func TestLoadFull(t *testing.T) {
 					{Address: "[::1]:9101", Weight: 1},
 					{Address: "localhost:9102", Weight: 1},
 				},
-				ResponseTimeout:     30 * time.Second,
+				ResponseTimeout:     0,
+				HeaderTimeout:       30 * time.Second,
+				BodyIdleTimeout:     60 * time.Second,
 				ConnectTimeout:      2 * time.Second,
 				IdleConnTimeout:     10 * time.Second,
 				MaxConnsPerBackend:  1024,
@@ -316,9 +322,16 @@ pool "p" {
 		{"write_timeout", l.WriteTimeout, DefaultWriteTimeout},
 		{"idle_timeout", l.IdleTimeout, DefaultIdleTimeout},
 		{"max_request_body_size", l.MaxRequestBodySize, 10485760},
+		{"request_buffer_size", l.RequestBufferSize, 16384},
+		{"DefaultRequestBufferSize", DefaultRequestBufferSize, 16384},
 		{"routes", len(l.Routes), 0},
 		{"algorithm", p.Algorithm, "round_robin"},
-		{"response_timeout", p.ResponseTimeout, 30 * time.Second},
+		{"response_timeout", p.ResponseTimeout, time.Duration(0)},
+		{"header_timeout", p.HeaderTimeout, 30 * time.Second},
+		{"body_idle_timeout", p.BodyIdleTimeout, 60 * time.Second},
+		{"DefaultResponseTimeout", DefaultResponseTimeout, time.Duration(0)},
+		{"DefaultHeaderTimeout", DefaultHeaderTimeout, 30 * time.Second},
+		{"DefaultBodyIdleTimeout", DefaultBodyIdleTimeout, 60 * time.Second},
 		{"connect_timeout", p.ConnectTimeout, 2 * time.Second},
 		{"idle_conn_timeout", p.IdleConnTimeout, 10 * time.Second},
 		{"max_conns_per_backend", p.MaxConnsPerBackend, 1024},
@@ -336,7 +349,7 @@ pool "p" {
 		{"weight", p.Backends[0].Weight, 1},
 		{"retry.attempts", p.Retry.Attempts, 1},
 		{"retry.per_try_timeout", p.Retry.PerTryTimeout, time.Duration(0)},
-		{"EffectivePerTryTimeout", p.EffectivePerTryTimeout(), 30 * time.Second},
+		{"EffectivePerTryTimeout", p.EffectivePerTryTimeout(), 30 * time.Second}, // header_timeout
 		{"retry.on", p.Retry.On, []string{"connect_failure", "reset"}},
 		{"retry.budget_percent", p.Retry.BudgetPercent, 20},
 		{"retry DeclRange", p.Retry.DeclRange, hcl.Range{}},

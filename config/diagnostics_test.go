@@ -1067,10 +1067,26 @@ pool "p" {
   backend "127.0.0.1:9001" {}
 }
 `,
-			summary: "Invalid duration", detail: "per_try_timeout must be longer than zero; it is \"0s\". Remove it to give each try the pool's whole response_timeout", line: 7, col: 23,
+			summary: "Invalid duration", detail: "per_try_timeout must be longer than zero; it is \"0s\". Remove it to give each try the pool's whole header_timeout", line: 7, col: 23,
 		},
 		{
-			name: "per_try_timeout longer than response_timeout",
+			name: "per_try_timeout longer than header_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  header_timeout = "2s"
+  retry {
+    per_try_timeout = "3s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Per-try timeout longer than header timeout", detail: "per_try_timeout (3s) is longer than the pool's header_timeout (2s), which bounds every try together until the response header arrives, so a try could never use it all: lower per_try_timeout, or raise header_timeout.", line: 8, col: 23,
+		},
+		{
+			name: "per_try_timeout longer than a header_timeout that defaults to response_timeout",
 			src: `listener "l" {
   address = "127.0.0.1:8080"
   pool    = "p"
@@ -1083,10 +1099,10 @@ pool "p" {
   backend "127.0.0.1:9001" {}
 }
 `,
-			summary: "Per-try timeout longer than response timeout", detail: "per_try_timeout (3s) is longer than the pool's response_timeout (2s)", line: 8, col: 23,
+			summary: "Per-try timeout longer than header timeout", detail: "per_try_timeout (3s) is longer than the pool's header_timeout (2s, by default its response_timeout at line 6), which bounds every try together until the response header arrives, so a try could never use it all: lower per_try_timeout, or raise response_timeout.", line: 8, col: 23,
 		},
 		{
-			name: "per_try_timeout longer than the default response_timeout",
+			name: "per_try_timeout longer than the default header_timeout",
 			src: `listener "l" {
   address = "127.0.0.1:8080"
   pool    = "p"
@@ -1098,7 +1114,147 @@ pool "p" {
   backend "127.0.0.1:9001" {}
 }
 `,
-			summary: "Per-try timeout longer than response timeout", detail: "the pool's default response_timeout (30s)", line: 7, col: 23,
+			summary: "Per-try timeout longer than header timeout", detail: "per_try_timeout (45s) is longer than the pool's default header_timeout (30s), which bounds every try together until the response header arrives, so a try could never use it all: lower per_try_timeout, or write a longer header_timeout in the pool.", line: 7, col: 23,
+		},
+		{
+			name: "per_try_timeout under response_timeout but over a shorter written header_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "1m"
+  header_timeout   = "5s"
+  retry {
+    per_try_timeout = "10s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Per-try timeout longer than header timeout", detail: "the pool's header_timeout (5s)", line: 9, col: 23,
+		},
+		{
+			name: "per_try_timeout over an invalid header_timeout is not compared",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  header_timeout = "0s"
+  retry {
+    per_try_timeout = "45s"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `header_timeout must be longer than zero; it is "0s". Remove it to use the default, 30s.`, line: 6, col: 20,
+		},
+		{
+			name: "header_timeout longer than response_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "20s"
+  header_timeout   = "30s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Header timeout longer than response timeout", detail: "header_timeout (30s) is longer than response_timeout (20s) at line 6, which bounds the whole answer, header included, so the header could never take that long: make header_timeout at most 20s, or raise response_timeout, or remove response_timeout for no limit on the whole answer.", line: 7, col: 22,
+		},
+		{
+			name: "header_timeout longer than response_timeout written after it",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  header_timeout   = "2m"
+  response_timeout = "90s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Header timeout longer than response timeout", detail: "header_timeout (2m0s) is longer than response_timeout (1m30s) at line 7", line: 6, col: 22,
+		},
+		{
+			name: "zero header_timeout defaulting to response_timeout names that default",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "1m"
+  header_timeout   = "0s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `header_timeout must be longer than zero; it is "0s". Remove it to use the default, 1m0s.`, line: 7, col: 22,
+		},
+		{
+			name: "zero response_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "0s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `response_timeout must be longer than zero; it is "0s". Remove it for no limit on the whole answer (the default; header_timeout and body_idle_timeout still bound a backend that stalls).`, line: 6, col: 22,
+		},
+		{
+			name: "negative response_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "-30s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `it is "-30s". Remove it for no limit`, line: 6, col: 22,
+		},
+		{
+			name: "response_timeout not a duration",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  response_timeout = "none"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `response_timeout = "none" is not a duration`, line: 6, col: 22,
+		},
+		{
+			name: "zero body_idle_timeout",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  body_idle_timeout = "0s"
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `body_idle_timeout must be longer than zero; it is "0s". Remove it to use the default, 1m0s.`, line: 6, col: 23,
+		},
+		{
+			name: "header_timeout not a string",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  header_timeout = 30
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Invalid duration", detail: `header_timeout = "30" is not a duration`, line: 6, col: 20,
 		},
 		{
 			name: "unknown retry condition points at the element and lists the valid ones",

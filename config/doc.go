@@ -28,6 +28,9 @@
 //	  write_timeout         = "30s"             # the answer; a client not reading it is cut
 //	  idle_timeout          = "60s"             # client keep-alive idle; WebSocket idle
 //	  max_request_body_size = 10485760          # 10 MiB; more: 413
+//	  request_buffer_size   = 16384             # 1024..max_request_body_size; default 16 KiB, or
+//	                                            # max_request_body_size if smaller; bodies up to it are
+//	                                            # read whole (retryable), larger ones streamed
 //	  max_header_bytes      = 16384             # 1024..1048576; request line + header; more: 431
 //	  max_header_count      = 100               # 1..10000 header fields; more: 431
 //	  max_uri_length        = 8192              # 1..max_header_bytes; longer target: 414
@@ -56,7 +59,15 @@
 //	}
 //	pool "web" {                          # names unique
 //	  algorithm             = "round_robin"  # see Algorithms
-//	  response_timeout      = "30s"          # whole backend answer
+//	  header_timeout        = "30s"          # until a backend's response header, from the start of
+//	                                         # the client request, every try included; default 30s,
+//	                                         # or response_timeout when only that is written
+//	  body_idle_timeout     = "60s"          # longest a backend may send no byte of the body once
+//	                                         # its header has arrived (a gap, not a total)
+//	  response_timeout      = "5m"           # optional, default none: the whole answer, body
+//	                                         # included; a streamed answer (SSE, a large download)
+//	                                         # longer than this is cut, so leave it unset for
+//	                                         # streaming pools; at least header_timeout
 //	  connect_timeout       = "2s"
 //	  idle_conn_timeout     = "10s"          # below the backends' keep-alive timeout
 //	  max_conns_per_backend = 1024
@@ -86,7 +97,8 @@
 //	  }
 //	  retry {                             # optional; defaults apply without it
 //	    attempts        = 1               # 0..10 extra tries, each on another backend; 0 = none
-//	    per_try_timeout = "1s"            # default: the pool's response_timeout; at most that
+//	    per_try_timeout = "1s"            # one try, until its header; default and at most the
+//	                                      # pool's header_timeout
 //	    on              = ["connect_failure", "reset"]  # any of connect_failure, reset,
 //	                                      # timeout, 502, 503, 504, 5xx; none twice
 //	    budget_percent  = 20              # 0..100; retries per 100 requests, plus 3 per second
@@ -142,6 +154,30 @@
 // Pool, Retry and Passive field docs give each default's reason; DRAINING
 // backends never get new requests in any mode.
 //
+// # Answer timeouts and streaming
+//
+// A pool bounds a backend's answer in two phases. Until the response
+// header arrives, header_timeout bounds all tries together, from the
+// start of the client request, and per_try_timeout each try
+// (Pool.EffectivePerTryTimeout). Once the header has arrived,
+// body_idle_timeout bounds each gap between two bytes of the body, so a
+// Server-Sent Events stream that sends a heartbeat more often, or a large
+// download that keeps moving, lives as long as it needs. response_timeout
+// bounds the whole answer, body included, only when it is written: a
+// streamed answer longer than it is cut, so leave it unset for streaming
+// pools. A file written before header_timeout existed keeps its meaning:
+// response_timeout = "60s" alone gives header_timeout = 60s. Written
+// values must nest: per_try_timeout <= header_timeout <= response_timeout
+// (errors otherwise), and a body_idle_timeout longer than response_timeout
+// is a warning, since it can never be reached.
+//
+// On the request side, a listener reads a request body of up to
+// request_buffer_size bytes whole before forwarding it, so a retry can
+// replay it; a larger one, and a chunked one that grows past it, is
+// streamed to the backend as it arrives. max_request_body_size still
+// refuses a larger body with 413, so request_buffer_size may not exceed
+// it, and defaults to it when it is below 16 KiB.
+//
 // # TLS
 //
 // Certificate, key and CA files are read and parsed at load, so a missing,
@@ -158,7 +194,9 @@
 //
 // Every problem is an *hcl.Diagnostic of error severity with a summary, a
 // detail that says what to do, and a subject range naming the file, line
-// and column. All problems in a file are reported in one pass, sorted by
+// and column. A few doubtful settings (see TLS, and body_idle_timeout
+// above) are warnings of the same form instead, which do not stop the
+// file from loading. All problems in a file are reported in one pass, sorted by
 // position (a syntax error stops decoding, since the rest of the file
 // cannot be trusted). hcl.Diagnostic.Error and WriteDiagnostics format one
 // as "lb.hcl:12,5-9: Summary; Detail".

@@ -1,14 +1,16 @@
 package config
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
-// decodeListenerLimits decodes a listener's request limits and the two
-// timeouts read_timeout caps, into l (whose ReadTimeout is decoded). An
-// invalid value is left 0 with its diagnostic.
+// decodeListenerLimits decodes a listener's request limits, its request
+// buffer and the two timeouts read_timeout caps, into l (whose
+// ReadTimeout and MaxRequestBodySize are decoded). An invalid value is
+// left 0 with its diagnostic.
 func decodeListenerLimits(b *listenerBlock, l *Listener) hcl.Diagnostics {
 	var diags, moreDiags hcl.Diagnostics
 
@@ -44,7 +46,40 @@ func decodeListenerLimits(b *listenerBlock, l *Listener) hcl.Diagnostics {
 			l.MaxURILength, uriMax, uriMax))
 		l.MaxURILength = 0
 	}
+
+	l.RequestBufferSize, moreDiags = decodeRequestBufferSize(b, l.MaxRequestBodySize)
+	diags = append(diags, moreDiags...)
 	return diags
+}
+
+// decodeRequestBufferSize decodes request_buffer_size. Its default is
+// DefaultRequestBufferSize, or bodyMax (max_request_body_size, 0 when
+// invalid and already reported) when that is smaller; a written value is
+// at least MinRequestBufferSize and at most bodyMax, since a larger body
+// is refused with 413 before the buffer could fill. It returns 0 when
+// the value is invalid.
+func decodeRequestBufferSize(b *listenerBlock, bodyMax int) (int, hcl.Diagnostics) {
+	def := DefaultRequestBufferSize
+	if bodyMax > 0 {
+		def = min(def, bodyMax)
+	}
+	n, diags := decodeCount("request_buffer_size", b.RequestBufferSize, def, MinRequestBufferSize)
+	if bodyMax <= 0 || n <= bodyMax {
+		return n, diags
+	}
+	// Only a written value can pass bodyMax: the default never does.
+	limit := fmt.Sprintf("max_request_body_size (%d) at %s", bodyMax, lineOf(b.MaxRequestBodySize.Range()))
+	if !written(b.MaxRequestBodySize) {
+		limit = fmt.Sprintf("the default max_request_body_size (%d)", bodyMax)
+	}
+	fix := fmt.Sprintf("Make it at most %d, or raise max_request_body_size to at least %d.", bodyMax, n)
+	if bodyMax < MinRequestBufferSize {
+		fix = fmt.Sprintf("Remove it (with max_request_body_size under %d every body is read whole), or raise max_request_body_size to at least %d.",
+			MinRequestBufferSize, n)
+	}
+	return 0, append(diags, errorf(b.RequestBufferSize.Range(), "Value out of range",
+		"request_buffer_size = %d can never fill: a body larger than %s is refused with 413 first. %s",
+		n, limit, fix))
 }
 
 // notOverReadTimeout reports a written timeout d, decoded from expr, that

@@ -27,8 +27,7 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 			"algorithm = %q is not supported; use one of %s.", p.Algorithm, strings.Join(Algorithms(), ", ")))
 	}
 
-	p.ResponseTimeout, moreDiags = decodeDuration("response_timeout", b.ResponseTimeout, DefaultResponseTimeout)
-	diags = append(diags, moreDiags...)
+	diags = append(diags, decodePoolTimeouts(b, p)...)
 	p.ConnectTimeout, moreDiags = decodeDuration("connect_timeout", b.ConnectTimeout, DefaultConnectTimeout)
 	diags = append(diags, moreDiags...)
 	p.IdleConnTimeout, moreDiags = decodeDuration("idle_conn_timeout", b.IdleConnTimeout, DefaultIdleConnTimeout)
@@ -81,6 +80,61 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 			bb.Address, prior, b.Name))
 	}
 	return p, diags
+}
+
+// decodePoolTimeouts decodes a pool's answer timeouts into p:
+// response_timeout (default none), header_timeout (default
+// DefaultHeaderTimeout, or response_timeout when only that is written,
+// so an older file keeps its meaning) and body_idle_timeout (default
+// DefaultBodyIdleTimeout). A written header_timeout longer than a
+// written response_timeout is an error, since the header is part of the
+// answer; a written body_idle_timeout longer than it is a warning, since
+// it can never be reached. An invalid value is left 0 with its
+// diagnostic.
+func decodePoolTimeouts(b *poolBlock, p *Pool) hcl.Diagnostics {
+	var diags, moreDiags hcl.Diagnostics
+
+	p.ResponseTimeout, moreDiags = decodeResponseTimeout(b.ResponseTimeout)
+	diags = append(diags, moreDiags...)
+
+	hdrDef := DefaultHeaderTimeout
+	if p.ResponseTimeout > 0 {
+		hdrDef = p.ResponseTimeout
+	}
+	p.HeaderTimeout, moreDiags = decodeDuration("header_timeout", b.HeaderTimeout, hdrDef)
+	diags = append(diags, moreDiags...)
+	p.BodyIdleTimeout, moreDiags = decodeDuration("body_idle_timeout", b.BodyIdleTimeout, DefaultBodyIdleTimeout)
+	diags = append(diags, moreDiags...)
+
+	rt := p.ResponseTimeout
+	if rt <= 0 { // none, or invalid and already reported
+		return diags
+	}
+	at := lineOf(b.ResponseTimeout.Range())
+	if written(b.HeaderTimeout) && p.HeaderTimeout > rt {
+		diags = append(diags, errorf(b.HeaderTimeout.Range(), "Header timeout longer than response timeout",
+			"header_timeout (%s) is longer than response_timeout (%s) at %s, which bounds the whole answer, header included, so the header could never take that long: make header_timeout at most %s, or raise response_timeout, or remove response_timeout for no limit on the whole answer.",
+			p.HeaderTimeout, rt, at, rt))
+	}
+	if written(b.BodyIdleTimeout) && p.BodyIdleTimeout > rt {
+		diags = append(diags, warnf(b.BodyIdleTimeout.Range(), "Body idle timeout longer than response timeout",
+			"body_idle_timeout (%s) can never be reached: response_timeout (%s) at %s cuts the whole answer first. Make body_idle_timeout at most %s, or remove response_timeout for no limit on the whole answer (as a streaming pool should).",
+			p.BodyIdleTimeout, rt, at, rt))
+	}
+	return diags
+}
+
+// decodeResponseTimeout decodes response_timeout: absent is 0, no limit
+// on the whole answer; written, it must be longer than zero. It returns
+// 0 when the value is invalid.
+func decodeResponseTimeout(expr hcl.Expression) (time.Duration, hcl.Diagnostics) {
+	d, text, set, diags := parseDurationAttr("response_timeout", expr)
+	if set && d <= 0 {
+		return 0, append(diags, errorf(expr.Range(), "Invalid duration",
+			"response_timeout must be longer than zero; it is %q. Remove it for no limit on the whole answer (the default; header_timeout and body_idle_timeout still bound a backend that stalls).",
+			text))
+	}
+	return d, diags
 }
 
 // decodeUnhealthyPolicy decodes when_all_unhealthy and panic_threshold.

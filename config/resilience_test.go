@@ -46,7 +46,7 @@ func TestResilienceValues(t *testing.T) {
 				t.Errorf("retry declared at %s, want line 6 column 3", r)
 			}
 		}},
-		{"upper bounds: attempts 10, budget 100, per_try_timeout equal to response_timeout", `
+		{"upper bounds: attempts 10, budget 100, per_try_timeout equal to the header_timeout response_timeout gives", `
   response_timeout = "2s"
   retry {
     attempts        = 10
@@ -181,9 +181,9 @@ pool "p" {
 }
 
 func TestEffectivePerTryTimeout(t *testing.T) {
-	p := &Pool{ResponseTimeout: 30 * time.Second}
-	if got := p.EffectivePerTryTimeout(); got != 30*time.Second {
-		t.Errorf("unset per_try_timeout: got %s, want the response_timeout, 30s", got)
+	p := &Pool{HeaderTimeout: 20 * time.Second, ResponseTimeout: 40 * time.Second}
+	if got := p.EffectivePerTryTimeout(); got != 20*time.Second {
+		t.Errorf("unset per_try_timeout: got %s, want the header_timeout, 20s", got)
 	}
 	p.Retry.PerTryTimeout = 300 * time.Millisecond
 	if got := p.EffectivePerTryTimeout(); got != 300*time.Millisecond {

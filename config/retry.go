@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +12,7 @@ import (
 // decodeRetryBlock decodes a pool's retry block; b is nil when the pool
 // has none, which gives every default. p is the pool with its own
 // attributes decoded: a written per_try_timeout must not be longer than
-// its response_timeout, which pb says whether the file writes.
+// its header_timeout, written or defaulted, which pb says.
 func decodeRetryBlock(b *retryBlock, p *Pool, pb *poolBlock) (Retry, hcl.Diagnostics) {
 	if b == nil {
 		return defaultRetry(), nil
@@ -24,14 +25,8 @@ func decodeRetryBlock(b *retryBlock, p *Pool, pb *poolBlock) (Retry, hcl.Diagnos
 
 	r.PerTryTimeout, moreDiags = decodePerTryTimeout(b.PerTryTimeout)
 	diags = append(diags, moreDiags...)
-	if r.PerTryTimeout > 0 && p.ResponseTimeout > 0 && r.PerTryTimeout > p.ResponseTimeout {
-		of := "the pool's response_timeout"
-		if !written(pb.ResponseTimeout) {
-			of = "the pool's default response_timeout"
-		}
-		diags = append(diags, errorf(b.PerTryTimeout.Range(), "Per-try timeout longer than response timeout",
-			"per_try_timeout (%s) is longer than %s (%s), so a try could never use it all: lower per_try_timeout, or raise response_timeout.",
-			r.PerTryTimeout, of, p.ResponseTimeout))
+	if r.PerTryTimeout > 0 && p.HeaderTimeout > 0 && r.PerTryTimeout > p.HeaderTimeout {
+		diags = append(diags, perTryOverHeaderTimeout(b, p, pb, r.PerTryTimeout))
 	}
 
 	r.On, moreDiags = decodeRetryOn(b.On)
@@ -40,6 +35,28 @@ func decodeRetryBlock(b *retryBlock, p *Pool, pb *poolBlock) (Retry, hcl.Diagnos
 	r.BudgetPercent, moreDiags = decodeIntIn("budget_percent", b.BudgetPercent, DefaultRetryBudgetPercent, 0, 100)
 	diags = append(diags, moreDiags...)
 	return r, diags
+}
+
+// perTryOverHeaderTimeout reports a written per_try_timeout perTry
+// that is longer than the pool's header_timeout, saying whether that was
+// written, defaulted to response_timeout or the default.
+func perTryOverHeaderTimeout(b *retryBlock, p *Pool, pb *poolBlock, perTry time.Duration) *hcl.Diagnostic {
+	var of, raise string
+	switch {
+	case written(pb.HeaderTimeout):
+		of = fmt.Sprintf("the pool's header_timeout (%s)", p.HeaderTimeout)
+		raise = "raise header_timeout"
+	case p.ResponseTimeout > 0:
+		of = fmt.Sprintf("the pool's header_timeout (%s, by default its response_timeout at %s)",
+			p.HeaderTimeout, lineOf(pb.ResponseTimeout.Range()))
+		raise = "raise response_timeout"
+	default:
+		of = fmt.Sprintf("the pool's default header_timeout (%s)", p.HeaderTimeout)
+		raise = "write a longer header_timeout in the pool"
+	}
+	return errorf(b.PerTryTimeout.Range(), "Per-try timeout longer than header timeout",
+		"per_try_timeout (%s) is longer than %s, which bounds every try together until the response header arrives, so a try could never use it all: lower per_try_timeout, or %s.",
+		perTry, of, raise)
 }
 
 // defaultRetry is the retry policy of a pool without a retry block.
@@ -53,12 +70,12 @@ func defaultRetry() Retry {
 }
 
 // decodePerTryTimeout decodes per_try_timeout: absent is 0, the pool's
-// response_timeout; written, it must be longer than zero.
+// header_timeout; written, it must be longer than zero.
 func decodePerTryTimeout(expr hcl.Expression) (time.Duration, hcl.Diagnostics) {
 	d, text, set, diags := parseDurationAttr("per_try_timeout", expr)
 	if set && d <= 0 {
 		return 0, append(diags, errorf(expr.Range(), "Invalid duration",
-			"per_try_timeout must be longer than zero; it is %q. Remove it to give each try the pool's whole response_timeout.",
+			"per_try_timeout must be longer than zero; it is %q. Remove it to give each try the pool's whole header_timeout.",
 			text))
 	}
 	return d, diags

@@ -59,6 +59,7 @@ type listenerBlock struct {
 	MaxHeaderCount     hcl.Expression `hcl:"max_header_count,optional"`
 	MaxURILength       hcl.Expression `hcl:"max_uri_length,optional"`
 	MaxConnections     hcl.Expression `hcl:"max_connections,optional"`
+	RequestBufferSize  hcl.Expression `hcl:"request_buffer_size,optional"`
 
 	Routes []*routeBlock     `hcl:"route,block"`
 	TLS    *listenerTLSBlock `hcl:"tls,block"`
@@ -82,6 +83,8 @@ type poolBlock struct {
 
 	Algorithm           hcl.Expression `hcl:"algorithm,optional"`
 	ResponseTimeout     hcl.Expression `hcl:"response_timeout,optional"`
+	HeaderTimeout       hcl.Expression `hcl:"header_timeout,optional"`
+	BodyIdleTimeout     hcl.Expression `hcl:"body_idle_timeout,optional"`
 	ConnectTimeout      hcl.Expression `hcl:"connect_timeout,optional"`
 	IdleConnTimeout     hcl.Expression `hcl:"idle_conn_timeout,optional"`
 	MaxConnsPerBackend  hcl.Expression `hcl:"max_conns_per_backend,optional"`

@@ -29,6 +29,9 @@ listener "public" {
   write_timeout         = "30s"     # whole answer to the client
   idle_timeout          = "60s"     # client keep-alive
   max_request_body_size = 10485760  # bytes; larger bodies get 413
+  # request_buffer_size = 16384     # bytes (the default): bodies up to this are read
+                                    # whole before forwarding, so a retry can replay them;
+                                    # larger ones are streamed to the backend
 
   route {
     path_prefix = "/api/"
@@ -39,7 +42,15 @@ listener "public" {
 pool "web" {
   algorithm = "round_robin"
 
-  response_timeout  = "30s"  # a backend that has not answered by then gets the client a 504
+  # response_timeout bounds the whole answer, body included (default: no
+  # limit). Written alone it also sets header_timeout, the wait for the
+  # response header, every retry included (default 30s); body_idle_timeout
+  # (default 60s) bounds each gap in the body. A streamed answer (Server-Sent
+  # Events, a large download) longer than response_timeout is cut: for a
+  # streaming pool leave it out and write, if the defaults do not suit,
+  #   header_timeout    = "30s"  # no response header by then: 504
+  #   body_idle_timeout = "60s"  # no byte of the body for this long: cut
+  response_timeout  = "30s"
   connect_timeout   = "2s"
   idle_conn_timeout = "10s"  # keep below the backends' own keep-alive timeout
 

@@ -32,6 +32,8 @@ listener "public" {
   write_timeout         = "20s"     # the response to the client (default 30s)
   idle_timeout          = "90s"     # client keep-alive idle (default 60s)
   max_request_body_size = 1048576   # bytes (default 10485760, 10 MiB)
+  request_buffer_size   = 8192      # bodies up to this are read whole, larger ones streamed
+                                    # (default 16384, 16 KiB; 1024..max_request_body_size)
 
   # Routes are tried in order; the first match wins.
   route {
@@ -54,7 +56,11 @@ listener "internal" {
 pool "web" {
   algorithm = "weighted_round_robin"  # round_robin (default), weighted_round_robin, least_conn, random, power_of_two
 
-  response_timeout      = "5s"    # whole backend answer (default 30s)
+  response_timeout      = "5s"    # whole backend answer, body included (default none: a
+                                  # streamed answer longer than this is cut)
+  header_timeout        = "3s"    # until the response header, every try included
+                                  # (default 30s, or response_timeout when only that is written)
+  body_idle_timeout     = "2s"    # longest gap between two body reads (default 60s)
   connect_timeout       = "500ms" # dialing a backend (default 2s)
   idle_conn_timeout     = "4s"    # below the backends' own keep-alive timeout (default 10s)
   max_conns_per_backend = 256     # (default 1024)
@@ -87,7 +93,7 @@ pool "web" {
   # Idempotency-Key header) are.
   retry {
     attempts        = 2           # extra tries after the first, 0..10 (default 1; 0 = no retry)
-    per_try_timeout = "1s"        # at most response_timeout (default: response_timeout)
+    per_try_timeout = "1s"        # until the header; at most header_timeout (default: header_timeout)
     on              = ["connect_failure", "reset", "timeout", "503"]  # also 502, 504, 5xx
                                   # (default ["connect_failure", "reset"])
     budget_percent  = 25          # retries: at most this percent of requests, plus 3/s (default 20)
