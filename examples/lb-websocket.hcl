@@ -29,12 +29,9 @@ pool "chat" {
   # holds (an open socket counts as in flight until it closes).
   algorithm = "least_conn"
 
-  # The time the backend has to answer the handshake (101). Written alone,
-  # response_timeout also sets header_timeout, the wait for a response
-  # header; it also bounds the whole of an ordinary (not upgraded) answer,
-  # so header_timeout = "10s" alone is the choice for a pool that also
-  # streams answers.
-  response_timeout = "10s"
+  # The time the backend has to answer the handshake (101): the wait for a
+  # response header, as for any request.
+  header_timeout = "10s"
 
   # A draining backend keeps its open sockets this long, then the LB
   # closes them ("websocket closed: deregistration delay expired").

@@ -42,15 +42,14 @@ listener "public" {
 pool "web" {
   algorithm = "round_robin"
 
-  # response_timeout bounds the whole answer, body included (default: no
-  # limit). Written alone it also sets header_timeout, the wait for the
-  # response header, every retry included (default 30s); body_idle_timeout
-  # (default 60s) bounds each gap in the body. A streamed answer (Server-Sent
-  # Events, a large download) longer than response_timeout is cut: for a
-  # streaming pool leave it out and write, if the defaults do not suit,
-  #   header_timeout    = "30s"  # no response header by then: 504
-  #   body_idle_timeout = "60s"  # no byte of the body for this long: cut
-  response_timeout  = "30s"
+  # header_timeout: no response header within this (every retry included)
+  # is a 504. body_idle_timeout: a body that goes this long without a byte
+  # is cut. Answers are streamed, so a Server-Sent Events stream or a large
+  # download lives as long as its backend keeps sending. response_timeout
+  # (default: none) would bound the whole answer, body included, and cut
+  # any stream longer than it: leave it out for pools that stream.
+  header_timeout    = "30s"
+  body_idle_timeout = "60s"
   connect_timeout   = "2s"
   idle_conn_timeout = "10s"  # keep below the backends' own keep-alive timeout
 

@@ -240,7 +240,8 @@ func (lb *LB) routesLocked(cfg *config.Config) map[string]proxy.Routes {
 			// validatePool refused such a block before it got here.
 			lb.log.Error("invalid retry block, retries off", zap.String("pool", pr.cfg.Name), zap.Error(err))
 		}
-		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, ResponseTimeout: pr.cfg.ResponseTimeout, Retry: retry,
+		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, HeaderTimeout: pr.cfg.HeaderTimeout,
+			BodyIdleTimeout: pr.cfg.BodyIdleTimeout, ResponseTimeout: pr.cfg.ResponseTimeout, Retry: retry,
 			Duration: lb.metrics.RequestDuration(pr.cfg.Name)}
 	}
 	out := make(map[string]proxy.Routes, len(cfg.Listeners))

@@ -230,8 +230,9 @@ func liveProblems(cur, next *config.Config) []string {
 			out = append(out, fmt.Sprintf("listener %q: timeouts and max_request_body_size cannot change without a restart", l.Name))
 		case c.ReadHeaderTimeout != l.ReadHeaderTimeout || c.BodyReadTimeout != l.BodyReadTimeout ||
 			c.MaxHeaderBytes != l.MaxHeaderBytes || c.MaxHeaderCount != l.MaxHeaderCount ||
-			c.MaxURILength != l.MaxURILength || c.MaxConnections != l.MaxConnections:
-			out = append(out, fmt.Sprintf("listener %q: limits (read_header_timeout, body_read_timeout, max_header_bytes, max_header_count, max_uri_length, max_connections) cannot change without a restart", l.Name))
+			c.MaxURILength != l.MaxURILength || c.MaxConnections != l.MaxConnections ||
+			c.RequestBufferSize != l.RequestBufferSize:
+			out = append(out, fmt.Sprintf("listener %q: limits (read_header_timeout, body_read_timeout, max_header_bytes, max_header_count, max_uri_length, max_connections, request_buffer_size) cannot change without a restart", l.Name))
 		}
 	}
 	for name := range curL {
