@@ -318,6 +318,14 @@ func (c *limitConn) SetReadDeadline(t time.Time) error {
 	return c.Conn.SetReadDeadline(t)
 }
 
+// setBodyDeadline sets the read deadline of a request body streamed to a
+// backend: t as given, not capped by ReadTimeout (a streamed body is
+// bounded per read, by BodyReadTimeout, however long it is).
+func (c *limitConn) setBodyDeadline(t time.Time) {
+	c.inBody.Store(true)
+	_ = c.Conn.SetReadDeadline(t)
+}
+
 // Read reads from the connection. A read that times out between
 // requests (no request under way, after at least one) is the keep-alive
 // idle timeout closing the connection, and is counted as such; one during

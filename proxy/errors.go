@@ -44,6 +44,12 @@ const (
 	// failUnwired: the backend carries no *BackendClient (a wiring
 	// bug). 502, never held against the backend.
 	failUnwired
+	// failClientBody: the client failed while its body was being
+	// streamed to the backend (it stalled, went away, sent too much or a
+	// malformed chunk): never held against the backend, never retried;
+	// the listener answers it as it answers a body it cannot read
+	// (Handler.refuseBody).
+	failClientBody
 	// failOutOfFiles: dialing the backend failed because the LB itself
 	// is out of file descriptors (EMFILE, ENFILE): the request never
 	// left. 503 "too many connections", as the listener answers a client
@@ -75,6 +81,8 @@ func (f failure) String() string {
 		return "unwired_backend"
 	case failOutOfFiles:
 		return "out_of_files"
+	case failClientBody:
+		return "client_body"
 	}
 	return "unknown"
 }
@@ -112,7 +120,7 @@ func (f failure) message() string {
 // outcome is what the backend is charged with for f.
 func (f failure) outcome() pool.RequestOutcome {
 	switch f {
-	case failSaturated, failUnwired, failNoBackend, failOutOfFiles:
+	case failSaturated, failUnwired, failNoBackend, failOutOfFiles, failClientBody:
 		return pool.RequestLocal
 	case failTimeout:
 		return pool.RequestTimeout
@@ -124,6 +132,8 @@ func (f failure) outcome() pool.RequestOutcome {
 // nothing for the errors fasthttp returns unwrapped.
 func classify(err error) failure {
 	switch e := err.(type) {
+	case *clientBodyError:
+		return failClientBody
 	case *dialError:
 		if outOfFiles(e.err) {
 			return failOutOfFiles

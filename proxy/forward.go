@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"time"
 
 	"github.com/lbtrust/lb/pool"
@@ -23,8 +24,9 @@ type exchange struct {
 // into ctx.Response. Every Acquire is matched by exactly one Release
 // before it returns, or, for an answer whose body is streamed, by the
 // stream's EndStream when fasthttp closes it. The outbound request is a
-// pooled copy of the client's header sharing its body, which the server
-// has read whole, so every try sends the same bytes; it is released
+// pooled copy of the client's header with the body takeBody chose: read
+// whole (every try sends the same bytes) or streamed from the client
+// (a try after a byte of it was sent is not made); it is released
 // before forward returns, and roundTrip is synchronous (connection
 // deadlines, no helper goroutine), so nothing refers to ctx or its
 // buffers afterwards but a stream, which holds the client connection
@@ -36,6 +38,15 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	prepareRequest(req, ctx, h.trustedPeer(ctx))
+	body, err := h.takeBody(ctx, up.idle)
+	if err != nil {
+		h.refuseBody(ctx, err)
+		return ex
+	}
+	defer body.free()
+	if body.up == nil {
+		req.SetBodyRaw(body.body)
+	}
 
 	resp := &ctx.Response
 	// An HTTP/1.0 client may send no Host; each backend then gets its own
@@ -55,7 +66,10 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	if b == nil {
 		return ex
 	}
-	times := tryTimes{idle: up.idle}
+	times := tryTimes{idle: up.idle, wait: up.header}
+	if up.perTry > 0 {
+		times.wait = up.perTry
+	}
 	if up.total > 0 {
 		times.end = now.Add(up.total)
 	}
@@ -70,7 +84,11 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 				times.header = d
 			}
 		}
-		f, status, s, err := try(b, req, resp, now, &times)
+		f, status, s, err := try(b, req, body.up, resp, now, &times)
+		if f == failClientBody {
+			h.refuseBody(ctx, err)
+			return ex
+		}
 
 		var cond retryOn
 		var reached bool
@@ -87,7 +105,9 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			cond, reached = f.condition()
 		}
 		now = time.Now()
-		if !rp.allows(cond, reached, attempt, !reached || replayable(&ctx.Request.Header)) || !now.Before(deadline) {
+		// A streamed body cannot be sent again once a byte of it went.
+		replay := replayable(&ctx.Request.Header) && (body.up == nil || !body.up.sent)
+		if !rp.allows(cond, reached, attempt, !reached || replay) || !now.Before(deadline) {
 			settle(resp, up, f, err, kept)
 			return ex
 		}
@@ -203,7 +223,8 @@ func (h *Handler) logRetry(msg string, up *upstream, b *pool.Backend, f failure,
 	)
 }
 
-// try sends req to b once, started at start and bounded by t, and on an
+// try sends req to b once (with its body streamed from upload when that
+// is not nil), started at start and bounded by t, and on an
 // answer returns its status and leaves its header, cleaned of hop-by-hop
 // fields, in resp, with its body when it was read whole. b is released
 // with the outcome and the time the try took (a 5xx answer as
@@ -211,13 +232,13 @@ func (h *Handler) logRetry(msg string, up *upstream, b *pool.Backend, f failure,
 // an answer whose body is to be streamed: that is returned as a stream,
 // counted on b with pool.Backend.StartStream, and the caller must hand it
 // to the client (Handler.streamAnswer), whose end releases b.
-func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, start time.Time, t *tryTimes) (failure, int, *stream, error) {
+func try(b *pool.Backend, req *fasthttp.Request, upload *upload, resp *fasthttp.Response, start time.Time, t *tryTimes) (failure, int, *stream, error) {
 	c, ok := b.Attached().(*BackendClient)
 	if !ok {
 		b.Release(pool.RequestLocal, 0)
 		return failUnwired, 0, nil, errUnwired
 	}
-	s, err := c.roundTrip(req, resp, t)
+	s, err := c.roundTrip(req, upload, resp, t)
 	latency := time.Since(start)
 	if err != nil {
 		f := classify(err)
@@ -237,6 +258,27 @@ func try(b *pool.Backend, req *fasthttp.Request, resp *fasthttp.Response, start 
 	}
 	cleanResponse(&resp.Header)
 	return 0, status, s, nil
+}
+
+// refuseBody answers a request whose body the client failed to send (a
+// *clientBodyError from takeBody or a streamed upload) as the listener
+// answers a body it cannot read: 413 for one over max_request_body_size,
+// 408 for a client that stalled, 400 otherwise, with Connection: close,
+// counted in the listener's refusals and logged at debug level.
+func (h *Handler) refuseBody(ctx *fasthttp.RequestCtx, err error) {
+	r := RejectBadRequest
+	var cbe *clientBodyError
+	if errors.As(err, &cbe) {
+		r = cbe.r
+	}
+	status, body := rejectAnswer(r)
+	writeError(&ctx.Response, status, body)
+	ctx.SetConnectionClose()
+	h.rejects.Add(r)
+	if ce := h.log.Check(zap.DebugLevel, "client refused"); ce != nil {
+		ce.Write(zap.Stringer("reason", r), zap.String("listener", h.name),
+			zap.Stringer("remote", ctx.RemoteAddr()), zap.Error(err))
+	}
 }
 
 // streamAnswer hands s, the answer of b, to the client as resp's body

@@ -19,10 +19,16 @@ const refusedMark = "\x00lb-refused"
 func guardHeader(hdr *fasthttp.RequestHeader) (Reject, bool) {
 	r, refused := classifyRequest(hdr.Method(), hdr.Protocol(), hdr.RawHeaders())
 	if refused {
-		hdr.SetContentLength(0)
-		hdr.Del("Expect")
+		neutralizeBody(hdr)
 	}
 	return r, refused
+}
+
+// neutralizeBody makes fasthttp read no body for a refused request and
+// send no 100 Continue: Content-Length 0, no Transfer-Encoding, no Expect.
+func neutralizeBody(hdr *fasthttp.RequestHeader) {
+	hdr.SetContentLength(0)
+	hdr.Del("Expect")
 }
 
 // markRefused marks hdr refused for r: refusedMark and "Connection:

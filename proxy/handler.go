@@ -63,6 +63,12 @@ type Handler struct {
 	streamWrite atomic.Int64
 	// bufs holds the streams' copy buffers (*[streamBufferSize]byte).
 	bufs sync.Pool
+	// The listener's request body settings, set by NewServer (a Handler
+	// served otherwise gets no streamed bodies from fasthttp):
+	// bodyBuffer is request_buffer_size and bodyLimit
+	// max_request_body_size, in bytes; bodyRead is body_read_timeout in
+	// ns, the wait for each piece of a streamed body.
+	bodyBuffer, bodyLimit, bodyRead atomic.Int64
 }
 
 // streamBuffer returns a copy buffer for a stream (give it back to

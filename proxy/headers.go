@@ -81,8 +81,8 @@ func trimOWS(b []byte) []byte {
 }
 
 // prepareRequest fills out, the request sent to backends, from in, the
-// request as the client sent it: the header is copied and the body shared
-// (out must be released before in is), the hop-by-hop fields and those the
+// request as the client sent it: the header is copied (the caller sets
+// the body: see Handler.takeBody), the hop-by-hop fields and those the
 // client's Connection header names are dropped, so are trailer fields
 // (dropTrailers), Expect is dropped (the
 // server already answered 100-continue and read the body),
@@ -99,7 +99,6 @@ func trimOWS(b []byte) []byte {
 func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted bool) {
 	in := &ctx.Request
 	in.Header.CopyTo(&out.Header)
-	out.SetBodyRaw(in.Body())
 	out.UseHostHeader = true
 	h := &out.Header
 	if !h.IsHTTP11() {

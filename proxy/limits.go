@@ -80,7 +80,11 @@ func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
 // this deadline as the sign that the header is done). It runs the
 // request-smuggling guard (guardHeader), which neutralises the body
 // framing of a request it refuses, and the URI and field-count limits,
-// whose verdict comes first when both refuse. A refused request is marked
+// whose verdict comes first when both refuse, and the body limit: a
+// declared Content-Length over MaxRequestBodySize is refused (413) before
+// its body is read. The request body limit fasthttp gets is
+// RequestBufferSize: with streamed request bodies it only bounds what
+// fasthttp reads before the handler runs. A refused request is marked
 // (markRefused) and answered by handler, or by serveError when its body
 // fails: for a header over the URI or field-count limit with a
 // Content-Length body the body limit is lowered to one byte, so the
@@ -90,7 +94,7 @@ func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
 // forgets the header when a chunked body fails. It does not allocate for
 // a request it passes.
 func (l *limits) headerReceived(hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	rc := fasthttp.RequestConfig{ReadTimeout: l.o.BodyReadTimeout, MaxRequestBodySize: l.o.MaxRequestBodySize}
+	rc := fasthttp.RequestConfig{ReadTimeout: l.o.BodyReadTimeout, MaxRequestBodySize: l.o.RequestBufferSize}
 	gr, guarded := guardHeader(hdr)
 	r, bad := l.headerVerdict(hdr)
 	switch {
@@ -100,6 +104,11 @@ func (l *limits) headerReceived(hdr *fasthttp.RequestHeader) fasthttp.RequestCon
 		}
 	case guarded:
 		r, bad = gr, true
+	case hdr.ContentLength() > l.o.MaxRequestBodySize:
+		// Refused before a byte of the body is read, and no 100
+		// Continue: the body is left unread and the connection closed.
+		neutralizeBody(hdr)
+		r, bad = RejectBodyTooLarge, true
 	}
 	if bad {
 		markRefused(hdr, r)

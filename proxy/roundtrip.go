@@ -38,7 +38,12 @@ var errTooManyInterim = errors.New("proxy: too many 1xx answers from the backend
 // that owns the connection from then on: the caller must start it
 // (stream.start) and hand it to fasthttp as resp's body stream, which
 // closes it. resp then holds the header only.
-func (c *BackendClient) roundTrip(req *fasthttp.Request, resp *fasthttp.Response, t *tryTimes) (*stream, error) {
+//
+// A request whose body is streamed from the client (upload not nil)
+// sends it after its header, each write bounded by t.idle; the wait for
+// the header is then t.wait from the end of the body. A failure of the
+// client meanwhile is the upload's *clientBodyError.
+func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *fasthttp.Response, t *tryTimes) (*stream, error) {
 	hc := &c.hc
 	deadline := t.header
 	timeout := time.Until(deadline)
@@ -54,6 +59,9 @@ func (c *BackendClient) roundTrip(req *fasthttp.Request, resp *fasthttp.Response
 		hc.CloseConn(cc) // errConnCut: nothing was sent
 		return nil, err
 	}
+	if upload != nil {
+		upload.attach(req, conn)
+	}
 	// As HostClient does: the request line is written from the parsed
 	// URI (so a #fragment is not sent), the path as received.
 	req.URI().DisablePathNormalizing = hc.DisablePathNormalizing
@@ -68,6 +76,13 @@ func (c *BackendClient) roundTrip(req *fasthttp.Request, resp *fasthttp.Response
 		return nil, transportError(err)
 	}
 
+	if upload != nil {
+		// The wait for the header starts once the body is sent.
+		deadline = time.Now().Add(t.wait)
+		if !t.end.IsZero() && t.end.Before(deadline) {
+			deadline = t.end
+		}
+	}
 	if err := conn.SetReadDeadline(deadline); err != nil {
 		hc.CloseConn(cc)
 		return nil, err
@@ -143,7 +158,10 @@ func readFinalHeader(h *fasthttp.ResponseHeader, br *bufio.Reader) error {
 // before the first answer byte is fasthttp.ErrConnectionClosed.
 func transportError(err error) error {
 	var te interface{ Timeout() bool }
+	var cbe *clientBodyError
 	switch {
+	case errors.As(err, &cbe):
+		return cbe // the client's fault, whatever it wraps
 	case errors.As(err, &te) && te.Timeout():
 		return fasthttp.ErrTimeout
 	case err == io.EOF:
@@ -195,6 +213,9 @@ type tryTimes struct {
 	// header is when the answer's header must have arrived (the try's
 	// deadline: per-try and header timeouts, and end).
 	header time.Time
+	// wait is how long the header may take after a streamed request
+	// body was sent (the per-try or header timeout).
+	wait time.Duration
 	// idle is the longest the body may go without a byte.
 	idle time.Duration
 	// end is when the whole answer must be done (response_timeout);

@@ -33,6 +33,9 @@ const (
 	DefaultMaxURILength = 8 << 10
 	// DefaultMaxConnections is ServerOptions.MaxConnections's default.
 	DefaultMaxConnections = 10000
+	// DefaultRequestBufferSize is ServerOptions.RequestBufferSize's
+	// default, in bytes (16 KiB).
+	DefaultRequestBufferSize = 16 << 10
 )
 
 // ServerOptions configure the client side of one listener. Zero or
@@ -57,8 +60,18 @@ type ServerOptions struct {
 	IdleTimeout time.Duration
 	// MaxRequestBodySize is the largest request body accepted, in bytes
 	// (default 10 MiB). A larger one gets 413 and is never forwarded; a
-	// larger declared Content-Length is refused before the body is read.
+	// larger declared Content-Length is refused before the body is read,
+	// a chunked body as soon as it passes the limit.
 	MaxRequestBodySize int
+	// RequestBufferSize is the largest request body read whole before it
+	// is forwarded, in bytes (default 16 KiB, as NGINX's
+	// client_body_buffer_size and HAProxy's tune.bufsize; at most
+	// MaxRequestBodySize). Such a body may be sent again on a retry. A
+	// larger one is streamed to the backend as it arrives, through one
+	// fixed buffer, and is retried only if none of it was sent; each of
+	// its reads may take BodyReadTimeout, and ReadTimeout no longer
+	// bounds it.
+	RequestBufferSize int
 	// MaxHeaderBytes bounds the request line plus header, in bytes
 	// (default 16 KiB; it is also each connection's read buffer). More
 	// gets 431.
@@ -106,6 +119,8 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	def(&o.MaxHeaderCount, DefaultMaxHeaderCount)
 	def(&o.MaxURILength, DefaultMaxURILength)
 	def(&o.MaxConnections, DefaultMaxConnections)
+	def(&o.RequestBufferSize, DefaultRequestBufferSize)
+	o.RequestBufferSize = min(o.RequestBufferSize, o.MaxRequestBodySize)
 	return o
 }
 
@@ -153,6 +168,9 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *Server {
 	o = o.withDefaults()
 	h.tunnelIdle.Store(int64(o.IdleTimeout))
 	h.streamWrite.Store(int64(o.WriteTimeout))
+	h.bodyBuffer.Store(int64(o.RequestBufferSize))
+	h.bodyLimit.Store(int64(o.MaxRequestBodySize))
+	h.bodyRead.Store(int64(o.BodyReadTimeout))
 	lim := newLimits(h, o, log)
 	srv := &fasthttp.Server{
 		Handler:      lim.handler(h.ServeHTTP),
@@ -166,9 +184,14 @@ func NewServer(h *Handler, o ServerOptions, log *zap.Logger) *Server {
 		// headerReceived the body's, and limitConn caps both by
 		// o.ReadTimeout. A connection served without a limitListener
 		// (ServeConn) has only IdleTimeout and the body deadline.
-		WriteTimeout:       o.WriteTimeout,
-		IdleTimeout:        o.IdleTimeout,
-		MaxRequestBodySize: o.MaxRequestBodySize,
+		WriteTimeout: o.WriteTimeout,
+		IdleTimeout:  o.IdleTimeout,
+		// Bodies are streamed: fasthttp reads at most 8 KiB of one before
+		// the handler runs (headerReceived sets the per-request limit to
+		// RequestBufferSize and refuses a declared length over
+		// MaxRequestBodySize), and Handler.takeBody decides the rest.
+		StreamRequestBody:  true,
+		MaxRequestBodySize: o.RequestBufferSize,
 		ReadBufferSize:     o.MaxHeaderBytes,
 		// limitListener enforces MaxConnections; fasthttp's own cap only
 		// has to stay out of its way while closed connections' workers

@@ -113,6 +113,18 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	prepareRequest(req, ctx, h.trustedPeer(ctx))
+	body, err := h.takeBody(ctx, up.idle)
+	if err == nil && body.up != nil {
+		// An upgrade's body is sent whole with its handshake.
+		err = &clientBodyError{errUploadTooLarge, RejectBodyTooLarge}
+	}
+	if err != nil {
+		body.free()
+		h.refuseBody(ctx, err)
+		return
+	}
+	defer body.free()
+	req.SetBodyRaw(body.body)
 	req.Header.Set(hdrConnection, "Upgrade")
 	req.Header.Set(hdrUpgrade, proto)
 	hostless := len(req.Header.Host()) == 0
