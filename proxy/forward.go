@@ -284,10 +284,16 @@ func (h *Handler) refuseBody(ctx *fasthttp.RequestCtx, err error) {
 // streamAnswer hands s, the answer of b, to the client as resp's body
 // stream: fasthttp sends the header as soon as the handler returns (it is
 // flushed at once, without waiting for body bytes), then relays the body
-// (see stream) and closes s when done.
+// (see stream) and closes s when done. An HTTP/1.0 client cannot read a
+// chunked body: one without a length is sent to it as HTTP/1.0 frames
+// it, up to the connection's close (stream.untilClose).
 func (h *Handler) streamAnswer(ctx *fasthttp.RequestCtx, up *upstream, b *pool.Backend, s *stream) {
 	s.start(h, up.pool.Name(), b, ctx.Conn())
 	resp := &ctx.Response
+	if !ctx.Request.Header.IsHTTP11() && s.contentLength() < 0 {
+		s.untilClose(ctx)
+		return
+	}
 	resp.SetBodyStream(s.bodyStream(), s.contentLength())
 	resp.ImmediateHeaderFlush = true
 }

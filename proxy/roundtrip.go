@@ -88,7 +88,10 @@ func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *f
 		return nil, err
 	}
 	br := hc.AcquireReader(conn)
-	resp.Reset()
+	// Not Reset: that would forget the server's settings of the header
+	// (no default Content-Type); reading a header replaces the last one.
+	resp.ResetBody()
+	resp.SkipBody = false
 	resp.Header.DisableNormalizing()
 	if err := readFinalHeader(&resp.Header, br); err != nil {
 		hc.ReleaseReader(br)

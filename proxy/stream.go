@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/pool"
+	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 )
 
@@ -114,6 +115,38 @@ func (s *stream) bodyStream() io.Reader {
 		return s
 	}
 	return &s.chunked
+}
+
+// untilClose sends s to ctx's client as a body without a length, ended
+// by closing the connection (the framing an HTTP/1.0 client reads): the
+// header gets Connection: close and neither Content-Length nor
+// Transfer-Encoding, and the connection is taken over from fasthttp
+// (hijacked, no response of fasthttp's own) to write it. s stays the
+// response's body stream, so that fasthttp finishes it if it never runs
+// the takeover.
+func (s *stream) untilClose(ctx *fasthttp.RequestCtx) {
+	resp := &ctx.Response
+	resp.SetBodyStream(s, -1)
+	resp.Header.SetContentLength(-2)
+	resp.Header.Del("Transfer-Encoding")
+	resp.Header.SetConnectionClose()
+	head := resp.Header.AppendBytes(nil)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
+			c = u.UnsafeConn()
+		}
+		if h, ok := c.(interface{ hijacked() }); ok {
+			h.hijacked() // a limitConn: its request deadlines end here
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(s.write))
+		if _, err := c.Write(head); err != nil {
+			s.failClient(err)
+		} else {
+			_, _ = s.relay(c, -1)
+		}
+		_ = s.Close()
+	})
 }
 
 // Read reads the next piece of the body for fasthttp's own copy loops

@@ -134,6 +134,7 @@ func (r *rawConn) head(t testing.TB, req string) *fasthttp.ResponseHeader {
 	}
 	var h fasthttp.ResponseHeader
 	h.DisableNormalizing()
+	h.SetNoDefaultContentType(true) // show only what came
 	if err := h.Read(r.br); err != nil {
 		t.Fatalf("read header: %v", err)
 	}

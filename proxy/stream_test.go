@@ -546,3 +546,50 @@ func TestStreamed5xxNotRetried(t *testing.T) {
 	}
 	checkReleasedEventually(t, up.Pool)
 }
+
+// TestStreamHTTP10Client: an HTTP/1.0 client cannot read chunked framing:
+// a streamed answer without a length reaches it unframed, ended by the
+// connection's close, and the LB adds no Content-Type the backend did
+// not send.
+func TestStreamHTTP10Client(t *testing.T) {
+	part := strings.Repeat("q", 12<<10)
+	backend := scriptBackend(t, nil, false,
+		step{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(part), 100 * time.Millisecond},
+		step{chunk(part) + "0\r\n\r\n", 0})
+	up := &Upstream{Pool: newTestPool(t, "web", backend)}
+	l := startTCPLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
+	c := dialLB(t, l)
+	h := c.head(t, "GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+	if !h.ConnectionClose() || h.Peek("Transfer-Encoding") != nil || h.Peek("Content-Length") != nil || h.Peek("Content-Type") != nil {
+		t.Errorf("header %q: want Connection: close and no Transfer-Encoding, Content-Length or Content-Type", h.Header())
+	}
+	got, err := c.rest()
+	if got != part+part || err != io.EOF {
+		t.Errorf("body %d bytes (%v), want %d then the close", len(got), err, 2*len(part))
+	}
+	checkReleasedEventually(t, up.Pool)
+}
+
+// TestStreamNoDefaultContentType: an answer without Content-Type gets
+// none from the LB, streamed or buffered.
+func TestStreamNoDefaultContentType(t *testing.T) {
+	big := strings.Repeat("n", 20<<10)
+	backend := startBackend(t, func(ctx *fasthttp.RequestCtx) {
+		ctx.Response.Header.SetNoDefaultContentType(true)
+		if string(ctx.Path()) == "/big" {
+			ctx.SetBodyString(big)
+			return
+		}
+		ctx.SetBodyString("small")
+	})
+	up := &Upstream{Pool: newTestPool(t, "web", backend)}
+	l := startTCPLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
+	for _, path := range []string{"/small", "/big"} {
+		c := dialLB(t, l)
+		h := c.head(t, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if ct := h.Peek("Content-Type"); ct != nil {
+			t.Errorf("%s: Content-Type %q added", path, ct)
+		}
+	}
+	checkReleasedEventually(t, up.Pool)
+}
