@@ -17,7 +17,7 @@ var states = [...]pool.State{pool.StateInitial, pool.StateHealthy, pool.StateUnh
 type poolCollector struct {
 	pools                                func() []*pool.Pool
 	requests, noBackend, inFlight, state *prometheus.Desc
-	retries, retriesRefused              *prometheus.Desc
+	retries, retriesRefused, streams     *prometheus.Desc
 }
 
 func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
@@ -31,6 +31,9 @@ func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
 			[]string{"pool"}, nil),
 		inFlight: prometheus.NewDesc(NameInFlight,
 			"Requests a backend is serving now, by pool and backend.",
+			[]string{"pool", "backend"}, nil),
+		streams: prometheus.NewDesc(NameStreams,
+			"Answers a backend is streaming now (their body relayed as it arrives: Server-Sent Events, large downloads), by pool and backend; lb_backend_in_flight counts them too.",
 			[]string{"pool", "backend"}, nil),
 		state: prometheus.NewDesc(NameState,
 			"1 for the backend's current state, 0 for the others, by pool, backend and state.",
@@ -46,7 +49,7 @@ func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
 
 // Describe implements prometheus.Collector.
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.state, c.retries, c.retriesRefused} {
+	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.streams, c.state, c.retries, c.retriesRefused} {
 		ch <- d
 	}
 }
@@ -64,6 +67,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, bs := range st.Backends {
 			addr := bs.Address
 			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(bs.InFlight), name, addr)
+			ch <- prometheus.MustNewConstMetric(c.streams, prometheus.GaugeValue, float64(bs.Streams), name, addr)
 			for _, s := range states {
 				v := 0.0
 				if bs.State == s {

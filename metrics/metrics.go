@@ -26,6 +26,7 @@ const (
 	NameNoBackend       = "lb_requests_no_backend_total"
 	NameRequestDuration = "lb_request_duration_seconds"
 	NameInFlight        = "lb_backend_in_flight"
+	NameStreams         = "lb_backend_streams"
 	NameState           = "lb_backend_state"
 	NameTransitions     = "lb_transitions_total"
 	NameEjections       = "lb_ejections_total"
