@@ -29,6 +29,19 @@ type ListenerState struct {
 	// refused, by reason (every reason, zeros included); nil is shown as
 	// {}.
 	Rejections map[string]uint64 `json:"rejections"`
+	// Streams are the listener's answers relayed as they arrive.
+	Streams StreamsState `json:"streams"`
+}
+
+// StreamsState is what a listener's streamed answers (Server-Sent Events,
+// large downloads) are doing.
+type StreamsState struct {
+	// Open is how many are open now.
+	Open int `json:"open"`
+	// Ended counts those that ended, by how: complete, backend_failed,
+	// backend_idle, client_gone, deregistration, shutdown (every key
+	// present, zeros included; nil is shown as {}).
+	Ended map[string]uint64 `json:"ended"`
 }
 
 // Options wire the admin handler to the running load balancer. The

@@ -6,6 +6,8 @@ import "github.com/prometheus/client_golang/prometheus"
 const (
 	NameClientRejections  = "lb_client_rejections_total"
 	NameClientConnections = "lb_client_connections"
+	NameStreamsOpen       = "lb_streams_open"
+	NameStreamsEnded      = "lb_streams_ended_total"
 )
 
 // ListenerCounts is what one traffic listener reports at scrape time.
@@ -17,19 +19,24 @@ type ListenerCounts struct {
 	// Rejections counts refusals by reason label (every reason, zeros
 	// included).
 	Rejections map[string]uint64
+	// StreamsOpen is the number of streamed answers open now;
+	// StreamEnds counts those that ended, by end label.
+	StreamsOpen int
+	StreamEnds  map[string]uint64
 }
 
 // listenerCollector reads the listeners' own counters at scrape time, so
 // the request path pays nothing for these metrics.
 type listenerCollector struct {
-	listeners         func() []ListenerCounts
-	rejections, conns *prometheus.Desc
+	listeners                      func() []ListenerCounts
+	rejections, conns, open, ended *prometheus.Desc
 }
 
 // CollectListeners adds the listener metrics, read from listeners at
 // every scrape (it must be safe for concurrent use):
 // lb_client_rejections_total{listener,reason} and
-// lb_client_connections{listener}. Call it once.
+// lb_client_connections{listener}, lb_streams_open{listener} and
+// lb_streams_ended_total{listener,end}. Call it once.
 func (m *Metrics) CollectListeners(listeners func() []ListenerCounts) {
 	m.reg.MustRegister(&listenerCollector{
 		listeners: listeners,
@@ -39,6 +46,12 @@ func (m *Metrics) CollectListeners(listeners func() []ListenerCounts) {
 		conns: prometheus.NewDesc(NameClientConnections,
 			"Client connections open now, by listener.",
 			[]string{"listener"}, nil),
+		open: prometheus.NewDesc(NameStreamsOpen,
+			"Answers being streamed to clients now (their body relayed as it arrives), by listener.",
+			[]string{"listener"}, nil),
+		ended: prometheus.NewDesc(NameStreamsEnded,
+			"Streamed answers that ended, by listener and how: complete, backend_failed, backend_idle, client_gone, deregistration, shutdown.",
+			[]string{"listener", "end"}, nil),
 	})
 }
 
@@ -46,6 +59,8 @@ func (m *Metrics) CollectListeners(listeners func() []ListenerCounts) {
 func (c *listenerCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.rejections
 	ch <- c.conns
+	ch <- c.open
+	ch <- c.ended
 }
 
 // Collect implements prometheus.Collector.
@@ -54,6 +69,10 @@ func (c *listenerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(l.Open), l.Name)
 		for reason, n := range l.Rejections {
 			ch <- prometheus.MustNewConstMetric(c.rejections, prometheus.CounterValue, float64(n), l.Name, reason)
+		}
+		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(l.StreamsOpen), l.Name)
+		for end, n := range l.StreamEnds {
+			ch <- prometheus.MustNewConstMetric(c.ended, prometheus.CounterValue, float64(n), l.Name, end)
 		}
 	}
 }

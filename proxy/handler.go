@@ -63,6 +63,8 @@ type Handler struct {
 	streamWrite atomic.Int64
 	// bufs holds the streams' copy buffers (*[streamBufferSize]byte).
 	bufs sync.Pool
+	// ends counts the listener's streams by how they ended.
+	ends StreamEnds
 	// The listener's request body settings, set by NewServer (a Handler
 	// served otherwise gets no streamed bodies from fasthttp):
 	// bodyBuffer is request_buffer_size and bodyLimit
@@ -125,6 +127,12 @@ func (h *Handler) SetTrustedProxies(prefixes []netip.Prefix) {
 	}
 	h.trusted.Store(&p)
 }
+
+// StreamEnds returns the counts of the listener's streamed answers by how
+// they ended (never nil; a client going away is "client_gone", never
+// held against the backend); they live as long as the Handler and are
+// safe for concurrent use.
+func (h *Handler) StreamEnds() *StreamEnds { return &h.ends }
 
 // Rejections returns the listener's refusal counters (never nil); they
 // live as long as the Handler and are safe for concurrent use.

@@ -273,6 +273,7 @@ func (s *stream) Close() error {
 	s.handler.bufs.Put(s.buf)
 	s.buf = nil
 	s.backend.EndStream(cause.streamOutcome())
+	s.handler.ends.add(cause)
 	s.logEnd(cause)
 	return nil
 }

@@ -232,7 +232,8 @@ func TestStreamBackendDiesMidBody(t *testing.T) {
 			backend := scriptBackend(t, nil, true, step{tc.head + tc.body, 50 * time.Millisecond})
 			up := &Upstream{Pool: newTestPool(t, "web", backend)}
 			log, logs := observedLogger()
-			l := startTCPLB(t, NewHandler("public", Routes{Default: up}, log), ServerOptions{})
+			h := NewHandler("public", Routes{Default: up}, log)
+			l := startTCPLB(t, h, ServerOptions{})
 
 			resp, err := httpClient(t).Get("http://" + l.addr(t) + "/")
 			if err != nil {
@@ -255,6 +256,9 @@ func TestStreamBackendDiesMidBody(t *testing.T) {
 			m := e.ContextMap()
 			if m["pool"] != "web" || m["backend"] != backend || m["bytes_sent"] != int64(len(part)) || m["cause"] != "backend_failed" {
 				t.Errorf("log fields %v", m)
+			}
+			if n := h.StreamEnds().Snapshot()["backend_failed"]; n != 1 {
+				t.Errorf("backend_failed counted %d, want 1", n)
 			}
 		})
 	}
@@ -281,6 +285,11 @@ func TestStreamClientGoneClosesBackend(t *testing.T) {
 				}
 				c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
 				piece := chunk(strings.Repeat("z", 16<<10))
+				if tc.pause > 0 {
+					// One small piece the client reads whole, so the
+					// LB has nothing left to write when it leaves.
+					piece = chunk(strings.Repeat("z", 100))
+				}
 				for {
 					if _, err := c.Write([]byte(piece)); err != nil {
 						closed <- time.Now()
@@ -296,12 +305,18 @@ func TestStreamClientGoneClosesBackend(t *testing.T) {
 				}
 			})
 			up := &Upstream{Pool: newTestPool(t, "web", backend)}
-			l := startTCPLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
+			h := NewHandler("public", Routes{Default: up}, nil)
+			l := startTCPLB(t, h, ServerOptions{})
 
 			c := dialLB(t, l)
 			c.head(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-			if _, err := io.ReadFull(c.br, make([]byte, 1000)); err != nil {
+			if _, err := io.ReadFull(c.br, make([]byte, 100)); err != nil {
 				t.Fatal(err)
+			}
+			if tc.pause > 0 {
+				// The backend is silent from now on: leave once the LB
+				// waits on it.
+				time.Sleep(100 * time.Millisecond)
 			}
 			gone := time.Now()
 			c.c.Close()
@@ -316,6 +331,9 @@ func TestStreamClientGoneClosesBackend(t *testing.T) {
 			checkReleasedEventually(t, up.Pool)
 			if n := backendErrors(t, up.Pool, backend); n != 0 {
 				t.Errorf("backend errors = %d, want 0 (a client leaving is not the backend's fault)", n)
+			}
+			if n := h.StreamEnds().Snapshot()["client_gone"]; n != 1 {
+				t.Errorf("client_gone counted %d, want 1", n)
 			}
 		})
 	}

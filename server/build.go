@@ -328,7 +328,8 @@ func (lb *LB) listenerStates() []admin.ListenerState {
 			addr = l.ln.Addr().String()
 		}
 		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load(),
-			Connections: l.server.OpenConnections(), Rejections: l.handler.Rejections().Snapshot()})
+			Connections: l.server.OpenConnections(), Rejections: l.handler.Rejections().Snapshot(),
+			Streams: admin.StreamsState{Open: l.handler.Streams(), Ended: l.handler.StreamEnds().Snapshot()}})
 	}
 	return out
 }
@@ -340,7 +341,8 @@ func (lb *LB) listenerCounts() []metrics.ListenerCounts {
 	out := make([]metrics.ListenerCounts, 0, len(lb.listeners))
 	for _, l := range lb.listeners {
 		out = append(out, metrics.ListenerCounts{Name: l.name, Open: l.server.OpenConnections(),
-			Rejections: l.handler.Rejections().Snapshot()})
+			Rejections: l.handler.Rejections().Snapshot(), StreamsOpen: l.handler.Streams(),
+			StreamEnds: l.handler.StreamEnds().Snapshot()})
 	}
 	return out
 }
