@@ -81,7 +81,7 @@ type DownloadFigures struct {
 	Count     int `json:"count"`     // started at once
 	Completed int `json:"completed"` // every byte arrived and matched
 	Failed    int `json:"failed"`
-	// FailuresByKind: http_NNN, mismatch, short, timeout,
+	// FailuresByKind: http_NNN, mismatch, short, stopped, timeout,
 	// connection_refused, connection_reset, transport_error.
 	FailuresByKind map[string]int `json:"failures_by_kind"`
 	SizeBytes      int64          `json:"size_bytes"` // each body
@@ -137,7 +137,8 @@ type MemorySample struct {
 }
 
 // SSEFigures compares event streams through the target with streams
-// direct to a backend, run at the same time.
+// direct to a backend, run at the same time. It is zero when the probe
+// did not run (-sse-streams 0, or the downloads ended the run).
 type SSEFigures struct {
 	Streams int     `json:"streams"`  // per path
 	EveryMS float64 `json:"every_ms"` // between events
@@ -222,10 +223,12 @@ func BuildStream(in StreamInput) StreamReport {
 	if c.SSEEvery > 0 {
 		events = int(c.SSEDuration / c.SSEEvery)
 	}
-	r.SSE = SSEFigures{
-		Streams: c.SSEStreams, EveryMS: float64(c.SSEEvery) / 1e6, Events: events,
-		Target: pathFigures(in.ProbeTarget, events), Direct: pathFigures(in.ProbeDirect, events),
-		DirectBackend: in.DirectBackend,
+	if len(in.ProbeTarget)+len(in.ProbeDirect) > 0 {
+		r.SSE = SSEFigures{
+			Streams: c.SSEStreams, EveryMS: float64(c.SSEEvery) / 1e6, Events: events,
+			Target: pathFigures(in.ProbeTarget, events), Direct: pathFigures(in.ProbeDirect, events),
+			DirectBackend: in.DirectBackend,
+		}
 	}
 	return r
 }
@@ -318,7 +321,9 @@ func WriteStreamTable(w io.Writer, r StreamReport) error {
 		return err
 	}
 	s := r.SSE
-	if s.Streams > 0 {
+	if s.Streams == 0 {
+		fmt.Fprintf(w, "\n  SSE probe: not run\n")
+	} else {
 		fmt.Fprintf(w, "\n  SSE probe: %d streams through the target and %d direct to %s at the same time, one event every %gms, %d events each\n",
 			s.Streams, s.Streams, s.DirectBackend, s.EveryMS, s.Events)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -64,7 +64,8 @@ type Download struct {
 	Start, End time.Duration
 	// Kind is "ok", or how it failed: http_NNN, mismatch (the bytes
 	// differ from the expected stream), short (the body ended early),
-	// timeout, connection_refused, connection_reset, transport_error.
+	// stopped (the run was cancelled), timeout, connection_refused,
+	// connection_reset, transport_error.
 	Kind    string
 	Err     string // the error, for people
 	Backend string // the header Downloads.Header named, if any
@@ -141,10 +142,13 @@ func download(ctx context.Context, c *http.Client, o Downloads, i int, content *
 }
 
 // Classify names a transport error the way the benchmark's reports do:
-// timeout, connection_refused, connection_reset or transport_error.
+// stopped (the run cancelled it), timeout, connection_refused,
+// connection_reset or transport_error.
 func Classify(err error) string {
 	var ne net.Error
 	switch {
+	case errors.Is(err, context.Canceled):
+		return "stopped"
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded):
 		return "timeout"
 	case errors.Is(err, syscall.ECONNREFUSED):
