@@ -23,40 +23,63 @@ import (
 // every backend in rotation.
 const readyTimeout = 60 * time.Second
 
-// bench carries out one run: backends, target, load and scenario, then
-// builds the report. Every process it started is stopped before it
-// returns.
-func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Report, []record.Record, error) {
+// rig is what every run sets up: the backends, the load balancer under
+// test in front of them, ready, and their logs.
+type rig struct {
+	fl       *fleet.Fleet
+	tg       *target.Target
+	tlog     *logFile
+	warnings []string // from the warm-up
+	closers  []func()
+}
+
+// close stops everything the rig started, the last started first.
+func (r *rig) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+// setUp starts the backends and the target and waits until the target
+// takes traffic through every backend. On error, what it started is
+// already stopped.
+func setUp(ctx context.Context, o *options, stderr io.Writer) (r *rig, err error) {
 	c := &o.cfg
 	say := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
-	started := time.Now()
+	r = &rig{}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
 	work, err := os.MkdirTemp("", "lb-bench-")
 	if err != nil {
-		return report.Report{}, nil, err
+		return nil, err
 	}
-	defer os.RemoveAll(work)
+	r.closers = append(r.closers, func() { os.RemoveAll(work) })
 	logDir := work
 	if o.out != "" {
 		if err := os.MkdirAll(o.out, 0o755); err != nil {
-			return report.Report{}, nil, err
+			return nil, err
 		}
 		logDir = o.out
 	}
 	if c.Target == "lb-config" {
 		if err := readConfigFile(c); err != nil {
-			return report.Report{}, nil, err
+			return nil, err
 		}
 	}
 	blog, err := newLogFile(filepath.Join(logDir, "backends.log"))
 	if err != nil {
-		return report.Report{}, nil, err
+		return nil, err
 	}
-	defer blog.Close()
+	r.closers = append(r.closers, func() { blog.Close() })
 	tlog, err := newLogFile(filepath.Join(logDir, "target.log"))
 	if err != nil {
-		return report.Report{}, nil, err
+		return nil, err
 	}
-	defer tlog.Close()
+	r.tlog = tlog
+	r.closers = append(r.closers, func() { tlog.Close() })
 
 	ports := c.BackendPorts
 	if len(ports) == 0 {
@@ -64,9 +87,10 @@ func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Re
 	}
 	fl, err := fleet.Start(fleet.Spec{Command: o.backendCmd, Args: backendArgs(*c), Ports: ports, Log: blog})
 	if err != nil {
-		return report.Report{}, nil, fmt.Errorf("starting backends: %w\n%s", err, blog.tail(2000))
+		return nil, fmt.Errorf("starting backends: %w\n%s", err, blog.tail(2000))
 	}
-	defer fl.Close()
+	r.fl = fl
+	r.closers = append(r.closers, func() { fl.Close() })
 	say("%d backends up: %s", fl.Len(), strings.Join(fl.Addrs(), " "))
 
 	if (c.Target == "lb" || c.Target == "lb-config") && c.LBBin == "" {
@@ -74,17 +98,33 @@ func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Re
 	}
 	argv, err := targetArgv(c, work, o.out, fl)
 	if err != nil {
-		return report.Report{}, nil, err
+		return nil, err
 	}
 	tg, err := target.Start(target.Options{Argv: argv, Addr: c.TargetAddr, Log: tlog})
 	if err != nil {
+		return nil, err
+	}
+	r.tg = tg
+	r.closers = append(r.closers, tg.Stop)
+	if r.warnings, err = waitReady(ctx, c, tg, fl); err != nil {
+		return nil, fmt.Errorf("%w\nlast lines of the load balancer's output:\n%s", err, tlog.tail(3000))
+	}
+	return r, nil
+}
+
+// bench carries out one failover run: backends, target, load and
+// scenario, then builds the report. Every process it started is stopped
+// before it returns.
+func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Report, []record.Record, error) {
+	c := &o.cfg
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+	started := time.Now()
+	r, err := setUp(ctx, o, stderr)
+	if err != nil {
 		return report.Report{}, nil, err
 	}
-	defer tg.Stop()
-	warnings, err := waitReady(ctx, c, tg, fl)
-	if err != nil {
-		return report.Report{}, nil, fmt.Errorf("%w\nlast lines of the load balancer's output:\n%s", err, tlog.tail(3000))
-	}
+	defer r.close()
+	fl, tg, warnings := r.fl, r.tg, r.warnings
 
 	say("%s ready at %s; %s for %s", targetDesc(c), c.TargetAddr, c.Scenario, c.Duration.D())
 

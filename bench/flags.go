@@ -11,6 +11,7 @@ import (
 
 	"github.com/lbtrust/lb/bench/report"
 	"github.com/lbtrust/lb/bench/scenario"
+	"github.com/lbtrust/lb/demo/stream"
 )
 
 // options are the parsed command line.
@@ -23,7 +24,15 @@ type options struct {
 	// progress: print a live progress line (stdout is a terminal).
 	progress bool
 	ports    string // -backend-ports, raw
+	size     string // -size, raw
+	maxRSS   string // -max-target-rss, raw
+	// timeoutSet: -timeout was given (the stream scenario has its own
+	// default).
+	timeoutSet bool
 }
+
+// streamTimeout is the stream scenario's default -timeout, per download.
+const streamTimeout = 5 * time.Minute
 
 // parseFlags reads the command line into options with every default
 // applied, and checks it.
@@ -66,6 +75,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&c.Algorithm, "algorithm", "round_robin", "generated config: pool algorithm")
 	fs.DurationVar((*time.Duration)(&c.DeregistrationDelay), "deregistration-delay", 30*time.Second, "generated config: deregistration_delay")
 	fs.DurationVar((*time.Duration)(&c.StatusPoll), "status-poll", 100*time.Millisecond, "how often an lb's /status is polled")
+	fs.IntVar(&c.Downloads, "downloads", 100, "stream: downloads at once")
+	fs.StringVar(&o.size, "size", "64MiB", "stream: bytes of each download (units B, KiB, MiB, GiB, KB, MB, GB)")
+	fs.IntVar(&c.SSEStreams, "sse-streams", 4, "stream: event streams through the target, and as many direct to the first backend, at the same time (0: no probe)")
+	fs.DurationVar((*time.Duration)(&c.SSEEvery), "sse-every", 100*time.Millisecond, "stream: time between two events")
+	fs.DurationVar((*time.Duration)(&c.SSEDuration), "sse-duration", 3*time.Second, "stream: how long each event stream lasts")
+	fs.StringVar(&o.maxRSS, "max-target-rss", "8GiB", "stream: stop the downloads (and kill the target) when the target's RSS passes this, to keep a buffering proxy from taking the machine's memory (0: never)")
 	fs.StringVar(&o.out, "out", "", "write report.json, report.html, responses.csv and logs into this `directory`")
 	fs.StringVar(&o.compare, "compare", "", "print two reports side by side: `a.json,b.json`")
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) { o.timeoutSet = o.timeoutSet || f.Name == "timeout" })
 	if o.compare != "" {
 		return o, nil
 	}
@@ -85,7 +101,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 func (o *options) complete() error {
 	c := &o.cfg
 	if !scenario.Valid(c.Scenario) {
-		return fmt.Errorf("-scenario %q: want one of kill, drain, hang, slow, errors, flap, rolling, throughput, none", c.Scenario)
+		return fmt.Errorf("-scenario %q: want one of kill, drain, hang, slow, errors, flap, rolling, throughput, none, stream", c.Scenario)
+	}
+	if c.Scenario == scenario.Stream {
+		if err := o.completeStream(); err != nil {
+			return err
+		}
+	} else {
+		c.Downloads, c.SSEStreams, c.SSEEvery, c.SSEDuration = 0, 0, 0, 0
 	}
 	c.Method = strings.ToUpper(c.Method)
 	if c.Method != "GET" && c.Method != "POST" {
@@ -94,10 +117,12 @@ func (o *options) complete() error {
 	if c.Method != "POST" {
 		c.BodySize = 0
 	}
-	if c.Duration <= 0 {
+	if c.Duration <= 0 && c.Scenario != scenario.Stream {
 		return errors.New("-duration must be positive")
 	}
-	if c.Scenario == scenario.Throughput {
+	if c.Scenario == scenario.Stream {
+		c.Rate, c.Workers, c.Duration = 0, 0, 0
+	} else if c.Scenario == scenario.Throughput {
 		c.Rate = 0
 		if c.Workers <= 0 {
 			c.Workers = 64
@@ -159,6 +184,38 @@ func (o *options) complete() error {
 	}
 	if c.HCTimeout >= c.HCInterval {
 		return errors.New("-hc-timeout must be shorter than -hc-interval")
+	}
+	return nil
+}
+
+// completeStream checks the stream scenario's flags and applies its
+// defaults.
+func (o *options) completeStream() error {
+	c := &o.cfg
+	var err error
+	if c.Size, err = stream.ParseSize(o.size); err != nil {
+		return fmt.Errorf("-size: %w", err)
+	}
+	if c.Size < 1 || c.Size > stream.MaxBytes {
+		return fmt.Errorf("-size %s: want 1 byte to %s", o.size, stream.FormatSize(stream.MaxBytes))
+	}
+	if c.Downloads < 1 {
+		return errors.New("-downloads must be at least 1")
+	}
+	if c.MaxTargetRSS, err = stream.ParseSize(o.maxRSS); err != nil {
+		return fmt.Errorf("-max-target-rss: %w", err)
+	}
+	if c.SSEStreams < 0 {
+		return errors.New("-sse-streams must be >= 0")
+	}
+	if c.SSEStreams > 0 && (c.SSEEvery < report.Duration(stream.MinSSEInterval) || c.SSEDuration < c.SSEEvery) {
+		return fmt.Errorf("-sse-every must be at least %s and -sse-duration at least -sse-every", stream.MinSSEInterval)
+	}
+	if c.Backends < 1 {
+		return errors.New("-scenario stream needs at least one backend")
+	}
+	if !o.timeoutSet {
+		c.Timeout = report.Duration(streamTimeout)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lbtrust/lb/bench/record"
 	"github.com/lbtrust/lb/bench/report"
+	"github.com/lbtrust/lb/bench/scenario"
 )
 
 // run is the whole command: it returns the exit code.
@@ -34,6 +35,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o.backendCmd = []string{exe, "backend"}
+	if o.cfg.Scenario == scenario.Stream {
+		return runStream(ctx, o, stdout, stderr)
+	}
 	o.progress = isTerminal(stdout)
 	rep, recs, err := bench(ctx, o, stdout, stderr)
 	if err != nil {
@@ -51,12 +55,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// compare prints two report.json files side by side.
+// compare prints two report.json files side by side: two failover runs
+// or two stream runs.
 func compare(arg string, stdout, stderr io.Writer) int {
 	paths := strings.Split(arg, ",")
 	if len(paths) != 2 {
 		fmt.Fprintln(stderr, "bench: -compare wants two files: a.json,b.json")
 		return 2
+	}
+	var kinds [2]string
+	for i, p := range paths {
+		paths[i] = strings.TrimSpace(p)
+		k, err := report.KindOf(paths[i])
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		kinds[i] = k
+	}
+	if kinds[0] != kinds[1] {
+		fmt.Fprintln(stderr, "bench: -compare: one report is of a stream run and the other is not")
+		return 1
+	}
+	if kinds[0] == report.StreamKind {
+		var reps [2]report.StreamReport
+		for i, p := range paths {
+			r, err := report.LoadStream(p)
+			if err != nil {
+				fmt.Fprintln(stderr, "bench:", err)
+				return 1
+			}
+			reps[i] = r
+		}
+		report.WriteStreamCompare(stdout, paths[0], reps[0], paths[1], reps[1])
+		return 0
 	}
 	var reps []report.Report
 	for _, p := range paths {

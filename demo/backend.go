@@ -1,7 +1,9 @@
 // Package demo is a small HTTP backend for the quick start, the end-to-end
 // tests and benchmarks: it tags every answer with its name, serves a
-// /readyz health endpoint, echoes WebSockets on /ws, and can announce a
-// graceful shutdown the way the load balancer expects (503
+// /readyz health endpoint, echoes WebSockets on /ws, serves the streaming
+// endpoints of package stream (/bytes, /sse, /upload: large, cut, paced
+// and endless answers, streamed uploads), and can announce a graceful
+// shutdown the way the load balancer expects (503
 // {"status":"shutting_down"}).
 package demo
 
@@ -13,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lbtrust/lb/demo/stream"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 )
@@ -32,6 +35,7 @@ type Backend struct {
 	draining atomic.Bool
 	failing  atomic.Bool
 	served   atomic.Uint64
+	streams  *stream.Handler
 
 	// sockets are the open WebSockets (websocket.go), closed by Close.
 	mu      sync.Mutex
@@ -75,13 +79,16 @@ func StartWith(address string, o Options) (*Backend, error) {
 	if name == "" {
 		name = ln.Addr().String()
 	}
-	b := &Backend{name: name, ln: ln, done: make(chan struct{}), sockets: map[net.Conn]bool{}}
+	b := &Backend{name: name, ln: ln, done: make(chan struct{}), sockets: map[net.Conn]bool{}, streams: stream.NewHandler()}
 	b.srv = &fasthttp.Server{
 		Handler:     b.serve,
 		Name:        "lb-demo-backend",
 		IdleTimeout: 90 * time.Second,
 		Logger:      serverLogger{log: o.Log, name: name},
 	}
+	// Request bodies are streamed to the handler (for /upload); the other
+	// endpoints ignore them and fasthttp discards them.
+	stream.ConfigureServer(b.srv)
 	served := ln
 	if o.TLS != nil {
 		served = tls.NewListener(ln, o.TLS)
@@ -106,9 +113,13 @@ func (b *Backend) Served() uint64 { return b.served.Load() }
 // while ordinary requests are still served.
 func (b *Backend) Drain() { b.draining.Store(true) }
 
-// Close stops accepting, waits for in-flight requests, closes the open
-// WebSockets, and returns when the server and every echo have stopped.
+// Close ends the streams (SSE, paced and cut bodies; see
+// stream.Handler.Close), stops accepting, waits for in-flight requests
+// (a plain /bytes download runs to its end), closes the open WebSockets,
+// and returns when the server, every echo and every stream writer have
+// stopped.
 func (b *Backend) Close() error {
+	b.streams.Close()
 	err := b.srv.Shutdown()
 	<-b.done
 	b.mu.Lock()
@@ -118,6 +129,7 @@ func (b *Backend) Close() error {
 	b.sockets = nil
 	b.mu.Unlock()
 	b.echoes.Wait()
+	b.streams.Wait()
 	return err
 }
 
@@ -142,7 +154,8 @@ func (b *Backend) untrack(c net.Conn) {
 }
 
 // serve answers /readyz with the backend's health, WebSocketPath with a
-// WebSocket echo (see serveWebSocket), and everything else with
+// WebSocket echo (see serveWebSocket), stream.PathBytes, stream.PathSSE
+// and stream.PathUpload as package stream says, and everything else with
 // a small JSON document describing the request, after the delay its
 // ?sleep= query asks for (a Go duration such as "1s", at most MaxSleep).
 // POST /_fault?mode=errors makes it answer 500 to everything but /readyz
@@ -173,6 +186,9 @@ func (b *Backend) serve(ctx *fasthttp.RequestCtx) {
 	if b.failing.Load() {
 		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
 		ctx.SetBodyString(`{"error":"injected fault"}`)
+		return
+	}
+	if b.streams.Serve(ctx) {
 		return
 	}
 	if d, err := time.ParseDuration(string(ctx.QueryArgs().Peek("sleep"))); err == nil && d > 0 {

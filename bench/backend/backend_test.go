@@ -3,11 +3,14 @@ package backend
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbtrust/lb/demo/stream"
 )
 
 func get(t *testing.T, c *http.Client, url string) (int, string, string) {
@@ -130,5 +133,52 @@ func TestMainFlagErrors(t *testing.T) {
 	}
 	if code := Main([]string{"-listen", "256.0.0.1:1"}, &out, &errb); code != 1 {
 		t.Errorf("bad address: exit %d, stderr %s", code, errb.String())
+	}
+}
+
+// TestStreamEndpoints: the backend serves package stream's endpoints,
+// tagged, and Close ends an endless event stream instead of waiting for
+// it.
+func TestStreamEndpoints(t *testing.T) {
+	s, c := start(t, Options{Name: "b3"})
+	content := stream.NewContent(5)
+	resp, err := c.Get("http://" + s.Addr() + stream.Bytes{N: 3 << 20, Seed: 5}.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := stream.NewVerifier(content, 3<<20)
+	_, err = io.Copy(v, resp.Body)
+	resp.Body.Close()
+	if err != nil || v.Check() != nil || resp.Header.Get(HeaderBackend) != "b3" {
+		t.Errorf("/bytes: %v %v, X-Backend %q", err, v.Check(), resp.Header.Get(HeaderBackend))
+	}
+
+	resp, err = c.Post("http://"+s.Addr()+stream.PathUpload, "application/octet-stream", stream.NewReader(content, 2<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up stream.UploadResult
+	err = json.NewDecoder(resp.Body).Decode(&up)
+	resp.Body.Close()
+	if err != nil || up.Bytes != 2<<20 || up.SHA256 != stream.Digest(content, 2<<20) {
+		t.Errorf("/upload: %+v %v", up, err)
+	}
+
+	resp, err = c.Get("http://" + s.Addr() + stream.SSE{Every: 10 * time.Millisecond}.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	er := stream.NewEventReader(resp.Body)
+	if e, err := er.Next(); err != nil || e.Seq != 1 {
+		t.Fatalf("/sse first event: %+v %v", e, err)
+	}
+	t0 := time.Now()
+	s.Close(5 * time.Second)
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Errorf("Close with an endless event stream open took %s", d)
+	}
+	if s.Served() != 3 {
+		t.Errorf("served %d, want 3", s.Served())
 	}
 }

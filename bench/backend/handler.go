@@ -7,7 +7,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// serve dispatches one request: health, fault control or traffic.
+// serve dispatches one request: health, fault control, the streaming
+// endpoints or traffic.
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(HeaderBackend, s.opts.Name)
 	switch string(ctx.Path()) {
@@ -16,6 +17,10 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	case "/_fault":
 		s.serveFault(ctx)
 	default:
+		if s.streams.Serve(ctx) {
+			s.served.Add(1)
+			return
+		}
 		s.serveTraffic(ctx)
 	}
 }

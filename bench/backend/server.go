@@ -11,6 +11,10 @@
 //	                          failing half of ModeFlap
 //	POST /_fault?mode=M       switch to fault mode M (none, errors, slow, flap);
 //	GET  /_fault              the current mode
+//	/bytes, /sse, /upload     the streaming endpoints of package
+//	                          github.com/lbtrust/lb/demo/stream (large, cut,
+//	                          paced and endless answers, streamed uploads);
+//	                          no added latency, no fault mode
 //	anything else             traffic: after the latency, 200 with a body of
 //	                          the response size (500 in ModeErrors)
 //
@@ -25,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lbtrust/lb/demo/stream"
 	"github.com/valyala/fasthttp"
 )
 
@@ -59,6 +64,7 @@ type Server struct {
 	modeAt   atomic.Int64 // unix nanoseconds of the last mode switch
 	draining atomic.Bool
 	served   atomic.Uint64
+	streams  *stream.Handler
 }
 
 // Start listens on address (host:port; port 0 picks a free one) and serves
@@ -74,12 +80,15 @@ func Start(address string, o Options) (*Server, error) {
 	if o.FlapPeriod <= 0 {
 		o.FlapPeriod = DefaultFlapPeriod
 	}
-	s := &Server{opts: o, ln: ln, done: make(chan struct{}), body: bytes.Repeat([]byte{'x'}, max(o.ResponseSize, 0))}
+	s := &Server{opts: o, ln: ln, done: make(chan struct{}), body: bytes.Repeat([]byte{'x'}, max(o.ResponseSize, 0)), streams: stream.NewHandler()}
 	s.srv = &fasthttp.Server{
 		Handler:     s.serve,
 		Name:        "lb-bench-backend",
 		IdleTimeout: 90 * time.Second,
 	}
+	// Request bodies are streamed to the handler (for /upload); traffic
+	// ignores them and fasthttp discards them.
+	stream.ConfigureServer(s.srv)
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(ln)
@@ -110,15 +119,18 @@ func (s *Server) SetMode(m Mode) {
 // traffic is still served.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Close stops accepting and waits up to timeout for in-flight requests
-// (kept-alive connections are closed after their current request); it
-// returns when the server has stopped or the timeout ran out.
+// Close ends the streams (SSE, paced and cut bodies), stops accepting and
+// waits up to timeout for in-flight requests (kept-alive connections are
+// closed after their current request); it returns when the server has
+// stopped or the timeout ran out.
 func (s *Server) Close(timeout time.Duration) error {
+	s.streams.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := s.srv.ShutdownWithContext(ctx)
 	select {
 	case <-s.done:
+		s.streams.Wait()
 	case <-ctx.Done():
 	}
 	return err

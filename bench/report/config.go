@@ -34,7 +34,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // Config is everything a run was asked to do: the benchmark's flags after
 // defaults were applied, and the load balancer configuration it used.
 type Config struct {
-	Scenario     string   `json:"scenario"`                // kill, drain, hang, slow, errors, flap, rolling, throughput, none
+	Scenario     string   `json:"scenario"`                // kill, drain, hang, slow, errors, flap, rolling, throughput, none, stream
 	Rate         int      `json:"rate"`                    // requests per second; 0 for throughput (closed loop)
 	Duration     Duration `json:"duration"`                // how long the load ran
 	Connections  int      `json:"connections"`             // idle keep-alive connections kept to the target
@@ -52,6 +52,18 @@ type Config struct {
 	Latency      Duration `json:"latency"`                 // backend latency per request
 	DrainPeriod  Duration `json:"drain_period"`            // how long a backend announces shutting_down after SIGTERM
 	FlapPeriod   Duration `json:"flap_period"`             // each half of a readyz flap cycle
+
+	// The stream scenario: Downloads at once, of Size bytes each, through
+	// the target; then SSEStreams event streams through the target and as
+	// many direct to the first backend, one event every SSEEvery for
+	// SSEDuration. MaxTargetRSS (bytes) stops the downloads when the
+	// target's RSS passes it.
+	Downloads    int      `json:"downloads,omitempty"`
+	Size         int64    `json:"size,omitempty"`
+	SSEStreams   int      `json:"sse_streams,omitempty"`
+	SSEEvery     Duration `json:"sse_every,omitempty"`
+	SSEDuration  Duration `json:"sse_duration,omitempty"`
+	MaxTargetRSS int64    `json:"max_target_rss,omitempty"`
 
 	// Target is how the load balancer under test was run: "lb" (built
 	// and configured by the bench), "lb-config" (built, the user's

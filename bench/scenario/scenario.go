@@ -19,6 +19,9 @@ const (
 	Rolling    = "rolling"
 	Throughput = "throughput"
 	None       = "none"
+	// Stream is not a load: concurrent large downloads checked byte for
+	// byte, the LB's memory, and an SSE timing probe (bench/transfer).
+	Stream = "stream"
 )
 
 // descriptions says what each scenario does, in -help order.
@@ -33,6 +36,7 @@ func descriptions() []struct{ name, what string } {
 		{Rolling, "drain and restart every backend in turn between -fault-at and -restore-at (a deploy)"},
 		{Throughput, "no fault: closed loop at the highest rate -workers reach; reports rps and LB CPU per request"},
 		{None, "no fault: constant-rate load only (a baseline)"},
+		{Stream, "no fault, no rate: -downloads bodies of -size at once through the target, each checked byte for byte; the target's memory (VmHWM, RSS sampled); then an SSE timing probe through the target and direct"},
 	}
 }
 
@@ -56,4 +60,4 @@ func Valid(name string) bool {
 }
 
 // HasFault reports whether the scenario injects a fault.
-func HasFault(name string) bool { return name != Throughput && name != None }
+func HasFault(name string) bool { return name != Throughput && name != None && name != Stream }

@@ -102,6 +102,14 @@ func (t *Target) LogEvents() []LBEvent {
 	return append([]LBEvent(nil), t.events...)
 }
 
+// Kill sends SIGKILL to a started target's whole process group at once
+// (Stop still reaps it).
+func (t *Target) Kill() {
+	if t.p != nil {
+		t.p.SignalGroup(syscall.SIGKILL)
+	}
+}
+
 // Stop ends a started target (SIGTERM to its group, SIGKILL after a
 // grace period) and waits for it.
 func (t *Target) Stop() {
