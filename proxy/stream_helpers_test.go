@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // sseBackend answers every request with a Server-Sent Events stream of n
@@ -149,4 +150,29 @@ func (r *rawConn) rest() (string, error) {
 		err = io.EOF
 	}
 	return string(b), err
+}
+
+// endlessStream is an endless event stream open through an LB whose
+// handler logs into logs.
+type endlessStream struct {
+	up   *Upstream
+	h    *Handler
+	logs *observer.ObservedLogs
+	resp *http.Response
+}
+
+// openEndlessStream opens an endless event stream (an event every 20ms)
+// through a TCP LB; its body is closed when the test ends.
+func openEndlessStream(t testing.TB) endlessStream {
+	t.Helper()
+	up := &Upstream{Pool: newTestPool(t, "web", sseBackend(t, 0, 20*time.Millisecond))}
+	log, logs := observedLogger()
+	h := NewHandler("public", Routes{Default: up}, log)
+	l := startTCPLB(t, h, ServerOptions{})
+	resp, err := httpClient(t).Get("http://" + l.addr(t) + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return endlessStream{up: up, h: h, logs: logs, resp: resp}
 }

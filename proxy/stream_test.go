@@ -392,17 +392,9 @@ func TestStreamResponseTimeoutCuts(t *testing.T) {
 // deregistration cut (CloseAll) ends it, logged as such, and the client
 // sees an incomplete answer.
 func TestStreamCountedWhileOpen(t *testing.T) {
-	backend := sseBackend(t, 0, 20*time.Millisecond)
-	up := &Upstream{Pool: newTestPool(t, "web", backend)}
-	log, logs := observedLogger()
-	h := NewHandler("public", Routes{Default: up}, log)
-	l := startTCPLB(t, h, ServerOptions{})
-
-	resp, err := httpClient(t).Get("http://" + l.addr(t) + "/events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	o := openEndlessStream(t)
+	up, h, logs, resp := o.up, o.h, o.logs, o.resp
+	backend := up.Pool.Backends()[0].Address()
 	b := up.Pool.Backends()[0]
 	if b.Streams() != 1 || b.InFlight() != 1 || h.Streams() != 1 {
 		t.Fatalf("streams %d, in flight %d, listener streams %d; want 1, 1, 1", b.Streams(), b.InFlight(), h.Streams())
@@ -429,17 +421,8 @@ func TestStreamCountedWhileOpen(t *testing.T) {
 // TestStreamShutdownCut: the LB's shutdown lets open streams run until
 // the grace period ends, then cuts them.
 func TestStreamShutdownCut(t *testing.T) {
-	backend := sseBackend(t, 0, 20*time.Millisecond)
-	up := &Upstream{Pool: newTestPool(t, "web", backend)}
-	log, logs := observedLogger()
-	h := NewHandler("public", Routes{Default: up}, log)
-	l := startTCPLB(t, h, ServerOptions{})
-
-	resp, err := httpClient(t).Get("http://" + l.addr(t) + "/events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	o := openEndlessStream(t)
+	up, h, logs, resp := o.up, o.h, o.logs, o.resp
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
