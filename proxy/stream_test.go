@@ -594,3 +594,60 @@ func TestStreamNoDefaultContentType(t *testing.T) {
 	}
 	checkReleasedEventually(t, up.Pool)
 }
+
+// TestStreamFramingWithoutBody: answers that carry no body keep their
+// framing fields whatever length they announce (HEAD, 204, 304: never
+// streamed, nothing waited for), and interim 1xx answers before a
+// streamed body are dropped, the body relayed whole.
+func TestStreamFramingWithoutBody(t *testing.T) {
+	big := strings.Repeat("b", 40<<10)
+	backend := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, ok := readRequest(br)
+			if !ok {
+				return
+			}
+			switch string(req.URI().Path()) {
+			case "/head":
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"))
+			case "/204":
+				c.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
+			case "/304":
+				c.Write([]byte("HTTP/1.1 304 Not Modified\r\nContent-Length: 1048576\r\nETag: \"x\"\r\n\r\n"))
+			case "/interim":
+				c.Write([]byte("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" +
+					"HTTP/1.1 200 OK\r\nContent-Length: 40960\r\n\r\n" + big))
+			}
+		}
+	})
+	up := &Upstream{Pool: newTestPool(t, "web", backend)}
+	l := startTCPLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
+	c := dialLB(t, l)
+	for _, tc := range []struct {
+		req    string
+		status int
+		cl     int
+	}{
+		{"HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n", 200, 1048576},
+		{"GET /204 HTTP/1.1\r\nHost: x\r\n\r\n", 204, -2},
+		{"GET /304 HTTP/1.1\r\nHost: x\r\n\r\n", 304, 1048576},
+	} {
+		h := c.head(t, tc.req)
+		if h.StatusCode() != tc.status {
+			t.Fatalf("%q: status %d", tc.req, h.StatusCode())
+		}
+		if tc.cl >= 0 && h.ContentLength() != tc.cl {
+			t.Errorf("%q: Content-Length %d, want %d", tc.req, h.ContentLength(), tc.cl)
+		}
+	}
+	// The same connection goes on: nothing was read as a body above.
+	h := c.head(t, "GET /interim HTTP/1.1\r\nHost: x\r\n\r\n")
+	if h.StatusCode() != 200 || h.ContentLength() != len(big) {
+		t.Fatalf("status %d, Content-Length %d", h.StatusCode(), h.ContentLength())
+	}
+	got := make([]byte, len(big))
+	if _, err := io.ReadFull(c.br, got); err != nil || string(got) != big {
+		t.Fatalf("body: %v", err)
+	}
+	checkReleasedEventually(t, up.Pool)
+}
