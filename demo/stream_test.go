@@ -1,13 +1,13 @@
 package demo
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/lbtrust/lb/demo/stream"
+	"github.com/lbtrust/lb/demo/stream/streamtest"
 )
 
 // TestStreamEndpoints: the demo backend serves package stream's
@@ -27,34 +27,12 @@ func TestStreamEndpoints(t *testing.T) {
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 20 * time.Second}
-	content := stream.NewContent(8)
-
-	resp, err := c.Get("http://" + b.Addr() + stream.Bytes{N: 3 << 20, Seed: 8, Chunked: true}.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := stream.NewVerifier(content, 3<<20)
-	_, err = io.Copy(v, resp.Body)
-	resp.Body.Close()
-	if err != nil || v.Check() != nil || resp.Header.Get(HeaderBackend) != "d2" {
-		t.Errorf("/bytes: %v %v, X-Backend %q", err, v.Check(), resp.Header.Get(HeaderBackend))
-	}
-
-	resp, err = c.Post("http://"+b.Addr()+stream.PathUpload, "application/octet-stream", stream.NewReader(content, 2<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var up stream.UploadResult
-	err = json.NewDecoder(resp.Body).Decode(&up)
-	resp.Body.Close()
-	if err != nil || up.Bytes != 2<<20 || up.SHA256 != stream.Digest(content, 2<<20) {
-		t.Errorf("/upload: %+v %v", up, err)
-	}
+	streamtest.CheckBytesAndUpload(t, c, b.Addr(), HeaderBackend, "d2", 8, true)
 
 	// A POST with a body to an ordinary path still gets its JSON answer
 	// on a kept-alive connection (the unread streamed body is discarded).
 	for range 2 {
-		resp, err = c.Post("http://"+b.Addr()+"/x", "text/plain", stream.NewReader(content, 100<<10))
+		resp, err := c.Post("http://"+b.Addr()+"/x", "text/plain", stream.NewReader(stream.NewContent(8), 100<<10))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +43,7 @@ func TestStreamEndpoints(t *testing.T) {
 		}
 	}
 
-	resp, err = c.Get("http://" + b.Addr() + stream.SSE{Every: 10 * time.Millisecond}.Path())
+	resp, err := c.Get("http://" + b.Addr() + stream.SSE{Every: 10 * time.Millisecond}.Path())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package backend
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/demo/stream"
+	"github.com/lbtrust/lb/demo/stream/streamtest"
 )
 
 func get(t *testing.T, c *http.Client, url string) (int, string, string) {
@@ -141,30 +141,9 @@ func TestMainFlagErrors(t *testing.T) {
 // it.
 func TestStreamEndpoints(t *testing.T) {
 	s, c := start(t, Options{Name: "b3"})
-	content := stream.NewContent(5)
-	resp, err := c.Get("http://" + s.Addr() + stream.Bytes{N: 3 << 20, Seed: 5}.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := stream.NewVerifier(content, 3<<20)
-	_, err = io.Copy(v, resp.Body)
-	resp.Body.Close()
-	if err != nil || v.Check() != nil || resp.Header.Get(HeaderBackend) != "b3" {
-		t.Errorf("/bytes: %v %v, X-Backend %q", err, v.Check(), resp.Header.Get(HeaderBackend))
-	}
+	streamtest.CheckBytesAndUpload(t, c, s.Addr(), HeaderBackend, "b3", 5, false)
 
-	resp, err = c.Post("http://"+s.Addr()+stream.PathUpload, "application/octet-stream", stream.NewReader(content, 2<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var up stream.UploadResult
-	err = json.NewDecoder(resp.Body).Decode(&up)
-	resp.Body.Close()
-	if err != nil || up.Bytes != 2<<20 || up.SHA256 != stream.Digest(content, 2<<20) {
-		t.Errorf("/upload: %+v %v", up, err)
-	}
-
-	resp, err = c.Get("http://" + s.Addr() + stream.SSE{Every: 10 * time.Millisecond}.Path())
+	resp, err := c.Get("http://" + s.Addr() + stream.SSE{Every: 10 * time.Millisecond}.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
