@@ -18,6 +18,7 @@ type poolCollector struct {
 	pools                                func() []*pool.Pool
 	requests, noBackend, inFlight, state *prometheus.Desc
 	retries, retriesRefused, streams     *prometheus.Desc
+	rescued                              *prometheus.Desc
 }
 
 func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
@@ -44,12 +45,15 @@ func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
 		retriesRefused: prometheus.NewDesc(NameRetriesRefused,
 			"Retries not made because the pool's retry budget was spent, by pool.",
 			[]string{"pool"}, nil),
+		rescued: prometheus.NewDesc(NameRescued,
+			"Requests that were waiting on a backend when it was held out for not answering (silent, passive_ejection) and were sent to another backend instead, by pool and the backend they were rescued from.",
+			[]string{"pool", "backend"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.streams, c.state, c.retries, c.retriesRefused} {
+	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.streams, c.state, c.retries, c.retriesRefused, c.rescued} {
 		ch <- d
 	}
 }
@@ -68,6 +72,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 			addr := bs.Address
 			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(bs.InFlight), name, addr)
 			ch <- prometheus.MustNewConstMetric(c.streams, prometheus.GaugeValue, float64(bs.Streams), name, addr)
+			ch <- prometheus.MustNewConstMetric(c.rescued, prometheus.CounterValue, float64(bs.Rescued), name, addr)
 			for _, s := range states {
 				v := 0.0
 				if bs.State == s {

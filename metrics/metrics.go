@@ -35,6 +35,7 @@ const (
 	NameChecks          = "lb_health_checks_total"
 	NameRetries         = "lb_retries_total"
 	NameRetriesRefused  = "lb_retries_refused_total"
+	NameRescued         = "lb_backend_rescued_total"
 )
 
 // requestBuckets span a fast in-memory answer to a slow upstream (seconds).

@@ -39,6 +39,10 @@ type Backend struct {
 	consecFailures atomic.Int64
 	consecTimeouts atomic.Int64
 	silent         atomic.Bool // mirrors state UNHEALTHY with reason silent
+	// heldOut mirrors state UNHEALTHY with reason silent or
+	// passive_ejection (rescue.go); rescued counts requests moved off b.
+	heldOut atomic.Bool
+	rescued atomic.Uint64
 	// Slow-start credit, in 1/rampCreditUnit requests: earned for every
 	// request the pool picks while b ramps (its ramp share of its fair
 	// share of each) and spent on each request b takes. rampTick is the

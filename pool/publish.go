@@ -12,6 +12,7 @@ import (
 func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) Transition {
 	b.state.Store(uint32(c.to))
 	b.silent.Store(c.to == StateUnhealthy && c.reason == ReasonSilent)
+	b.heldOut.Store(heldOutByTraffic(c.to, c.reason))
 	if c.to == StateHealthy {
 		p.startRampLocked(b)
 	}

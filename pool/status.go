@@ -50,6 +50,10 @@ type BackendStatus struct {
 	Streams  int64  `json:"streams"`
 	Requests uint64 `json:"requests"`
 	Errors   uint64 `json:"errors"`
+	// Rescued counts requests that were waiting on the backend when it
+	// was held out for not answering (silent, passive_ejection) and were
+	// sent to another backend instead (see Backend.NoteRescued).
+	Rescued uint64 `json:"rescued"`
 }
 
 // CheckStatus describes the latest probe of a backend.
@@ -101,6 +105,7 @@ func (b *Backend) statusLocked() BackendStatus {
 		Streams:             b.streams.Load(),
 		Requests:            b.requests.Load(),
 		Errors:              b.errors.Load(),
+		Rescued:             b.rescued.Load(),
 	}
 	if b.m.state == StateDraining && !b.drainDeadline.IsZero() {
 		left := max(time.Until(b.drainDeadline), 0).Seconds()

@@ -25,6 +25,9 @@ type trackedConn struct {
 	// framing is touched only by the goroutine carrying the connection's
 	// current exchange.
 	framing framingScan
+	// waiting is the rescue state of the try on the connection
+	// (rescue.go: waitNone, waitArmed, waitWaking, waitWoken).
+	waiting atomic.Uint32
 }
 
 // Write sends request bytes and starts watching for the answer's header.

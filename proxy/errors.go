@@ -56,6 +56,12 @@ const (
 	// it cannot accept; never held against the backend, never retried
 	// (another backend needs a descriptor too).
 	failOutOfFiles
+	// failRescued: the try was abandoned while it waited for an answer
+	// because its backend was held out for not answering, and the
+	// request moved to another backend (rescue.go). It never reaches
+	// the client and is never held against the backend (it already is
+	// out).
+	failRescued
 
 	numFailures
 )
@@ -83,6 +89,8 @@ func (f failure) String() string {
 		return "out_of_files"
 	case failClientBody:
 		return "client_body"
+	case failRescued:
+		return "rescued"
 	}
 	return "unknown"
 }
@@ -120,7 +128,7 @@ func (f failure) message() string {
 // outcome is what the backend is charged with for f.
 func (f failure) outcome() pool.RequestOutcome {
 	switch f {
-	case failSaturated, failUnwired, failNoBackend, failOutOfFiles, failClientBody:
+	case failSaturated, failUnwired, failNoBackend, failOutOfFiles, failClientBody, failRescued:
 		return pool.RequestLocal
 	case failTimeout:
 		return pool.RequestTimeout
@@ -158,6 +166,8 @@ func classify(err error) failure {
 		return failTransport
 	}
 	switch {
+	case err == errRescued:
+		return failRescued
 	case err == fasthttp.ErrNoFreeConns:
 		return failSaturated
 	case err == errConnCut:

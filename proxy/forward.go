@@ -15,8 +15,12 @@ type exchange struct {
 	// backend is the last backend tried, whose result the client got
 	// (unless an earlier 5xx answer was kept); nil when none was tried.
 	backend *pool.Backend
-	// retries is how many tries followed the first (0..Attempts).
+	// retries is how many tries followed the first (0..Attempts),
+	// rescues included.
 	retries int
+	// rescued says whether a try was moved off a backend that stopped
+	// answering (rescue.go).
+	rescued bool
 }
 
 // forward sends the request in ctx to a backend of up, retrying on other
@@ -61,10 +65,21 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	var kept *fasthttp.Response
 	defer releaseKept(&kept)
 
-	var avoid pool.Avoid
-	deadline, b := up.begin(now, &avoid, resp)
+	// rsc holds the backends the request has tried (avoid), and what a
+	// rescue needs (rescue.go); it lives on the stack.
+	var rsc rescue
+	avoid := &rsc.avoid
+	deadline, b := up.begin(now, avoid, resp)
 	if b == nil {
 		return ex
+	}
+	// A request whose body is read whole may be rescued from a backend
+	// that stops answering while it waits, if it is replayable (judged
+	// only then: rescue.take).
+	var rs *rescue
+	if rp.attempts > 0 && body.up == nil {
+		rsc.up, rsc.deadline, rsc.hdr = up, deadline, &ctx.Request.Header
+		rs = &rsc
 	}
 	times := tryTimes{idle: up.idle, wait: up.header}
 	if up.perTry > 0 {
@@ -84,10 +99,20 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 				times.header = d
 			}
 		}
-		f, status, s, err := try(b, req, body.up, resp, now, &times)
-		if f == failClientBody {
+		if rs != nil {
+			rs.from, rs.attempt, rs.next = b, attempt, nil
+		}
+		f, status, s, err := try(b, req, body.up, resp, now, &times, rs)
+		switch f {
+		case failClientBody:
 			h.refuseBody(ctx, err)
 			return ex
+		case failRescued:
+			ex.retries++
+			ex.rescued = true
+			h.logRescue(up, b, rs.next, ex.retries)
+			b, now = rs.next, time.Now()
+			continue
 		}
 
 		var cond retryOn
@@ -111,7 +136,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			settle(resp, up, f, err, kept)
 			return ex
 		}
-		next, overBudget := up.retryTarget(now, &avoid, b)
+		next, overBudget := up.retryTarget(now, avoid, b)
 		if next == nil {
 			if overBudget {
 				h.logRetry("retry refused by budget", up, b, f, status, err, ex.retries)
@@ -223,6 +248,20 @@ func (h *Handler) logRetry(msg string, up *upstream, b *pool.Backend, f failure,
 	)
 }
 
+// logRescue writes the debug line of a request moved from a backend
+// that stopped answering to another (see rescue).
+func (h *Handler) logRescue(up *upstream, from, to *pool.Backend, retry int) {
+	if ce := h.log.Check(zap.DebugLevel, "request rescued from a backend that stopped answering"); ce != nil {
+		ce.Write(
+			zap.String("listener", h.name),
+			zap.String("pool", up.pool.Name()),
+			zap.String("backend", from.Address()),
+			zap.String("to", to.Address()),
+			zap.Int("retry", retry),
+		)
+	}
+}
+
 // try sends req to b once (with its body streamed from upload when that
 // is not nil), started at start and bounded by t, and on an
 // answer returns its status and leaves its header, cleaned of hop-by-hop
@@ -232,16 +271,23 @@ func (h *Handler) logRetry(msg string, up *upstream, b *pool.Backend, f failure,
 // an answer whose body is to be streamed: that is returned as a stream,
 // counted on b with pool.Backend.StartStream, and the caller must hand it
 // to the client (Handler.streamAnswer), whose end releases b.
-func try(b *pool.Backend, req *fasthttp.Request, upload *upload, resp *fasthttp.Response, start time.Time, t *tryTimes) (failure, int, *stream, error) {
+//
+// r, when not nil, makes the try rescuable (see rescue): a try moved to
+// another backend ends with failRescued, counted on b (NoteRescued), and
+// r.next is the backend the request moved to, already acquired.
+func try(b *pool.Backend, req *fasthttp.Request, upload *upload, resp *fasthttp.Response, start time.Time, t *tryTimes, r *rescue) (failure, int, *stream, error) {
 	c, ok := b.Attached().(*BackendClient)
 	if !ok {
 		b.Release(pool.RequestLocal, 0)
 		return failUnwired, 0, nil, errUnwired
 	}
-	s, err := c.roundTrip(req, upload, resp, t)
+	s, err := c.roundTrip(req, upload, resp, t, r)
 	latency := time.Since(start)
 	if err != nil {
 		f := classify(err)
+		if f == failRescued {
+			b.NoteRescued()
+		}
 		b.Release(f.outcome(), latency)
 		return f, 0, nil, err
 	}

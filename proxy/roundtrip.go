@@ -43,7 +43,11 @@ var errTooManyInterim = errors.New("proxy: too many 1xx answers from the backend
 // sends it after its header, each write bounded by t.idle; the wait for
 // the header is then t.wait from the end of the body. A failure of the
 // client meanwhile is the upload's *clientBodyError.
-func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *fasthttp.Response, t *tryTimes) (*stream, error) {
+//
+// r, when not nil, makes the try rescuable while it waits for the
+// answer's header (see rescue): if it is moved to another backend, the
+// connection is closed and roundTrip returns errRescued.
+func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *fasthttp.Response, t *tryTimes, r *rescue) (*stream, error) {
 	hc := &c.hc
 	deadline := t.header
 	timeout := time.Until(deadline)
@@ -87,13 +91,30 @@ func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *f
 		hc.CloseConn(cc)
 		return nil, err
 	}
+	// A rescuable try is marked waiting on its connection from here to
+	// the answer's header (rescue.go).
+	tc, _ := conn.(*trackedConn)
+	if tc != nil && r != nil {
+		r.arm(tc)
+	}
 	br := hc.AcquireReader(conn)
 	// Not Reset: that would forget the server's settings of the header
 	// (no default Content-Type); reading a header replaces the last one.
 	resp.ResetBody()
 	resp.SkipBody = false
 	resp.Header.DisableNormalizing()
-	if err := readFinalHeader(&resp.Header, br); err != nil {
+	err = readFinalHeader(&resp.Header, br)
+	for err != nil && tc != nil {
+		var again bool
+		if again, err = woken(tc, r, err, deadline); !again {
+			break
+		}
+		err = readFinalHeader(&resp.Header, br)
+	}
+	if tc != nil && r != nil {
+		tc.endWait()
+	}
+	if err != nil {
 		hc.ReleaseReader(br)
 		hc.CloseConn(cc)
 		return nil, transportError(err)

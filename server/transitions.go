@@ -32,6 +32,8 @@ func (lb *LB) onTransition(t pool.Transition) {
 		lb.log.Warn("deregistration delay over: in-flight requests cancelled",
 			zap.String("pool", t.Pool), zap.String("backend", t.Backend),
 			zap.Int64("requests", t.InFlight), zap.Int("connections_closed", n))
+	case t.Target.Rescuable():
+		lb.rescue(t, client)
 	case t.To == pool.StateDraining, t.To == pool.StateDrained:
 		// No new request will use them; in-flight ones keep theirs.
 		// Requests that ended while draining left their connections
