@@ -8,7 +8,8 @@
 // histogram, uses a child resolved per pool when routes are built
 // (RequestDuration), which is lock-free and allocation-free.
 // Transitions and probe results, which are rare, are counted as they
-// happen (Transition, CheckObserver).
+// happen (Transition, CheckObserver); ForgetPool deletes those series of
+// a pool once it has left service for good.
 package metrics
 
 import (
@@ -130,6 +131,24 @@ func (m *Metrics) Transition(t pool.Transition) {
 	case t.To == pool.StateUnhealthy && (t.Reason == pool.ReasonPassiveEjection || t.Reason == pool.ReasonSilent):
 		m.ejections.WithLabelValues(t.Pool, reason).Inc()
 	}
+}
+
+// ForgetPool deletes every series this package keeps for pool poolName
+// (request durations, transitions, ejections, drains, health checks), so
+// a pool that left service for good holds no memory here. Call it once
+// nothing of that pool is left to count: its backends forgotten, their
+// checkers stopped, and no pool of the same name in service. A pool
+// later made with that name starts from zero (a counter reset to
+// Prometheus). An Observer RequestDuration returned before keeps working
+// but is no longer exported.
+func (m *Metrics) ForgetPool(poolName string) {
+	l := prometheus.Labels{"pool": poolName}
+	m.requestDuration.DeletePartialMatch(l)
+	m.transitions.DeletePartialMatch(l)
+	m.ejections.DeletePartialMatch(l)
+	m.drains.DeletePartialMatch(l)
+	m.checkDuration.DeletePartialMatch(l)
+	m.checks.DeletePartialMatch(l)
 }
 
 // CheckObserver counts the active probe results of one pool.

@@ -51,3 +51,35 @@ func TestTransitionCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestForgetPool: ForgetPool deletes every series of that pool and only
+// those.
+func TestForgetPool(t *testing.T) {
+	m := New(func() []*pool.Pool { return nil })
+	for _, name := range []string{"old", "web"} {
+		m.RequestDuration(name).Observe(0.01)
+		m.Transition(pool.Transition{Pool: name, From: pool.StateHealthy, To: pool.StateDraining, Reason: pool.ReasonRemovedFromConfig})
+		m.Transition(pool.Transition{Pool: name, From: pool.StateHealthy, To: pool.StateUnhealthy, Reason: pool.ReasonSilent})
+		m.Checks(name).ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed})
+	}
+	m.ForgetPool("old")
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, f := range fams {
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "pool" {
+					seen[l.GetValue()]++
+				}
+			}
+		}
+	}
+	// web: its request duration, two transitions, a drain, an ejection,
+	// its check duration and its check count.
+	if seen["old"] != 0 || seen["web"] != 7 {
+		t.Fatalf("series by pool after ForgetPool(old): %v, want web 7 and no old", seen)
+	}
+}

@@ -37,11 +37,16 @@ type adminListener struct {
 	ln      net.Listener
 }
 
-// poolRuntime is a pool in service with what the LB holds for it.
+// poolRuntime is a pool in service (or retired) with what the LB holds
+// for it.
 type poolRuntime struct {
 	cfg      *config.Pool
 	pool     *pool.Pool
 	backends map[string]*backendRuntime // by address; guarded by LB.mu
+	// unreaped counts the backends the pool has had whose checker is not
+	// yet stopped for good (LB.reap); a retired pool is freed when it
+	// reaches 0. Guarded by LB.mu.
+	unreaped int
 }
 
 // backendRuntime is what the LB holds per backend besides the pool entry:
@@ -49,6 +54,7 @@ type poolRuntime struct {
 // the backend (see clientOf).
 type backendRuntime struct {
 	backend *pool.Backend
+	owner   *poolRuntime // the pool the backend is in, for LB.reap
 
 	mu      sync.Mutex
 	spec    healthcheck.Spec
@@ -174,10 +180,11 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntim
 	if err != nil {
 		return nil, false, err
 	}
-	br = &backendRuntime{backend: b, spec: spec, checker: checker}
+	br = &backendRuntime{backend: b, owner: pr, spec: spec, checker: checker}
 	b.Attach(proxy.NewBackendClient(bc.Address, clientOptionsTLS(pr.cfg)))
 	lb.runtimes.Store(b, br)
 	pr.backends[bc.Address] = br
+	pr.unreaped++
 	return br, false, nil
 }
 

@@ -110,14 +110,14 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 		changes = append(changes, lb.updatePoolLocked(pr, pc)...)
 		next = append(next, pr)
 	}
+	lb.pools = next
 	for name, pr := range old {
 		for addr := range pr.backends {
 			pr.pool.Remove(addr)
 		}
-		lb.retired = append(lb.retired, pr.pool)
+		lb.retireLocked(pr)
 		changes = append(changes, fmt.Sprintf("pool %s removed; its backends drain", name))
 	}
-	lb.pools = next
 	routes := lb.routesLocked(cfg)
 	for _, l := range lb.listeners {
 		l.handler.SetRoutes(routes[l.name])

@@ -53,6 +53,9 @@ type LB struct {
 
 	checks healthcheck.Group
 	serve  sync.WaitGroup
+	// reaper stops the checkers of forgotten backends and frees retired
+	// pools (retire.go).
+	reaper reaper
 
 	// events is the event trail served at /events (events.go); it has
 	// its own lock, so transition hooks may record into it.
@@ -69,7 +72,7 @@ type LB struct {
 	mu         sync.Mutex // guards what follows; held across a whole reload
 	cfg        *config.Config
 	pools      []*poolRuntime // configuration order
-	retired    []*pool.Pool   // pools a reload removed, closed at shutdown
+	retired    []*poolRuntime // pools a reload removed, until freed (retire.go) or shutdown
 	running    bool
 	shutdown   bool
 	lastReload admin.ReloadStatus
@@ -308,13 +311,16 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 		lb.serve.Wait()
 	}
 	lb.checks.Stop()
+	// Checkers are stopped: a backend forgotten from now on has nothing
+	// left to reap, and what is still retired is closed below.
+	lb.reaper.Close()
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	for _, pr := range lb.pools {
 		pr.pool.Close()
 	}
-	for _, p := range lb.retired {
-		p.Close()
+	for _, pr := range lb.retired {
+		pr.pool.Close()
 	}
 	lb.runtimes.Range(func(_, v any) bool {
 		if c := clientOf(v.(*backendRuntime).backend); c != nil {

@@ -23,9 +23,12 @@ func (lb *LB) onTransition(t pool.Transition) {
 	}
 	switch {
 	case t.Removed:
-		// The pool forgot it: stop probing, close what is left.
+		// The pool forgot it: stop probing (elsewhere: this may be the
+		// checker's own goroutine), close what is left, free a retired
+		// pool it was the last of. After shutdown has stopped the
+		// checkers the reaper runs nothing.
 		lb.runtimes.Delete(t.Target)
-		go br.halt() // this may be the checker's own goroutine
+		lb.reaper.Go(func() { lb.reap(br) })
 		client.CloseAll()
 	case t.Reason == pool.ReasonDeregistrationTimeout:
 		n := client.CloseAll()
