@@ -2,10 +2,12 @@
 // Health Checking Protocol) against backends and reports what each probe
 // observed.
 //
-// A Checker only observes: it probes, classifies the outcome into a
-// pool.Reason (pool.CheckResult), hands it to its Reporter, waits and
-// repeats. It applies no thresholds and keeps no state machine; the pool
-// counts consecutive passes and failures and moves backends between states.
+// A Checker only observes: it probes, classifies what it saw into an
+// Outcome (a Result), hands it to its Reporter, waits and repeats. It
+// applies no thresholds and keeps no state machine, and it imports nothing
+// of the pool: the server adapts each Result to the pool's vocabulary, and
+// the pool counts consecutive passes and failures and moves backends
+// between states.
 // One Checker probes one backend; a Group runs many of them concurrently, one
 // goroutine each.
 //
