@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -264,7 +263,9 @@ func (l *dialLog) wait() { l.running.Wait() }
 
 // classifyServing turns a Health/Check answer into a probe outcome. Code is
 // the grpc_health_v1 ServingStatus number (UNKNOWN 0, SERVING 1,
-// NOT_SERVING 2, SERVICE_UNKNOWN 3):
+// NOT_SERVING 2, SERVICE_UNKNOWN 3) and Status its name, as the protocol
+// spells it (the enum's String; a number this client does not know stays
+// a number), so a transition's detail reads NOT_SERVING, never 2:
 //
 //   - SERVING: check_passed.
 //   - NOT_SERVING: backend_draining, the backend asking to be taken out
@@ -273,8 +274,7 @@ func (l *dialLog) wait() { l.running.Wait() }
 //     know): status_mismatch, a failure that counts toward
 //     unhealthy_threshold; Err names the status.
 func classifyServing(st healthpb.HealthCheckResponse_ServingStatus, service string) Result {
-	code := int(st)
-	name := strconv.Itoa(code)
+	code, name := int(st), st.String()
 	switch st {
 	case healthpb.HealthCheckResponse_SERVING:
 		return Result{Outcome: OutcomeCheckPassed, Code: code, Status: name}
@@ -297,7 +297,7 @@ func classifyServing(st healthpb.HealthCheckResponse_ServingStatus, service stri
 //   - NotFound: the backend does not know the service. The protocol answers
 //     Check for an unknown service with this code (SERVICE_UNKNOWN is only
 //     streamed by Watch), so it is reported as SERVICE_UNKNOWN:
-//     status_mismatch with Code 3.
+//     status_mismatch with Code 3 and Status "SERVICE_UNKNOWN".
 //   - Unavailable after a failed connection attempt: classified by the dial
 //     error like any probe's (connection_refused, timeout, check_error for
 //     DNS, ...), with the dial error as Err; without one, connection_refused
@@ -314,7 +314,7 @@ func classifyRPCError(ctx context.Context, err, dialErr error, service string) R
 		return Result{
 			Outcome: OutcomeStatusMismatch,
 			Code:    int(healthpb.HealthCheckResponse_SERVICE_UNKNOWN),
-			Status:  strconv.Itoa(int(healthpb.HealthCheckResponse_SERVICE_UNKNOWN)),
+			Status:  healthpb.HealthCheckResponse_SERVICE_UNKNOWN.String(),
 			Err: fmt.Errorf("grpc health: %s: the backend does not know %s (%w)",
 				healthpb.HealthCheckResponse_SERVICE_UNKNOWN, serviceName(service), err),
 		}

@@ -128,7 +128,9 @@ func grpcSpec(service string) Spec {
 }
 
 // TestGRPCProbe: one probe per case against a real grpc-go health server;
-// the outcome, code and error are exactly as documented.
+// the outcome, code, status and error are exactly as documented, and the
+// detail names the serving status as the protocol does (NOT_SERVING, not
+// its number), or is the error that names it.
 func TestGRPCProbe(t *testing.T) {
 	b := newGRPCBackend(t)
 	b.set("lb.test.Down", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -140,26 +142,36 @@ func TestGRPCProbe(t *testing.T) {
 		service string
 		want    Outcome
 		code    int
+		status  string
 		errHas  string // "" means Err must be nil
+		detail  string // when Err is nil; otherwise the detail is Err's text
 	}{
-		{"whole server serving", "", OutcomeCheckPassed, 1, ""},
-		{"service serving", grpcService, OutcomeCheckPassed, 1, ""},
-		{"not serving drains", "lb.test.Down", OutcomeBackendDraining, 2, ""},
-		{"unknown status", "lb.test.Unknown", OutcomeStatusMismatch, 0, "grpc health: UNKNOWN"},
-		{"service unknown status", "lb.test.ServiceUnknown", OutcomeStatusMismatch, 3, "grpc health: SERVICE_UNKNOWN"},
-		{"service the server does not know", "lb.test.Nope", OutcomeStatusMismatch, 3, `SERVICE_UNKNOWN: the backend does not know service "lb.test.Nope"`},
+		{"whole server serving", "", OutcomeCheckPassed, 1, "SERVING", "", ""},
+		{"service serving", grpcService, OutcomeCheckPassed, 1, "SERVING", "", ""},
+		{"not serving drains", "lb.test.Down", OutcomeBackendDraining, 2, "NOT_SERVING", "", "NOT_SERVING"},
+		{"unknown status", "lb.test.Unknown", OutcomeStatusMismatch, 0, "UNKNOWN", "grpc health: UNKNOWN", ""},
+		{"service unknown status", "lb.test.ServiceUnknown", OutcomeStatusMismatch, 3, "SERVICE_UNKNOWN", "grpc health: SERVICE_UNKNOWN", ""},
+		{"service the server does not know", "lb.test.Nope", OutcomeStatusMismatch, 3, "SERVICE_UNKNOWN", `SERVICE_UNKNOWN: the backend does not know service "lb.test.Nope"`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := probe(t, grpcSpec(tt.service), b.addr)
-			if res.Outcome != tt.want || res.Code != tt.code {
-				t.Fatalf("got %s code=%d err=%v, want %s code=%d", res.Outcome, res.Code, res.Err, tt.want, tt.code)
+			if res.Outcome != tt.want || res.Code != tt.code || res.Status != tt.status {
+				t.Fatalf("got %s code=%d status=%q err=%v, want %s code=%d status=%q",
+					res.Outcome, res.Code, res.Status, res.Err, tt.want, tt.code, tt.status)
 			}
 			switch {
 			case tt.errHas == "" && res.Err != nil:
 				t.Fatalf("err = %v, want none", res.Err)
 			case tt.errHas != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tt.errHas)):
 				t.Fatalf("err = %v, want it to contain %q", res.Err, tt.errHas)
+			}
+			wantDetail := tt.detail
+			if res.Err != nil {
+				wantDetail = res.Err.Error()
+			}
+			if got := res.Detail(); got != wantDetail {
+				t.Fatalf("Detail() = %q, want %q", got, wantDetail)
 			}
 			if res.At.IsZero() || res.Latency <= 0 {
 				t.Fatalf("At %v Latency %v not set", res.At, res.Latency)

@@ -51,8 +51,8 @@ type Result struct {
 	// Code is the HTTP status, or the gRPC serving status number, the
 	// backend answered; 0 when there was no answer.
 	Code int
-	// Status is the answer's status as text, for the detail: "503" for
-	// HTTP, the serving status number ("2") for gRPC; "" when there was no
+	// Status names the answer's status as its protocol does, for the
+	// detail: "503" for HTTP, "NOT_SERVING" for gRPC; "" when there was no
 	// answer.
 	Status string
 	// Err is the transport or protocol error, if any.
@@ -68,7 +68,7 @@ func (r Result) Passed() bool { return r.Outcome == OutcomeCheckPassed }
 
 // Detail renders the result's specifics for humans, the detail of a
 // transition it causes: the status for a status mismatch or a drain
-// ("503"), the error text for a failure, "" otherwise. A
+// ("503", "NOT_SERVING"), the error text for a failure, "" otherwise. A
 // gRPC status mismatch carries an error naming the status and the service
 // ("grpc health: SERVICE_UNKNOWN for service \"x\""), which says more, so
 // that is its detail.

@@ -19,7 +19,8 @@ func TestResultDetail(t *testing.T) {
 		{"pass", Result{Outcome: OutcomeCheckPassed, Code: 200, Status: "200"}, ""},
 		{"http status mismatch", Result{Outcome: OutcomeStatusMismatch, Code: 500, Status: "500"}, "500"},
 		{"http draining", Result{Outcome: OutcomeBackendDraining, Code: 503, Status: "503"}, "503"},
-		{"grpc status mismatch", Result{Outcome: OutcomeStatusMismatch, Code: 3, Status: "3", Err: unknown}, unknown.Error()},
+		{"grpc draining", Result{Outcome: OutcomeBackendDraining, Code: 2, Status: "NOT_SERVING"}, "NOT_SERVING"},
+		{"grpc status mismatch", Result{Outcome: OutcomeStatusMismatch, Code: 3, Status: "SERVICE_UNKNOWN", Err: unknown}, unknown.Error()},
 		{"transport failure", Result{Outcome: OutcomeConnectionRefused, Err: refused}, refused.Error()},
 		{"failure without error", Result{Outcome: OutcomeTimeout}, ""},
 	}

@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/balancer"
+	"github.com/lbtrust/lb/events"
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
@@ -119,7 +122,8 @@ func (f reporterFunc) ObserveCheck(r healthcheck.Result) { f(r) }
 // grpc-go health server, through the server's checkReporter, into a real
 // pool, and asserts the state machine's transitions, reasons and details:
 // INITIAL->HEALTHY (initial_check); NOT_SERVING: HEALTHY->DRAINING
-// (backend_draining, at once, no threshold), then DRAINED as nothing is in
+// (backend_draining with detail NOT_SERVING, the status by name; at once,
+// no threshold), then DRAINED as nothing is in
 // flight; SERVING x healthy_threshold: back to HEALTHY (check_passed);
 // killed: HEALTHY->UNHEALTHY after unhealthy_threshold refusals
 // (connection_refused); restarted: HEALTHY again after healthy_threshold
@@ -200,7 +204,7 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 
 	b.health.SetServingStatus(service, healthpb.HealthCheckResponse_NOT_SERVING)
 	expect(
-		step{pool.StateHealthy, pool.StateDraining, pool.ReasonBackendDraining, "2"},
+		step{pool.StateHealthy, pool.StateDraining, pool.ReasonBackendDraining, "NOT_SERVING"},
 		step{pool.StateDraining, pool.StateDrained, pool.ReasonDrainComplete, ""},
 	)
 	if p.Eligible() != 0 {
@@ -230,4 +234,72 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 
 	b.start()
 	expect(step{pool.StateUnhealthy, pool.StateHealthy, pool.ReasonCheckPassed, ""})
+}
+
+// TestGRPCNotServingNamedEverywhere runs a whole LB whose pool is checked
+// over gRPC on a separate health port (a real grpc-go health server on
+// 127.0.0.1) in front of a demo backend. A request held in flight keeps
+// the backend DRAINING after its health server says NOT_SERVING, so the
+// transition can be read where operators read it: /status, /events and
+// the "backend state changed" log line all say backend_draining with
+// detail NOT_SERVING, the status by name.
+func TestGRPCNotServingNamedEverywhere(t *testing.T) {
+	const service = "lb.test.Web"
+	web := startBackend(t, "web1")
+	hc := startGRPCHealthBackend(t, service)
+	_, hcPort, _ := net.SplitHostPort(hc.addr)
+	src := "admin {\n  address = \"127.0.0.1:0\"\n}\n" + fmt.Sprintf(listenerBlock, "") + fmt.Sprintf(`pool "web" {
+  deregistration_delay = "30s"
+  health_check {
+    type         = "grpc"
+    grpc_service = %q
+    port         = %s
+    interval     = "200ms"
+    timeout      = "150ms"
+  }
+  backend %q {}
+}
+`, service, hcPort, web.Addr())
+	lb, _, logs := runFromFile(t, src)
+	waitFor(t, "web1 healthy", healthy(lb, "web", web.Addr()))
+
+	// One request in flight for a few seconds: the drain waits for it.
+	c := &http.Client{Timeout: 30 * time.Second}
+	t.Cleanup(c.CloseIdleConnections)
+	answered := make(chan int, 1)
+	go func() {
+		code, _ := fetch(c, "http://"+lb.ListenerAddr("public").String()+"/held?sleep=3s")
+		answered <- code
+	}()
+	waitFor(t, "the request in flight", func() bool { return statusOf(t, lb, web.Addr()).InFlight == 1 })
+
+	hc.health.SetServingStatus(service, healthpb.HealthCheckResponse_NOT_SERVING)
+	waitFor(t, "web1 draining", func() bool { return statusOf(t, lb, web.Addr()).State == "draining" })
+	if st := statusOf(t, lb, web.Addr()); st.Reason != "backend_draining" || st.Detail != "NOT_SERVING" {
+		t.Errorf("/status: reason %q detail %q, want backend_draining NOT_SERVING", st.Reason, st.Detail)
+	}
+	var drained *events.Event
+	for _, e := range eventsOf(t, lb, "?backend="+web.Addr()) {
+		if e.Kind == events.KindTransition && e.To == "draining" {
+			drained = &e
+			break
+		}
+	}
+	if drained == nil || drained.Reason != "backend_draining" || drained.Detail != "NOT_SERVING" {
+		t.Errorf("/events: draining transition %+v, want backend_draining NOT_SERVING", drained)
+	}
+	var logged []map[string]any
+	for _, e := range logs.FilterMessage("backend state changed").All() {
+		if f := e.ContextMap(); f["to"] == "draining" {
+			logged = append(logged, f)
+		}
+	}
+	if len(logged) != 1 || logged[0]["reason"] != "backend_draining" || logged[0]["detail"] != "NOT_SERVING" {
+		t.Errorf("log lines for the drain: %v, want one with reason backend_draining, detail NOT_SERVING", logged)
+	}
+
+	if code := <-answered; code != http.StatusOK {
+		t.Fatalf("the request in flight got %d, want 200: a drain lets it finish", code)
+	}
+	waitFor(t, "web1 drained", func() bool { return statusOf(t, lb, web.Addr()).State == "drained" })
 }
