@@ -7,26 +7,28 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/lbtrust/lb/pool"
 	"go.uber.org/zap"
 )
 
 // Reporter receives every probe result of a running Checker, in probe order,
-// from the Checker's goroutine (pool.Backend implements it). ObserveCheck
-// must not block for long: the next probe waits for it to return. It is
-// never called for a probe abandoned because Run's context ended.
+// from the Checker's goroutine. It is all a Checker knows of whoever acts on
+// its results (the server adapts it to the backend's state machine and the
+// metrics). ObserveCheck must not block for long: the next probe waits for
+// it to return. It is never called for a probe abandoned because Run's
+// context ended.
 type Reporter interface {
-	ObserveCheck(pool.CheckResult)
+	ObserveCheck(Result)
 }
 
 // ErrCanceled is the Err of a probe whose context was canceled before it got
-// an answer (Outcome pool.ReasonCheckError). It says nothing about the
+// an answer (Outcome OutcomeCheckError). It says nothing about the
 // backend: do not count it. Run never reports such a probe.
 var ErrCanceled = errors.New("healthcheck: probe canceled before it finished")
 
-// prober performs one probe bounded by ctx and fills Outcome, Code and Err.
+// prober performs one probe bounded by ctx and fills Outcome, Code, Status
+// and Err.
 type prober interface {
-	probe(ctx context.Context) pool.CheckResult
+	probe(ctx context.Context) Result
 }
 
 // Checker probes one backend. It only observes and reports: no thresholds,
@@ -90,16 +92,16 @@ func (c *Checker) Spec() Spec {
 // Probe performs one probe now, bounded by the spec's Timeout and by ctx,
 // and returns its classified result with At (start) and Latency set. It
 // does not call the Reporter and does not log. If ctx is canceled before an
-// answer arrives, the result has Outcome pool.ReasonCheckError and an Err
+// answer arrives, the result has Outcome OutcomeCheckError and an Err
 // wrapping both ErrCanceled and ctx's cause; if ctx's own deadline passes first, the outcome is
-// pool.ReasonTimeout. When Probe returns, its connection is closed and
+// OutcomeTimeout. When Probe returns, its connection is closed and
 // nothing it started is still running.
-func (c *Checker) Probe(ctx context.Context) pool.CheckResult {
+func (c *Checker) Probe(ctx context.Context) Result {
 	return c.probe(ctx, c.prober)
 }
 
 // probe is Probe with the given prober (Run's session, or c.prober).
-func (c *Checker) probe(ctx context.Context, p prober) pool.CheckResult {
+func (c *Checker) probe(ctx context.Context, p prober) Result {
 	at := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
 	res := p.probe(pctx)
@@ -107,7 +109,7 @@ func (c *Checker) probe(ctx context.Context, p prober) pool.CheckResult {
 	res.At = at
 	res.Latency = time.Since(at)
 	if res.Err != nil && errors.Is(ctx.Err(), context.Canceled) {
-		res.Outcome = pool.ReasonCheckError
+		res.Outcome = OutcomeCheckError
 		res.Err = fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
 	}
 	return res
@@ -154,7 +156,7 @@ func (c *Checker) Run(ctx context.Context) {
 }
 
 // logResult writes the debug line of one probe; free when debug is off.
-func (c *Checker) logResult(res pool.CheckResult) {
+func (c *Checker) logResult(res Result) {
 	ce := c.log.Check(zap.DebugLevel, "health check probe")
 	if ce == nil {
 		return

@@ -10,21 +10,20 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
 )
 
 // classifyStatus turns an HTTP answer into a probe outcome. A 503 whose body
 // says the backend is shutting down wins over ExpectedStatus (even a set
 // that lists 503): the backend asked to leave, and the pool drains it at once.
-func classifyStatus(code int, body []byte, expected StatusSet) pool.Reason {
+func classifyStatus(code int, body []byte, expected StatusSet) Outcome {
 	switch {
 	case code == http.StatusServiceUnavailable && isDrainingBody(body):
-		return pool.ReasonBackendDraining
+		return OutcomeBackendDraining
 	case expected.Match(code):
-		return pool.ReasonCheckPassed
+		return OutcomeCheckPassed
 	}
-	return pool.ReasonStatusMismatch
+	return OutcomeStatusMismatch
 }
 
 // isDrainingBody reports whether body is a JSON object whose "status" is
@@ -45,18 +44,18 @@ func isDrainingBody(body []byte) bool {
 // connection_refused, connection_reset, or check_error for anything else.
 // Order matters: a refused dial that also timed out is refused; a timeout is
 // checked before EOF because a read that hit its deadline is not a close.
-func classifyError(err error) pool.Reason {
+func classifyError(err error) Outcome {
 	switch {
 	case err == nil:
-		return pool.ReasonCheckPassed
+		return OutcomeCheckPassed
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return pool.ReasonConnectionRefused
+		return OutcomeConnectionRefused
 	case isTimeout(err):
-		return pool.ReasonTimeout
+		return OutcomeTimeout
 	case isReset(err):
-		return pool.ReasonConnectionReset
+		return OutcomeConnectionReset
 	}
-	return pool.ReasonCheckError
+	return OutcomeCheckError
 }
 
 // isTimeout reports whether err means a deadline passed: a net deadline
@@ -88,11 +87,11 @@ func isReset(err error) bool {
 // none). fasthttp's ErrBrokenChunk hides its cause (it does not unwrap), so
 // when the connection hit EOF, a reset or its deadline inside a chunked body,
 // the connection's own error decides.
-func classifyReadError(err, transportErr error) pool.Reason {
+func classifyReadError(err, transportErr error) Outcome {
 	r := classifyError(err)
 	var broken fasthttp.ErrBrokenChunk
-	if r == pool.ReasonCheckError && transportErr != nil && errors.As(err, &broken) {
-		if tr := classifyError(transportErr); tr != pool.ReasonCheckError {
+	if r == OutcomeCheckError && transportErr != nil && errors.As(err, &broken) {
+		if tr := classifyError(transportErr); tr != OutcomeCheckError {
 			return tr
 		}
 	}

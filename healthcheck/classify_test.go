@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
 )
 
@@ -21,23 +20,23 @@ func opErr(op string, err error) error {
 func TestClassifyError(t *testing.T) {
 	tests := []struct {
 		err  error
-		want pool.Reason
+		want Outcome
 	}{
-		{opErr("connect", syscall.ECONNREFUSED), pool.ReasonConnectionRefused},
-		{opErr("read", syscall.ECONNRESET), pool.ReasonConnectionReset},
-		{opErr("write", syscall.EPIPE), pool.ReasonConnectionReset},
-		{opErr("read", syscall.ECONNABORTED), pool.ReasonConnectionReset},
-		{io.EOF, pool.ReasonConnectionReset},
-		{fmt.Errorf("error when reading response headers: %w", io.EOF), pool.ReasonConnectionReset},
-		{io.ErrUnexpectedEOF, pool.ReasonConnectionReset},
-		{fasthttp.ErrConnectionClosed, pool.ReasonConnectionReset},
-		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, pool.ReasonTimeout},
-		{&net.OpError{Op: "dial", Err: context.DeadlineExceeded}, pool.ReasonTimeout},
-		{fasthttp.ErrTimeout, pool.ReasonTimeout},
-		{&net.DNSError{Err: "timeout", IsTimeout: true}, pool.ReasonTimeout},
-		{&net.DNSError{Err: "no such host", IsNotFound: true}, pool.ReasonCheckError},
-		{errors.New("something else"), pool.ReasonCheckError},
-		{fasthttp.ErrBrokenChunk{}, pool.ReasonCheckError},
+		{opErr("connect", syscall.ECONNREFUSED), OutcomeConnectionRefused},
+		{opErr("read", syscall.ECONNRESET), OutcomeConnectionReset},
+		{opErr("write", syscall.EPIPE), OutcomeConnectionReset},
+		{opErr("read", syscall.ECONNABORTED), OutcomeConnectionReset},
+		{io.EOF, OutcomeConnectionReset},
+		{fmt.Errorf("error when reading response headers: %w", io.EOF), OutcomeConnectionReset},
+		{io.ErrUnexpectedEOF, OutcomeConnectionReset},
+		{fasthttp.ErrConnectionClosed, OutcomeConnectionReset},
+		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, OutcomeTimeout},
+		{&net.OpError{Op: "dial", Err: context.DeadlineExceeded}, OutcomeTimeout},
+		{fasthttp.ErrTimeout, OutcomeTimeout},
+		{&net.DNSError{Err: "timeout", IsTimeout: true}, OutcomeTimeout},
+		{&net.DNSError{Err: "no such host", IsNotFound: true}, OutcomeCheckError},
+		{errors.New("something else"), OutcomeCheckError},
+		{fasthttp.ErrBrokenChunk{}, OutcomeCheckError},
 	}
 	for _, tt := range tests {
 		if got := classifyError(tt.err); got != tt.want {
@@ -50,14 +49,14 @@ func TestClassifyReadError(t *testing.T) {
 	broken := fasthttp.ErrBrokenChunk{}
 	tests := []struct {
 		err, transport error
-		want           pool.Reason
+		want           Outcome
 	}{
-		{broken, io.EOF, pool.ReasonConnectionReset},
-		{broken, opErr("read", syscall.ECONNRESET), pool.ReasonConnectionReset},
-		{broken, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, pool.ReasonTimeout},
-		{broken, nil, pool.ReasonCheckError},
-		{errors.New("malformed"), io.EOF, pool.ReasonCheckError},
-		{io.EOF, nil, pool.ReasonConnectionReset},
+		{broken, io.EOF, OutcomeConnectionReset},
+		{broken, opErr("read", syscall.ECONNRESET), OutcomeConnectionReset},
+		{broken, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, OutcomeTimeout},
+		{broken, nil, OutcomeCheckError},
+		{errors.New("malformed"), io.EOF, OutcomeCheckError},
+		{io.EOF, nil, OutcomeConnectionReset},
 	}
 	for _, tt := range tests {
 		if got := classifyReadError(tt.err, tt.transport); got != tt.want {

@@ -2,10 +2,12 @@
 // Health Checking Protocol) against backends and reports what each probe
 // observed.
 //
-// A Checker only observes: it probes, classifies the outcome into a
-// pool.Reason (pool.CheckResult), hands it to its Reporter, waits and
-// repeats. It applies no thresholds and keeps no state machine; the pool
-// counts consecutive passes and failures and moves backends between states.
+// A Checker only observes: it probes, classifies what it saw into an
+// Outcome (a Result), hands it to its Reporter, waits and repeats. It
+// applies no thresholds and keeps no state machine, and it imports nothing
+// of the pool: the server adapts each Result to the pool's vocabulary, and
+// the pool counts consecutive passes and failures and moves backends
+// between states.
 // One Checker probes one backend; a Group runs many of them concurrently, one
 // goroutine each.
 //
@@ -19,11 +21,12 @@
 //     status_mismatch with the code.
 //   - tcp: connect, then close. Connected: check_passed.
 //   - grpc: grpc.health.v1.Health/Check with GRPCService ("" is the whole
-//     server), plaintext or TLS, Timeout per call, Host as :authority. Code is the
-//     grpc_health_v1 serving status number. SERVING (1): check_passed.
-//     NOT_SERVING (2): backend_draining. UNKNOWN (0), SERVICE_UNKNOWN (3,
-//     also the NotFound answer to an unknown service): status_mismatch,
-//     with the status named in Err. Other call errors: DeadlineExceeded is a
+//     server), plaintext or TLS, Timeout per call, Host as :authority. Code
+//     is the grpc_health_v1 serving status number, Status its name.
+//     SERVING (1): check_passed. NOT_SERVING (2): backend_draining, with
+//     the detail "NOT_SERVING". UNKNOWN (0), SERVICE_UNKNOWN (3, also the
+//     NotFound answer to an unknown service): status_mismatch, with the
+//     status named in Err. Other call errors: DeadlineExceeded is a
 //     timeout; Unavailable is classified by the failed connection attempt
 //     behind it (connection_refused, ...); anything else (Unimplemented, a
 //     failed HTTP/2 handshake, ...) is check_error with the gRPC code in Err.

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-
-	"github.com/lbtrust/lb/pool"
 )
 
 // FuzzClassifyStatus: classifyStatus never panics; it says draining only
@@ -30,12 +28,12 @@ func FuzzClassifyStatus(f *testing.F) {
 		if isDrainingBody(body) != (json.Unmarshal(body, &v) == nil && (v.Status == "shutting_down" || v.Status == "draining")) {
 			t.Fatalf("isDrainingBody(%q) disagrees with the JSON status", body)
 		}
-		want := pool.ReasonStatusMismatch
+		want := OutcomeStatusMismatch
 		switch {
 		case draining:
-			want = pool.ReasonBackendDraining
+			want = OutcomeBackendDraining
 		case lo <= code && code <= hi:
-			want = pool.ReasonCheckPassed
+			want = OutcomeCheckPassed
 		}
 		if got != want {
 			t.Fatalf("classifyStatus(%d, %q, %v) = %v, want %v", code, body, expected, got, want)

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lbtrust/lb/pool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -56,7 +55,7 @@ func newGRPCProber(spec Spec, target string) *grpcProber {
 
 // probe performs one probe over a connection opened for it and closed
 // before it returns (Checker.Probe outside Run).
-func (p *grpcProber) probe(ctx context.Context) pool.CheckResult {
+func (p *grpcProber) probe(ctx context.Context) Result {
 	s := p.open()
 	defer s.close()
 	return s.probe(ctx)
@@ -109,21 +108,21 @@ type opener interface {
 }
 
 // probe performs one Health/Check call bounded by ctx and classifies it. It
-// fills Outcome, Code and Err; the caller sets At and Latency.
-func (s *grpcSession) probe(ctx context.Context) pool.CheckResult {
+// fills Outcome, Code, Status and Err; the caller sets At and Latency.
+func (s *grpcSession) probe(ctx context.Context) Result {
 	if s.conn != nil && s.conn.GetState() == connectivity.TransientFailure {
 		s.drop()
 	}
 	if s.conn == nil {
 		if err := s.connect(); err != nil {
-			return pool.CheckResult{Outcome: pool.ReasonCheckError, Err: err}
+			return Result{Outcome: OutcomeCheckError, Err: err}
 		}
 	}
 	s.dials.forget()
 	resp, err := s.client.Check(ctx, &healthpb.HealthCheckRequest{Service: s.p.service})
 	if err != nil {
 		res := classifyRPCError(ctx, err, s.dials.lastErr(), s.p.service)
-		if res.Outcome == pool.ReasonTimeout || status.Code(err) == codes.Unavailable {
+		if res.Outcome == OutcomeTimeout || status.Code(err) == codes.Unavailable {
 			// In doubt (timeout) or failed to connect: the next probe
 			// connects afresh. Waiting to see TRANSIENT_FAILURE is not
 			// enough: grpc-go may fail the call before the channel's
@@ -264,7 +263,9 @@ func (l *dialLog) wait() { l.running.Wait() }
 
 // classifyServing turns a Health/Check answer into a probe outcome. Code is
 // the grpc_health_v1 ServingStatus number (UNKNOWN 0, SERVING 1,
-// NOT_SERVING 2, SERVICE_UNKNOWN 3):
+// NOT_SERVING 2, SERVICE_UNKNOWN 3) and Status its name, as the protocol
+// spells it (the enum's String; a number this client does not know stays
+// a number), so a transition's detail reads NOT_SERVING, never 2:
 //
 //   - SERVING: check_passed.
 //   - NOT_SERVING: backend_draining, the backend asking to be taken out
@@ -272,17 +273,18 @@ func (l *dialLog) wait() { l.running.Wait() }
 //   - anything else (UNKNOWN, SERVICE_UNKNOWN, a value this client does not
 //     know): status_mismatch, a failure that counts toward
 //     unhealthy_threshold; Err names the status.
-func classifyServing(st healthpb.HealthCheckResponse_ServingStatus, service string) pool.CheckResult {
-	code := int(st)
+func classifyServing(st healthpb.HealthCheckResponse_ServingStatus, service string) Result {
+	code, name := int(st), st.String()
 	switch st {
 	case healthpb.HealthCheckResponse_SERVING:
-		return pool.CheckResult{Outcome: pool.ReasonCheckPassed, Code: code}
+		return Result{Outcome: OutcomeCheckPassed, Code: code, Status: name}
 	case healthpb.HealthCheckResponse_NOT_SERVING:
-		return pool.CheckResult{Outcome: pool.ReasonBackendDraining, Code: code}
+		return Result{Outcome: OutcomeBackendDraining, Code: code, Status: name}
 	}
-	return pool.CheckResult{
-		Outcome: pool.ReasonStatusMismatch,
+	return Result{
+		Outcome: OutcomeStatusMismatch,
 		Code:    code,
+		Status:  name,
 		Err:     fmt.Errorf("grpc health: %s for %s", st, serviceName(service)),
 	}
 }
@@ -295,7 +297,7 @@ func classifyServing(st healthpb.HealthCheckResponse_ServingStatus, service stri
 //   - NotFound: the backend does not know the service. The protocol answers
 //     Check for an unknown service with this code (SERVICE_UNKNOWN is only
 //     streamed by Watch), so it is reported as SERVICE_UNKNOWN:
-//     status_mismatch with Code 3.
+//     status_mismatch with Code 3 and Status "SERVICE_UNKNOWN".
 //   - Unavailable after a failed connection attempt: classified by the dial
 //     error like any probe's (connection_refused, timeout, check_error for
 //     DNS, ...), with the dial error as Err; without one, connection_refused
@@ -303,15 +305,16 @@ func classifyServing(st healthpb.HealthCheckResponse_ServingStatus, service stri
 //   - anything else (Unimplemented: no health service; Unavailable from an
 //     HTTP/2 handshake that failed or from a proxy; Internal, ...):
 //     check_error, with the gRPC code in Err.
-func classifyRPCError(ctx context.Context, err, dialErr error, service string) pool.CheckResult {
+func classifyRPCError(ctx context.Context, err, dialErr error, service string) Result {
 	st := status.Convert(err)
 	switch {
 	case st.Code() == codes.DeadlineExceeded || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return pool.CheckResult{Outcome: pool.ReasonTimeout, Err: fmt.Errorf("grpc health: %w", err)}
+		return Result{Outcome: OutcomeTimeout, Err: fmt.Errorf("grpc health: %w", err)}
 	case st.Code() == codes.NotFound:
-		return pool.CheckResult{
-			Outcome: pool.ReasonStatusMismatch,
+		return Result{
+			Outcome: OutcomeStatusMismatch,
 			Code:    int(healthpb.HealthCheckResponse_SERVICE_UNKNOWN),
+			Status:  healthpb.HealthCheckResponse_SERVICE_UNKNOWN.String(),
 			Err: fmt.Errorf("grpc health: %s: the backend does not know %s (%w)",
 				healthpb.HealthCheckResponse_SERVICE_UNKNOWN, serviceName(service), err),
 		}
@@ -320,11 +323,11 @@ func classifyRPCError(ctx context.Context, err, dialErr error, service string) p
 		res.Err = fmt.Errorf("grpc health: %w", dialErr)
 		return res
 	case st.Code() == codes.Unavailable && dialErr != nil:
-		return pool.CheckResult{Outcome: classifyError(dialErr), Err: fmt.Errorf("grpc health: %w", dialErr)}
+		return Result{Outcome: classifyError(dialErr), Err: fmt.Errorf("grpc health: %w", dialErr)}
 	case st.Code() == codes.Unavailable && strings.Contains(st.Message(), "connection refused"):
-		return pool.CheckResult{Outcome: pool.ReasonConnectionRefused, Err: fmt.Errorf("grpc health: %w", err)}
+		return Result{Outcome: OutcomeConnectionRefused, Err: fmt.Errorf("grpc health: %w", err)}
 	}
-	return pool.CheckResult{Outcome: pool.ReasonCheckError, Err: fmt.Errorf("grpc health: %w", err)}
+	return Result{Outcome: OutcomeCheckError, Err: fmt.Errorf("grpc health: %w", err)}
 }
 
 // serviceName names the checked service for an error message.

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lbtrust/lb/balancer"
-	"github.com/lbtrust/lb/pool"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -130,7 +128,9 @@ func grpcSpec(service string) Spec {
 }
 
 // TestGRPCProbe: one probe per case against a real grpc-go health server;
-// the outcome, code and error are exactly as documented.
+// the outcome, code, status and error are exactly as documented, and the
+// detail names the serving status as the protocol does (NOT_SERVING, not
+// its number), or is the error that names it.
 func TestGRPCProbe(t *testing.T) {
 	b := newGRPCBackend(t)
 	b.set("lb.test.Down", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -140,28 +140,38 @@ func TestGRPCProbe(t *testing.T) {
 	tests := []struct {
 		name    string
 		service string
-		want    pool.Reason
+		want    Outcome
 		code    int
+		status  string
 		errHas  string // "" means Err must be nil
+		detail  string // when Err is nil; otherwise the detail is Err's text
 	}{
-		{"whole server serving", "", pool.ReasonCheckPassed, 1, ""},
-		{"service serving", grpcService, pool.ReasonCheckPassed, 1, ""},
-		{"not serving drains", "lb.test.Down", pool.ReasonBackendDraining, 2, ""},
-		{"unknown status", "lb.test.Unknown", pool.ReasonStatusMismatch, 0, "grpc health: UNKNOWN"},
-		{"service unknown status", "lb.test.ServiceUnknown", pool.ReasonStatusMismatch, 3, "grpc health: SERVICE_UNKNOWN"},
-		{"service the server does not know", "lb.test.Nope", pool.ReasonStatusMismatch, 3, `SERVICE_UNKNOWN: the backend does not know service "lb.test.Nope"`},
+		{"whole server serving", "", OutcomeCheckPassed, 1, "SERVING", "", ""},
+		{"service serving", grpcService, OutcomeCheckPassed, 1, "SERVING", "", ""},
+		{"not serving drains", "lb.test.Down", OutcomeBackendDraining, 2, "NOT_SERVING", "", "NOT_SERVING"},
+		{"unknown status", "lb.test.Unknown", OutcomeStatusMismatch, 0, "UNKNOWN", "grpc health: UNKNOWN", ""},
+		{"service unknown status", "lb.test.ServiceUnknown", OutcomeStatusMismatch, 3, "SERVICE_UNKNOWN", "grpc health: SERVICE_UNKNOWN", ""},
+		{"service the server does not know", "lb.test.Nope", OutcomeStatusMismatch, 3, "SERVICE_UNKNOWN", `SERVICE_UNKNOWN: the backend does not know service "lb.test.Nope"`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := probe(t, grpcSpec(tt.service), b.addr)
-			if res.Outcome != tt.want || res.Code != tt.code {
-				t.Fatalf("got %s code=%d err=%v, want %s code=%d", res.Outcome, res.Code, res.Err, tt.want, tt.code)
+			if res.Outcome != tt.want || res.Code != tt.code || res.Status != tt.status {
+				t.Fatalf("got %s code=%d status=%q err=%v, want %s code=%d status=%q",
+					res.Outcome, res.Code, res.Status, res.Err, tt.want, tt.code, tt.status)
 			}
 			switch {
 			case tt.errHas == "" && res.Err != nil:
 				t.Fatalf("err = %v, want none", res.Err)
 			case tt.errHas != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tt.errHas)):
 				t.Fatalf("err = %v, want it to contain %q", res.Err, tt.errHas)
+			}
+			wantDetail := tt.detail
+			if res.Err != nil {
+				wantDetail = res.Err.Error()
+			}
+			if got := res.Detail(); got != wantDetail {
+				t.Fatalf("Detail() = %q, want %q", got, wantDetail)
 			}
 			if res.At.IsZero() || res.Latency <= 0 {
 				t.Fatalf("At %v Latency %v not set", res.At, res.Latency)
@@ -171,7 +181,7 @@ func TestGRPCProbe(t *testing.T) {
 
 	t.Run("stopped server", func(t *testing.T) {
 		res := probe(t, grpcSpec(""), closedAddr(t))
-		if res.Outcome != pool.ReasonConnectionRefused || !errors.Is(res.Err, syscall.ECONNREFUSED) {
+		if res.Outcome != OutcomeConnectionRefused || !errors.Is(res.Err, syscall.ECONNREFUSED) {
 			t.Fatalf("got %s %v, want connection_refused wrapping ECONNREFUSED", res.Outcome, res.Err)
 		}
 	})
@@ -216,14 +226,14 @@ func TestGRPCProbeErrors(t *testing.T) {
 	t.Run("no health service", func(t *testing.T) {
 		addr := serveGRPC(t, grpc.NewServer())
 		res := probe(t, grpcSpec(""), addr)
-		if res.Outcome != pool.ReasonCheckError || res.Err == nil || !strings.Contains(res.Err.Error(), "Unimplemented") {
+		if res.Outcome != OutcomeCheckError || res.Err == nil || !strings.Contains(res.Err.Error(), "Unimplemented") {
 			t.Fatalf("got %s %v, want check_error naming Unimplemented", res.Outcome, res.Err)
 		}
 	})
 	t.Run("not a grpc server", func(t *testing.T) {
 		srv := statusServer(t, 200, "ok")
 		res := probe(t, grpcSpec(""), hostPort(srv))
-		if res.Outcome != pool.ReasonCheckError || res.Err == nil || !strings.Contains(res.Err.Error(), "Unavailable") {
+		if res.Outcome != OutcomeCheckError || res.Err == nil || !strings.Contains(res.Err.Error(), "Unavailable") {
 			t.Fatalf("got %s %v, want check_error naming Unavailable", res.Outcome, res.Err)
 		}
 	})
@@ -231,7 +241,7 @@ func TestGRPCProbeErrors(t *testing.T) {
 		srv := newRawServer(t, drain)
 		s := Spec{Type: TypeGRPC, Interval: time.Second, Timeout: 300 * time.Millisecond}
 		res := probe(t, s, srv.addr)
-		if res.Outcome != pool.ReasonTimeout || res.Err == nil {
+		if res.Outcome != OutcomeTimeout || res.Err == nil {
 			t.Fatalf("got %s %v, want timeout", res.Outcome, res.Err)
 		}
 		if res.Latency > 5*time.Second {
@@ -243,7 +253,7 @@ func TestGRPCProbeErrors(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(100*time.Millisecond, cancel)
 		res := newChecker(t, grpcSpec(""), srv.addr, nil).Probe(ctx)
-		if res.Outcome != pool.ReasonCheckError || !errors.Is(res.Err, ErrCanceled) {
+		if res.Outcome != OutcomeCheckError || !errors.Is(res.Err, ErrCanceled) {
 			t.Fatalf("got %s %v, want check_error wrapping ErrCanceled", res.Outcome, res.Err)
 		}
 	})
@@ -276,19 +286,19 @@ func TestGRPCRunFlips(t *testing.T) {
 		b.start,
 	}
 	want := []struct {
-		outcome pool.Reason
+		outcome Outcome
 		code    int
 	}{
-		{pool.ReasonCheckPassed, 1},
-		{pool.ReasonBackendDraining, 2},
-		{pool.ReasonCheckPassed, 1},
-		{pool.ReasonStatusMismatch, 0},
-		{pool.ReasonCheckPassed, 1},
-		{pool.ReasonConnectionRefused, 0},
-		{pool.ReasonCheckPassed, 1},
+		{OutcomeCheckPassed, 1},
+		{OutcomeBackendDraining, 2},
+		{OutcomeCheckPassed, 1},
+		{OutcomeStatusMismatch, 0},
+		{OutcomeCheckPassed, 1},
+		{OutcomeConnectionRefused, 0},
+		{OutcomeCheckPassed, 1},
 	}
 	rec := &recorder{}
-	rep := reporterFunc(func(res pool.CheckResult) {
+	rep := reporterFunc(func(res Result) {
 		rec.ObserveCheck(res)
 		if i := rec.len() - 1; i < len(after) {
 			after[i]()
@@ -318,7 +328,7 @@ func TestGRPCRestartNotHiddenByBackoff(t *testing.T) {
 	defer s.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if res := s.probe(ctx); res.Outcome != pool.ReasonConnectionRefused {
+	if res := s.probe(ctx); res.Outcome != OutcomeConnectionRefused {
 		t.Fatalf("backend down: got %s %v, want connection_refused", res.Outcome, res.Err)
 	}
 	b.start()
@@ -347,7 +357,7 @@ func TestGRPCTimeoutDropsConnection(t *testing.T) {
 	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 200 * time.Millisecond}, addr)
 	s := p.open()
 	defer s.close()
-	probeOnce := func() pool.CheckResult {
+	probeOnce := func() Result {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		return s.probe(ctx)
@@ -356,7 +366,7 @@ func TestGRPCTimeoutDropsConnection(t *testing.T) {
 		t.Fatalf("got %s %v", res.Outcome, res.Err)
 	}
 	slow.Store(true)
-	if res := probeOnce(); res.Outcome != pool.ReasonTimeout {
+	if res := probeOnce(); res.Outcome != OutcomeTimeout {
 		t.Fatalf("got %s %v, want timeout", res.Outcome, res.Err)
 	}
 	slow.Store(false)
@@ -388,126 +398,10 @@ func TestGRPCRunLeavesNothing(t *testing.T) {
 	goleak.VerifyNone(t, ignore)
 }
 
-// TestGRPCPoolTransitions feeds a real pool.Backend through Checker.Run
-// against a flipping grpc-go health server and asserts the state machine's
-// transitions and reasons: INITIAL->HEALTHY (initial_check);
-// NOT_SERVING: HEALTHY->DRAINING (backend_draining, at once, no threshold),
-// then DRAINED as nothing is in flight; SERVING x healthy_threshold: back
-// to HEALTHY (check_passed); killed: HEALTHY->UNHEALTHY after
-// unhealthy_threshold refusals (connection_refused); restarted: HEALTHY
-// again after healthy_threshold passes.
-func TestGRPCPoolTransitions(t *testing.T) {
-	b := newGRPCBackend(t)
-	policy, err := balancer.New(balancer.RoundRobin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var trans []pool.Transition
-	p := pool.New(pool.Options{
-		Name:       "grpc",
-		Policy:     policy,
-		Thresholds: pool.Thresholds{Healthy: 2, Unhealthy: 2},
-		OnTransition: func(tr pool.Transition) {
-			mu.Lock()
-			trans = append(trans, tr)
-			mu.Unlock()
-		},
-	})
-	t.Cleanup(p.Close)
-	backend, _, err := p.Add(b.addr, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Count the probes the backend saw, to check the thresholds.
-	rec := &recorder{}
-	rep := reporterFunc(func(r pool.CheckResult) {
-		rec.ObserveCheck(r)
-		backend.ObserveCheck(r)
-	})
-	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: 200 * time.Millisecond, Timeout: 150 * time.Millisecond}, b.addr, rep)
-	run(t, c)
-
-	type step struct {
-		from, to pool.State
-		reason   pool.Reason
-		detail   string
-	}
-	seen := 0
-	waitFor := func(want ...step) {
-		t.Helper()
-		eventually(t, "transitions", func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(trans) >= seen+len(want)
-		})
-		mu.Lock()
-		got := append([]pool.Transition(nil), trans[seen:seen+len(want)]...)
-		mu.Unlock()
-		for i, w := range want {
-			g := got[i]
-			if g.From != w.from || g.To != w.to || g.Reason != w.reason || g.Detail != w.detail {
-				t.Fatalf("transition %d: got %s->%s %s %q, want %s->%s %s %q",
-					seen+i, g.From, g.To, g.Reason, g.Detail, w.from, w.to, w.reason, w.detail)
-			}
-		}
-		seen += len(want)
-	}
-
-	waitFor(step{pool.StateInitial, pool.StateHealthy, pool.ReasonInitialCheck, ""})
-	if p.Eligible() != 1 {
-		t.Fatalf("HEALTHY backend not eligible")
-	}
-
-	b.set(grpcService, healthpb.HealthCheckResponse_NOT_SERVING)
-	waitFor(
-		step{pool.StateHealthy, pool.StateDraining, pool.ReasonBackendDraining, "2"},
-		step{pool.StateDraining, pool.StateDrained, pool.ReasonDrainComplete, ""},
-	)
-	if p.Eligible() != 0 {
-		t.Fatalf("drained backend still eligible")
-	}
-
-	mark := rec.len()
-	b.set(grpcService, healthpb.HealthCheckResponse_SERVING)
-	waitFor(step{pool.StateDrained, pool.StateHealthy, pool.ReasonCheckPassed, ""})
-	if passes := countPasses(rec.snapshot()[mark:]); passes < 2 {
-		t.Fatalf("back after %d passing probes, want healthy_threshold = 2", passes)
-	}
-
-	b.stop()
-	mu.Lock()
-	before := len(trans)
-	mu.Unlock()
-	eventually(t, "the backend to leave HEALTHY", func() bool { return backend.State() != pool.StateHealthy })
-	mu.Lock()
-	tr := trans[before]
-	mu.Unlock()
-	if tr.From != pool.StateHealthy || tr.To != pool.StateUnhealthy || tr.Reason != pool.ReasonConnectionRefused ||
-		!strings.Contains(tr.Detail, "connection refused") {
-		t.Fatalf("got %s->%s %s %q, want healthy->unhealthy connection_refused", tr.From, tr.To, tr.Reason, tr.Detail)
-	}
-	seen = before + 1
-
-	b.start()
-	waitFor(step{pool.StateUnhealthy, pool.StateHealthy, pool.ReasonCheckPassed, ""})
-}
-
-// countPasses counts the passing results in rs.
-func countPasses(rs []pool.CheckResult) int {
-	n := 0
-	for _, r := range rs {
-		if r.Passed() {
-			n++
-		}
-	}
-	return n
-}
-
 // reporterFunc adapts a function to Reporter.
-type reporterFunc func(pool.CheckResult)
+type reporterFunc func(Result)
 
-func (f reporterFunc) ObserveCheck(r pool.CheckResult) { f(r) }
+func (f reporterFunc) ObserveCheck(r Result) { f(r) }
 
 // serveGRPC serves srv on 127.0.0.1:0 until the test ends.
 func serveGRPC(t *testing.T, srv *grpc.Server) string {

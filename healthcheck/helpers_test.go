@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/lbtrust/lb/pool"
 )
 
 // waitLong bounds every poll in these tests: generous, so a loaded 2-core
@@ -36,19 +34,19 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // recorder is a Reporter that keeps every result, safe for concurrent use.
 type recorder struct {
 	mu      sync.Mutex
-	results []pool.CheckResult
+	results []Result
 }
 
-func (r *recorder) ObserveCheck(res pool.CheckResult) {
+func (r *recorder) ObserveCheck(res Result) {
 	r.mu.Lock()
 	r.results = append(r.results, res)
 	r.mu.Unlock()
 }
 
-func (r *recorder) snapshot() []pool.CheckResult {
+func (r *recorder) snapshot() []Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]pool.CheckResult(nil), r.results...)
+	return append([]Result(nil), r.results...)
 }
 
 func (r *recorder) len() int {
@@ -58,7 +56,7 @@ func (r *recorder) len() int {
 }
 
 // waitFor polls until at least n results arrived and returns them.
-func (r *recorder) waitFor(t *testing.T, n int) []pool.CheckResult {
+func (r *recorder) waitFor(t *testing.T, n int) []Result {
 	t.Helper()
 	eventually(t, "probe results", func() bool { return r.len() >= n })
 	return r.snapshot()
@@ -108,7 +106,7 @@ func newChecker(t *testing.T, spec Spec, address string, rep Reporter) *Checker 
 }
 
 // probe runs one probe with a background context.
-func probe(t *testing.T, spec Spec, address string) pool.CheckResult {
+func probe(t *testing.T, spec Spec, address string) Result {
 	t.Helper()
 	return newChecker(t, spec, address, nil).Probe(context.Background())
 }

@@ -6,8 +6,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"strconv"
 
-	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
 )
 
@@ -62,8 +62,8 @@ func newHTTPProber(spec Spec, target string) *httpProber {
 }
 
 // probe performs one exchange bounded by ctx and classifies it. It fills
-// Outcome, Code and Err; the caller sets At and Latency.
-func (p *httpProber) probe(ctx context.Context) pool.CheckResult {
+// Outcome, Code, Status and Err; the caller sets At and Latency.
+func (p *httpProber) probe(ctx context.Context) Result {
 	conn, err := dial(ctx, p.address)
 	if err != nil {
 		return failure(err)
@@ -94,13 +94,13 @@ func (p *httpProber) probe(ctx context.Context) pool.CheckResult {
 			// (a reset, a deadline) and names the addresses.
 			err = rec.err
 		}
-		return pool.CheckResult{Outcome: classifyReadError(err, rec.err), Err: err}
+		return Result{Outcome: classifyReadError(err, rec.err), Err: err}
 	}
 	code := resp.StatusCode()
-	return pool.CheckResult{Outcome: classifyStatus(code, resp.Body(), p.expected), Code: code}
+	return Result{Outcome: classifyStatus(code, resp.Body(), p.expected), Code: code, Status: strconv.Itoa(code)}
 }
 
 // failure is the result of a probe that got no answer because of err.
-func failure(err error) pool.CheckResult {
-	return pool.CheckResult{Outcome: classifyError(err), Err: err}
+func failure(err error) Result {
+	return Result{Outcome: classifyError(err), Err: err}
 }

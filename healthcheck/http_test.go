@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/lbtrust/lb/pool"
 )
 
 // quick is a spec for single probes: a timeout far longer than a loopback
@@ -31,24 +29,24 @@ func TestHTTPStatusClassification(t *testing.T) {
 		code     int
 		body     string
 		expected []StatusRange
-		want     pool.Reason
+		want     Outcome
 	}{
-		{"200 default", 200, "ok", nil, pool.ReasonCheckPassed},
-		{"204 in 200-299", 204, "", []StatusRange{{200, 299}}, pool.ReasonCheckPassed},
-		{"202 in 200,202", 202, "", []StatusRange{{200, 200}, {202, 202}}, pool.ReasonCheckPassed},
-		{"201 not in 200,202", 201, "", []StatusRange{{200, 200}, {202, 202}}, pool.ReasonStatusMismatch},
-		{"204 not default", 204, "", nil, pool.ReasonStatusMismatch},
-		{"500", 500, "boom", nil, pool.ReasonStatusMismatch},
-		{"301 not followed", 301, "", nil, pool.ReasonStatusMismatch},
-		{"503 shutting_down", 503, `{"status":"shutting_down","version":"1.2.3"}`, nil, pool.ReasonBackendDraining},
-		{"503 draining", 503, `{"status": "draining"}`, nil, pool.ReasonBackendDraining},
-		{"503 draining wins over expected 503", 503, `{"status":"draining"}`, []StatusRange{{200, 599}}, pool.ReasonBackendDraining},
-		{"503 plain text", 503, "Service Unavailable", nil, pool.ReasonStatusMismatch},
-		{"503 empty", 503, "", nil, pool.ReasonStatusMismatch},
-		{"503 json other status", 503, `{"status":"degraded"}`, nil, pool.ReasonStatusMismatch},
-		{"503 expected, not draining", 503, `{"status":"degraded"}`, []StatusRange{{503, 503}}, pool.ReasonCheckPassed},
-		{"500 with draining body is no drain signal", 500, `{"status":"draining"}`, nil, pool.ReasonStatusMismatch},
-		{"200 with draining body is no drain signal", 200, `{"status":"draining"}`, nil, pool.ReasonCheckPassed},
+		{"200 default", 200, "ok", nil, OutcomeCheckPassed},
+		{"204 in 200-299", 204, "", []StatusRange{{200, 299}}, OutcomeCheckPassed},
+		{"202 in 200,202", 202, "", []StatusRange{{200, 200}, {202, 202}}, OutcomeCheckPassed},
+		{"201 not in 200,202", 201, "", []StatusRange{{200, 200}, {202, 202}}, OutcomeStatusMismatch},
+		{"204 not default", 204, "", nil, OutcomeStatusMismatch},
+		{"500", 500, "boom", nil, OutcomeStatusMismatch},
+		{"301 not followed", 301, "", nil, OutcomeStatusMismatch},
+		{"503 shutting_down", 503, `{"status":"shutting_down","version":"1.2.3"}`, nil, OutcomeBackendDraining},
+		{"503 draining", 503, `{"status": "draining"}`, nil, OutcomeBackendDraining},
+		{"503 draining wins over expected 503", 503, `{"status":"draining"}`, []StatusRange{{200, 599}}, OutcomeBackendDraining},
+		{"503 plain text", 503, "Service Unavailable", nil, OutcomeStatusMismatch},
+		{"503 empty", 503, "", nil, OutcomeStatusMismatch},
+		{"503 json other status", 503, `{"status":"degraded"}`, nil, OutcomeStatusMismatch},
+		{"503 expected, not draining", 503, `{"status":"degraded"}`, []StatusRange{{503, 503}}, OutcomeCheckPassed},
+		{"500 with draining body is no drain signal", 500, `{"status":"draining"}`, nil, OutcomeStatusMismatch},
+		{"200 with draining body is no drain signal", 200, `{"status":"draining"}`, nil, OutcomeCheckPassed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +73,7 @@ func TestHTTPChunkedDrainingBody(t *testing.T) {
 	}))
 	defer srv.Close()
 	res := probe(t, quick, hostPort(srv))
-	if res.Outcome != pool.ReasonBackendDraining || res.Code != 503 {
+	if res.Outcome != OutcomeBackendDraining || res.Code != 503 {
 		t.Fatalf("got %s code=%d err=%v, want backend_draining 503", res.Outcome, res.Code, res.Err)
 	}
 }
@@ -87,12 +85,12 @@ func TestHTTPLargeBody(t *testing.T) {
 	for _, tt := range []struct {
 		code    int
 		chunked bool
-		want    pool.Reason
+		want    Outcome
 	}{
-		{200, false, pool.ReasonCheckPassed},
-		{200, true, pool.ReasonCheckPassed},
-		{503, false, pool.ReasonStatusMismatch},
-		{503, true, pool.ReasonStatusMismatch},
+		{200, false, OutcomeCheckPassed},
+		{200, true, OutcomeCheckPassed},
+		{503, false, OutcomeStatusMismatch},
+		{503, true, OutcomeStatusMismatch},
 	} {
 		t.Run(strconv.Itoa(tt.code)+map[bool]string{true: " chunked", false: " length"}[tt.chunked], func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -196,7 +194,7 @@ func TestHTTPTimeout(t *testing.T) {
 			s := Spec{Interval: time.Second, Timeout: 200 * time.Millisecond}
 			res := probe(t, s, srv.addr)
 			t.Logf("%s after %v: %v", res.Outcome, res.Latency, res.Err)
-			if res.Outcome != pool.ReasonTimeout || res.Err == nil {
+			if res.Outcome != OutcomeTimeout || res.Err == nil {
 				t.Fatalf("got %s code=%d err=%v, want timeout", res.Outcome, res.Code, res.Err)
 			}
 			if res.Latency < 150*time.Millisecond || res.Latency > waitLong {
@@ -208,7 +206,7 @@ func TestHTTPTimeout(t *testing.T) {
 
 func TestHTTPConnectionRefused(t *testing.T) {
 	res := probe(t, quick, closedAddr(t))
-	if res.Outcome != pool.ReasonConnectionRefused || res.Err == nil || res.Code != 0 {
+	if res.Outcome != OutcomeConnectionRefused || res.Err == nil || res.Code != 0 {
 		t.Fatalf("got %s code=%d err=%v, want connection_refused", res.Outcome, res.Code, res.Err)
 	}
 }
@@ -234,7 +232,7 @@ func TestHTTPConnectionReset(t *testing.T) {
 			srv := newRawServer(t, tt.handle)
 			res := probe(t, quick, srv.addr)
 			t.Logf("%s: %v", res.Outcome, res.Err)
-			if res.Outcome != pool.ReasonConnectionReset || res.Err == nil {
+			if res.Outcome != OutcomeConnectionReset || res.Err == nil {
 				t.Fatalf("got %s code=%d err=%v, want connection_reset", res.Outcome, res.Code, res.Err)
 			}
 		})
@@ -252,7 +250,7 @@ func TestHTTPCheckError(t *testing.T) {
 		t.Run(strings.Fields(raw)[0], func(t *testing.T) {
 			srv := newRawServer(t, answer(raw, false))
 			res := probe(t, quick, srv.addr)
-			if res.Outcome != pool.ReasonCheckError || res.Err == nil {
+			if res.Outcome != OutcomeCheckError || res.Err == nil {
 				t.Fatalf("got %s code=%d err=%v, want check_error", res.Outcome, res.Code, res.Err)
 			}
 		})
@@ -264,7 +262,7 @@ func TestHTTPCheckError(t *testing.T) {
 func TestHTTPIdentityBody(t *testing.T) {
 	srv := newRawServer(t, answer("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n{\"status\":\"draining\"}", true))
 	res := probe(t, quick, srv.addr)
-	if res.Outcome != pool.ReasonBackendDraining || res.Code != 503 {
+	if res.Outcome != OutcomeBackendDraining || res.Code != 503 {
 		t.Fatalf("got %s code=%d err=%v, want backend_draining 503", res.Outcome, res.Code, res.Err)
 	}
 }
@@ -279,7 +277,7 @@ func TestProbeCanceled(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		res := c.Probe(ctx)
-		if res.Outcome != pool.ReasonCheckError || !errors.Is(res.Err, ErrCanceled) {
+		if res.Outcome != OutcomeCheckError || !errors.Is(res.Err, ErrCanceled) {
 			t.Fatalf("got %s %v, want check_error wrapping ErrCanceled", res.Outcome, res.Err)
 		}
 	})
@@ -287,7 +285,7 @@ func TestProbeCanceled(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		before := srv.accepted.Load()
-		done := make(chan pool.CheckResult)
+		done := make(chan Result)
 		go func() { done <- c.Probe(ctx) }()
 		eventually(t, "the probe to connect", func() bool { return srv.accepted.Load() > before })
 		start := time.Now()
@@ -296,14 +294,14 @@ func TestProbeCanceled(t *testing.T) {
 		if took := time.Since(start); took > 5*time.Second {
 			t.Fatalf("Probe took %v to return after cancel; the timeout is 30s", took)
 		}
-		if res.Outcome != pool.ReasonCheckError || !errors.Is(res.Err, ErrCanceled) || !errors.Is(res.Err, context.Canceled) {
+		if res.Outcome != OutcomeCheckError || !errors.Is(res.Err, ErrCanceled) || !errors.Is(res.Err, context.Canceled) {
 			t.Fatalf("got %s %v, want check_error wrapping ErrCanceled", res.Outcome, res.Err)
 		}
 	})
 	t.Run("parent deadline is a timeout", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		if res := c.Probe(ctx); res.Outcome != pool.ReasonTimeout {
+		if res := c.Probe(ctx); res.Outcome != OutcomeTimeout {
 			t.Fatalf("got %s %v, want timeout", res.Outcome, res.Err)
 		}
 	})

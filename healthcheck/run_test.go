@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lbtrust/lb/pool"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -80,15 +79,15 @@ func TestRunReportsInOrder(t *testing.T) {
 	stop()
 
 	want := []struct {
-		outcome pool.Reason
+		outcome Outcome
 		code    int
 	}{
-		{pool.ReasonCheckPassed, 200},
-		{pool.ReasonCheckPassed, 200},
-		{pool.ReasonStatusMismatch, 500},
-		{pool.ReasonBackendDraining, 503},
-		{pool.ReasonStatusMismatch, 503},
-		{pool.ReasonCheckPassed, 200},
+		{OutcomeCheckPassed, 200},
+		{OutcomeCheckPassed, 200},
+		{OutcomeStatusMismatch, 500},
+		{OutcomeBackendDraining, 503},
+		{OutcomeStatusMismatch, 503},
+		{OutcomeCheckPassed, 200},
 	}
 	for i, w := range want {
 		if got[i].Outcome != w.outcome || got[i].Code != w.code {
@@ -107,7 +106,7 @@ func TestRunReportsInOrder(t *testing.T) {
 // checkSpacing asserts that probe starts are at least 90% of interval
 // apart and that no probe started before the previous one ended (timers
 // never fire early, so this holds however loaded the machine).
-func checkSpacing(t *testing.T, got []pool.CheckResult, interval time.Duration) {
+func checkSpacing(t *testing.T, got []Result, interval time.Duration) {
 	t.Helper()
 	floor := time.Duration(float64(interval)*(1-jitterFraction)) - time.Millisecond
 	for i := 1; i < len(got); i++ {

@@ -77,7 +77,7 @@ type Spec struct {
 	ExpectedStatus []StatusRange
 	// TLS, when not nil, makes HTTP and gRPC probes speak TLS with this
 	// config (cloned; ServerName defaults to the host of the dialed
-	// address). A failed handshake is pool.ReasonTLSError with the cause
+	// address). A failed handshake is OutcomeTLSError with the cause
 	// in Err. Nil is plaintext. Ignored by TCP checks.
 	TLS *tls.Config
 }

@@ -1,10 +1,6 @@
 package healthcheck
 
-import (
-	"context"
-
-	"github.com/lbtrust/lb/pool"
-)
+import "context"
 
 // tcpProber passes when a TCP connection to address opens within the
 // probe's timeout, and closes it at once. It proves a process listens,
@@ -16,11 +12,11 @@ type tcpProber struct {
 
 // probe connects, closes, and classifies the dial. It fills Outcome and
 // Err; the caller sets At and Latency.
-func (p *tcpProber) probe(ctx context.Context) pool.CheckResult {
+func (p *tcpProber) probe(ctx context.Context) Result {
 	conn, err := dial(ctx, p.address)
 	if err != nil {
 		return failure(err)
 	}
 	_ = conn.Close()
-	return pool.CheckResult{Outcome: pool.ReasonCheckPassed}
+	return Result{Outcome: OutcomeCheckPassed}
 }

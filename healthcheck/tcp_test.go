@@ -4,8 +4,6 @@ import (
 	"net"
 	"strconv"
 	"testing"
-
-	"github.com/lbtrust/lb/pool"
 )
 
 func TestTCP(t *testing.T) {
@@ -21,7 +19,7 @@ func TestTCP(t *testing.T) {
 	})
 	t.Run("refused", func(t *testing.T) {
 		res := probe(t, s, closedAddr(t))
-		if res.Outcome != pool.ReasonConnectionRefused || res.Err == nil {
+		if res.Outcome != OutcomeConnectionRefused || res.Err == nil {
 			t.Fatalf("got %s %v, want connection_refused", res.Outcome, res.Err)
 		}
 	})

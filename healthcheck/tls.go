@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net"
 	"syscall"
-
-	"github.com/lbtrust/lb/pool"
 )
 
 // probeTLSConfig clones c for probes of target: ServerName defaults to
@@ -47,14 +45,14 @@ func clientHandshake(ctx context.Context, conn net.Conn, cfg *tls.Config) (*tls.
 // probe; anything else (a certificate that does not verify, a peer that
 // does not speak TLS, no common version or ALPN protocol) is tls_error,
 // with the cause in Err.
-func classifyHandshake(err error) pool.CheckResult {
+func classifyHandshake(err error) Result {
 	switch {
 	case isTimeout(err):
-		return pool.CheckResult{Outcome: pool.ReasonTimeout, Err: err}
+		return Result{Outcome: OutcomeTimeout, Err: err}
 	case errors.Is(err, syscall.ECONNRESET):
-		return pool.CheckResult{Outcome: pool.ReasonConnectionReset, Err: err}
+		return Result{Outcome: OutcomeConnectionReset, Err: err}
 	}
-	return pool.CheckResult{Outcome: pool.ReasonTLSError, Err: err}
+	return Result{Outcome: OutcomeTLSError, Err: err}
 }
 
 // isHandshakeError reports whether err is a failed probe handshake.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/internal/testcert"
-	"github.com/lbtrust/lb/pool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -71,18 +70,18 @@ func TestTLSProbes(t *testing.T) {
 		typ     string
 		address string
 		cfg     *tls.Config
-		want    pool.Reason
+		want    Outcome
 		detail  string
 	}{
-		{"http verified by IP", TypeHTTP, httpAddr, &tls.Config{RootCAs: ca.Pool()}, pool.ReasonCheckPassed, ""},
-		{"http verified by name", TypeHTTP, httpAddr, &tls.Config{RootCAs: ca.Pool(), ServerName: "backend.test"}, pool.ReasonCheckPassed, ""},
-		{"http wrong name", TypeHTTP, httpAddr, &tls.Config{RootCAs: ca.Pool(), ServerName: "wrong.test"}, pool.ReasonTLSError,
+		{"http verified by IP", TypeHTTP, httpAddr, &tls.Config{RootCAs: ca.Pool()}, OutcomeCheckPassed, ""},
+		{"http verified by name", TypeHTTP, httpAddr, &tls.Config{RootCAs: ca.Pool(), ServerName: "backend.test"}, OutcomeCheckPassed, ""},
+		{"http wrong name", TypeHTTP, httpAddr, &tls.Config{RootCAs: ca.Pool(), ServerName: "wrong.test"}, OutcomeTLSError,
 			"x509: certificate is valid for backend.test, not wrong.test"},
-		{"http unknown CA", TypeHTTP, httpAddr, &tls.Config{RootCAs: other.Pool()}, pool.ReasonTLSError, "x509: certificate signed by unknown authority"},
-		{"http skip verify", TypeHTTP, httpAddr, &tls.Config{InsecureSkipVerify: true}, pool.ReasonCheckPassed, ""},
-		{"http plain backend", TypeHTTP, plainAddr, &tls.Config{RootCAs: ca.Pool()}, pool.ReasonTLSError, "tls handshake"},
-		{"grpc verified", TypeGRPC, grpcAddr, &tls.Config{RootCAs: ca.Pool()}, pool.ReasonCheckPassed, ""},
-		{"grpc wrong name", TypeGRPC, grpcAddr, &tls.Config{RootCAs: ca.Pool(), ServerName: "wrong.test"}, pool.ReasonTLSError,
+		{"http unknown CA", TypeHTTP, httpAddr, &tls.Config{RootCAs: other.Pool()}, OutcomeTLSError, "x509: certificate signed by unknown authority"},
+		{"http skip verify", TypeHTTP, httpAddr, &tls.Config{InsecureSkipVerify: true}, OutcomeCheckPassed, ""},
+		{"http plain backend", TypeHTTP, plainAddr, &tls.Config{RootCAs: ca.Pool()}, OutcomeTLSError, "tls handshake"},
+		{"grpc verified", TypeGRPC, grpcAddr, &tls.Config{RootCAs: ca.Pool()}, OutcomeCheckPassed, ""},
+		{"grpc wrong name", TypeGRPC, grpcAddr, &tls.Config{RootCAs: ca.Pool(), ServerName: "wrong.test"}, OutcomeTLSError,
 			"x509: certificate is valid for backend.test, not wrong.test"},
 	}
 	for _, tc := range tests {
@@ -102,12 +101,12 @@ func TestTLSProbes(t *testing.T) {
 func TestClassifyHandshake(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
-		want pool.Reason
+		want Outcome
 	}{
-		{&handshakeError{err: context.DeadlineExceeded}, pool.ReasonTimeout},
-		{&handshakeError{err: opErr("read", syscall.ECONNRESET)}, pool.ReasonConnectionReset},
-		{&handshakeError{err: io.EOF}, pool.ReasonTLSError},
-		{&handshakeError{err: tls.AlertError(70)}, pool.ReasonTLSError},
+		{&handshakeError{err: context.DeadlineExceeded}, OutcomeTimeout},
+		{&handshakeError{err: opErr("read", syscall.ECONNRESET)}, OutcomeConnectionReset},
+		{&handshakeError{err: io.EOF}, OutcomeTLSError},
+		{&handshakeError{err: tls.AlertError(70)}, OutcomeTLSError},
 	} {
 		if got := classifyHandshake(tc.err).Outcome; got != tc.want {
 			t.Errorf("classifyHandshake(%v) = %s, want %s", tc.err, got, tc.want)

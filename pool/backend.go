@@ -169,9 +169,10 @@ func (b *Backend) Release(o RequestOutcome, latency time.Duration) {
 }
 
 // ObserveCheck applies one active probe result to the state machine (see
-// docs/DESIGN.md): thresholds are counted here, not in the checker. It
-// implements healthcheck.Reporter. Safe for concurrent use; takes the
-// pool's lock briefly, never blocks on I/O.
+// docs/DESIGN.md): thresholds are counted here, not in the checker (the
+// server adapts each healthcheck result to a CheckResult and calls this).
+// Safe for concurrent use; takes the pool's lock briefly, never blocks on
+// I/O.
 func (b *Backend) ObserveCheck(r CheckResult) {
 	if r.At.IsZero() {
 		r.At = time.Now()

@@ -70,16 +70,16 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 		case r.Passed():
 			return m.move(StateHealthy, ReasonInitialCheck, "", r.At), true
 		case r.Outcome == ReasonBackendDraining:
-			return m.move(StateDraining, ReasonBackendDraining, r.Detail(), r.At), true
+			return m.move(StateDraining, ReasonBackendDraining, r.Detail, r.At), true
 		case m.failures >= th.Unhealthy:
-			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+			return m.move(StateUnhealthy, r.Outcome, r.Detail, r.At), true
 		}
 	case StateHealthy:
 		switch {
 		case r.Outcome == ReasonBackendDraining:
-			return m.move(StateDraining, ReasonBackendDraining, r.Detail(), r.At), true
+			return m.move(StateDraining, ReasonBackendDraining, r.Detail, r.At), true
 		case !r.Passed() && m.failures >= th.Unhealthy:
-			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+			return m.move(StateUnhealthy, r.Outcome, r.Detail, r.At), true
 		}
 	case StateUnhealthy:
 		switch {
@@ -96,7 +96,7 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 				// The active checks confirm it is down: their reason
 				// replaces the ejection (state unchanged), and it comes
 				// back through healthy_threshold like any failed backend.
-				return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+				return m.move(StateUnhealthy, r.Outcome, r.Detail, r.At), true
 			}
 			return change{}, false
 		}
@@ -118,7 +118,7 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 			return m.move(StateHealthy, ReasonCheckPassed, "", r.At), true
 		case m.state == StateDrained && !r.Passed() && r.Outcome != ReasonBackendDraining && m.failures >= th.Unhealthy:
 			// Drained and now gone: say what is wrong with it.
-			return m.move(StateUnhealthy, r.Outcome, r.Detail(), r.At), true
+			return m.move(StateUnhealthy, r.Outcome, r.Detail, r.At), true
 		}
 	}
 	return change{}, false

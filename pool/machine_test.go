@@ -2,6 +2,7 @@ package pool
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -16,10 +17,17 @@ type step struct {
 	wantReason Reason
 }
 
+// result is a probe result with outcome o and status code, its detail
+// rendered as the server's checks render it: the code for a status
+// mismatch or a drain, the error for a refusal.
 func result(o Reason, code int) CheckResult {
 	r := CheckResult{Outcome: o, Code: code, At: time.Unix(1700000000, 0)}
-	if o == ReasonConnectionRefused {
+	switch o {
+	case ReasonStatusMismatch, ReasonBackendDraining:
+		r.Detail = strconv.Itoa(code)
+	case ReasonConnectionRefused:
 		r.Err = errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+		r.Detail = r.Err.Error()
 	}
 	return r
 }
@@ -118,12 +126,24 @@ func TestMachineDrainedThenGone(t *testing.T) {
 	}
 }
 
-func TestStatusMismatchDetailCarriesCode(t *testing.T) {
+// TestTransitionCarriesResultDetail: a transition a probe result causes
+// carries the result's Detail verbatim (the pool renders nothing of a
+// probe itself); a pass carries none.
+func TestTransitionCarriesResultDetail(t *testing.T) {
 	th := Thresholds{Healthy: 1, Unhealthy: 1}
 	var m machine
-	m.observe(result(ReasonCheckPassed, 200), th)
+	pass := result(ReasonCheckPassed, 200)
+	pass.Detail = "ignored for a pass"
+	if c, _ := m.observe(pass, th); c.reason != ReasonInitialCheck || c.detail != "" {
+		t.Fatalf("got %s %q, want initial_check with no detail", c.reason, c.detail)
+	}
 	c, _ := m.observe(result(ReasonStatusMismatch, 503), th)
 	if c.reason != ReasonStatusMismatch || c.detail != "503" {
 		t.Fatalf("got %s %q, want status_mismatch 503", c.reason, c.detail)
+	}
+	drain := CheckResult{Outcome: ReasonBackendDraining, Code: 2, Detail: "NOT_SERVING"}
+	m = machine{}
+	if c, _ := m.observe(drain, th); c.reason != ReasonBackendDraining || c.detail != "NOT_SERVING" {
+		t.Fatalf("got %s %q, want backend_draining NOT_SERVING", c.reason, c.detail)
 	}
 }

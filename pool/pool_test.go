@@ -68,10 +68,13 @@ func newTestPoolWith(t testing.TB, o Options, addrs ...string) (*Pool, []*Backen
 	return p, bs, rec
 }
 
-func pass(b *Backend)  { b.ObserveCheck(CheckResult{Outcome: ReasonCheckPassed, Code: 200}) }
-func drain(b *Backend) { b.ObserveCheck(CheckResult{Outcome: ReasonBackendDraining, Code: 503}) }
+func pass(b *Backend) { b.ObserveCheck(CheckResult{Outcome: ReasonCheckPassed, Code: 200}) }
+func drain(b *Backend) {
+	b.ObserveCheck(CheckResult{Outcome: ReasonBackendDraining, Code: 503, Detail: "503"})
+}
 func fail(b *Backend) {
-	b.ObserveCheck(CheckResult{Outcome: ReasonConnectionRefused, Err: errors.New("connection refused")})
+	err := errors.New("connection refused")
+	b.ObserveCheck(CheckResult{Outcome: ReasonConnectionRefused, Err: err, Detail: err.Error()})
 }
 
 func TestOnlyHealthyBackendsAreAcquired(t *testing.T) {

@@ -1,12 +1,11 @@
 package pool
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
-// CheckResult is what one active probe observed. Checkers build it and hand
-// it to Backend.ObserveCheck; they never decide state themselves.
+// CheckResult is what one active probe observed, in the pool's vocabulary.
+// Whoever runs the probes (the server, adapting healthcheck's results)
+// builds it and hands it to Backend.ObserveCheck; the checkers never decide
+// state themselves, and the pool knows nothing of how a probe was made.
 type CheckResult struct {
 	// Outcome classifies the probe: ReasonCheckPassed, ReasonBackendDraining,
 	// or one of the failure reasons (ReasonTimeout, ReasonConnectionRefused,
@@ -14,9 +13,13 @@ type CheckResult struct {
 	// ReasonTLSError).
 	Outcome Reason
 	// Code is the HTTP status (or gRPC serving status) the backend answered,
-	// 0 when there was no answer.
+	// 0 when there was no answer. /status shows it.
 	Code int
-	// Err is the transport error, if any, for the log line and /status.
+	// Detail is the result's specifics for humans, as the probe's source
+	// rendered them ("503" for a status mismatch, an error's text); it
+	// becomes the detail of a transition this result causes. "" for none.
+	Detail string
+	// Err is the transport error, if any, for /status (last_check.error).
 	Err error
 	// Latency is how long the probe took.
 	Latency time.Duration
@@ -26,18 +29,3 @@ type CheckResult struct {
 
 // Passed reports whether the probe counts as a pass.
 func (r CheckResult) Passed() bool { return r.Outcome == ReasonCheckPassed }
-
-// Detail renders the result's specifics for humans: "503" for a status
-// mismatch, the error text for a transport failure, "" otherwise.
-func (r CheckResult) Detail() string {
-	switch {
-	case r.Outcome == ReasonStatusMismatch && r.Err != nil:
-		// gRPC: the error names the serving status ("SERVICE_UNKNOWN").
-		return r.Err.Error()
-	case r.Outcome == ReasonStatusMismatch || (r.Code != 0 && r.Outcome == ReasonBackendDraining):
-		return strconv.Itoa(r.Code)
-	case r.Err != nil:
-		return r.Err.Error()
-	}
-	return ""
-}

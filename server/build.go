@@ -156,11 +156,6 @@ func (lb *LB) validatePool(pc *config.Pool) error {
 	return nil
 }
 
-// discard is the Reporter of a checker built only to validate its spec.
-type discard struct{}
-
-func (discard) ObserveCheck(pool.CheckResult) {}
-
 // addBackend adds a backend block to pr's pool with its connection pool and
 // checker (not started). A backend still draining after an earlier removal
 // is taken back with its state machine, counters, connections and
@@ -196,18 +191,6 @@ func (lb *LB) newChecker(poolName string, b *pool.Backend, spec healthcheck.Spec
 		return nil, fmt.Errorf("pool %q backend %q: %w", poolName, b.Address(), err)
 	}
 	return c, nil
-}
-
-// checkReporter hands a probe result to the backend's state machine and
-// to the metrics.
-type checkReporter struct {
-	backend *pool.Backend
-	metrics *metrics.CheckObserver
-}
-
-func (r checkReporter) ObserveCheck(res pool.CheckResult) {
-	r.metrics.ObserveCheck(res)
-	r.backend.ObserveCheck(res)
 }
 
 // clientOptions are the backend connection settings of a pool block.

@@ -76,6 +76,8 @@ func eventsOf(t *testing.T, lb *LB, query string) []events.Event {
 type backendEntry struct {
 	Address  string `json:"address"`
 	State    string `json:"state"`
+	Reason   string `json:"reason"`
+	Detail   string `json:"detail"`
 	HeldBy   string `json:"held_by"`
 	InFlight int64  `json:"in_flight"`
 	Upgraded int64  `json:"upgraded"`
