@@ -45,20 +45,23 @@ func (h *latencyHistogram) record(d time.Duration) {
 }
 
 // quantileSince returns the q-quantile (0 < q < 1) of what was recorded
-// since prev (which it then updates to now), and how many samples that
-// was. Called by one goroutine at a time.
-func (h *latencyHistogram) quantileSince(prev *[latencyBuckets]uint64, q float64) (time.Duration, uint64) {
-	var delta [latencyBuckets]uint64
+// since prev, and how many samples that was. When there were at least
+// least samples, prev is updated to now; with fewer it is kept (and the
+// quantile is 0), so that the samples of a quiet pool add up over
+// several calls until there are enough to judge. Called by one
+// goroutine at a time.
+func (h *latencyHistogram) quantileSince(prev *[latencyBuckets]uint64, q float64, least uint64) (time.Duration, uint64) {
+	var delta, now [latencyBuckets]uint64
 	var total uint64
 	for i := range h.counts {
-		c := h.counts[i].Load()
-		delta[i] = c - prev[i]
-		prev[i] = c
+		now[i] = h.counts[i].Load()
+		delta[i] = now[i] - prev[i]
 		total += delta[i]
 	}
-	if total == 0 {
-		return 0, 0
+	if total == 0 || total < least {
+		return 0, total
 	}
+	*prev = now
 	rank := uint64(float64(total)*q + 0.5)
 	var seen uint64
 	for i, d := range delta {

@@ -55,7 +55,8 @@ type Silent struct {
 	// Enabled turns it on.
 	Enabled bool
 	// After is the silence that counts; 0 derives it from the pool's
-	// recent latency: 8 × p99 with a floor of 25ms.
+	// recent latency: 8 × p99 with a floor of 25ms, estimated every
+	// second from at least 20 answers (SilentAfterInitial until then).
 	After time.Duration
 }
 
@@ -63,6 +64,10 @@ type Silent struct {
 const (
 	// SilentAfterFloor is the least silence that counts in auto mode.
 	SilentAfterFloor = 25 * time.Millisecond
+	// SilentAfterInitial is the auto threshold until the pool has seen
+	// enough answers (20) to estimate its p99: requests whose latency is
+	// not known yet are not judged by the floor.
+	SilentAfterInitial = time.Second
 	// SilentAfterMultiplier × the pool's p99 latency is the auto threshold.
 	SilentAfterMultiplier = 8
 )

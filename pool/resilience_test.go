@@ -250,11 +250,14 @@ func TestLatencyBuckets(t *testing.T) {
 	}
 	h.record(100 * time.Millisecond)
 	h.record(100 * time.Millisecond)
-	q, n := h.quantileSince(&prevCounts, 0.99)
-	if n != 101 || q < 100*time.Millisecond || q > 125*time.Millisecond {
-		t.Fatalf("p99 %s of %d samples", q, n)
+	if q, n := h.quantileSince(&prevCounts, 0.99, 102); q != 0 || n != 101 {
+		t.Fatalf("with too few samples: p99 %s of %d samples, want 0 of 101", q, n)
 	}
-	if _, n := h.quantileSince(&prevCounts, 0.99); n != 0 {
+	q, n := h.quantileSince(&prevCounts, 0.99, 20)
+	if n != 101 || q < 100*time.Millisecond || q > 125*time.Millisecond {
+		t.Fatalf("p99 %s of %d samples (kept from the call with too few)", q, n)
+	}
+	if _, n := h.quantileSince(&prevCounts, 0.99, 1); n != 0 {
 		t.Fatalf("delta after reading: %d", n)
 	}
 }

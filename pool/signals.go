@@ -146,7 +146,12 @@ func (p *Pool) syncWatchdogLocked() (wait func()) {
 	if want {
 		after := p.res.Silent.After
 		if after <= 0 {
-			after = max(time.Duration(p.signals.silentAfter.Load()), SilentAfterFloor)
+			// Auto: the estimate so far, or the initial value until
+			// there is one.
+			after = SilentAfterInitial
+			if cur := time.Duration(p.signals.silentAfter.Load()); cur > 0 {
+				after = max(cur, SilentAfterFloor)
+			}
 		}
 		p.signals.silentAfter.Store(int64(after))
 	} else {
@@ -176,35 +181,53 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 	t := time.NewTicker(watchdogTick)
 	defer t.Stop()
 	var prev [latencyBuckets]uint64
-	lastEstimate := time.Now()
+	lastEstimate, estimated := time.Now(), false
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
-		if time.Since(lastEstimate) >= time.Second {
+		// Until the first estimate, look for enough answers more often,
+		// so that SilentAfterInitial gives way to the pool's own latency
+		// soon after traffic starts.
+		every := time.Second
+		if !estimated {
+			every = firstEstimateEvery
+		}
+		if time.Since(lastEstimate) >= every {
 			lastEstimate = time.Now()
-			p.estimateSilentAfter(&prev)
+			estimated = p.estimateSilentAfter(&prev) || estimated
 		}
 		p.scanSilent()
 	}
 }
 
-// estimateSilentAfter updates the auto threshold from the last second's
-// answers (kept when there were too few to judge).
-func (p *Pool) estimateSilentAfter(prev *[latencyBuckets]uint64) {
-	p99, n := p.signals.latency.quantileSince(prev, 0.99)
+// firstEstimateEvery is how often the watchdog tries to make its first
+// estimate of the auto threshold.
+const firstEstimateEvery = 50 * time.Millisecond
+
+// silentEstimateSamples is how many answers the auto threshold is
+// estimated from at least: a quiet pool's answers add up over several
+// seconds until there are this many.
+const silentEstimateSamples = 20
+
+// estimateSilentAfter updates the auto threshold from the answers since
+// the last estimate (about a second's, more in a quiet pool: see
+// silentEstimateSamples), and reports whether it did.
+func (p *Pool) estimateSilentAfter(prev *[latencyBuckets]uint64) (estimated bool) {
+	p99, n := p.signals.latency.quantileSince(prev, 0.99, silentEstimateSamples)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.res.Silent.Enabled || p.res.Silent.After > 0 || n < 20 {
-		return
+	if !p.res.Silent.Enabled || p.res.Silent.After > 0 || n < silentEstimateSamples {
+		return false
 	}
 	after := max(SilentAfterMultiplier*p99, SilentAfterFloor)
 	if old := time.Duration(p.signals.silentAfter.Swap(int64(after))); old != after {
 		p.log.Debug("silent_after re-estimated", zap.String("pool", p.name),
 			zap.Duration("p99", p99), zap.Duration("silent_after", after))
 	}
+	return true
 }
 
 // scanSilent finds the eligible backend with the oldest unanswered request;

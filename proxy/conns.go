@@ -26,8 +26,11 @@ type trackedConn struct {
 	// current exchange.
 	framing framingScan
 	// waiting is the rescue state of the try on the connection
-	// (rescue.go: waitNone, waitArmed, waitWaking, waitWoken).
+	// (rescue.go: waitNone, waitArmed, waitWaking, waitWoken); sweep is
+	// the sweep that woke it, written by the waker before it stores
+	// waitWoken and read by the try after it loads it.
 	waiting atomic.Uint32
+	sweep   *rescueSweep
 }
 
 // Write sends request bytes and starts watching for the answer's header.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/lbtrust/lb/pool"
@@ -94,15 +95,20 @@ func (r *rescue) take() bool {
 func (r *rescue) arm(tc *trackedConn) {
 	tc.waiting.Store(waitArmed)
 	if r.from.Rescuable() {
-		tc.wake()
+		tc.wake(nil)
 	}
 }
 
 // wake wakes the rescuable try waiting on t, if one is, and reports
-// whether it did.
-func (t *trackedConn) wake() bool {
+// whether it did. sw, when not nil, is the sweep it is part of: the try
+// reports to it whether it moved (rescueSweep.decided).
+func (t *trackedConn) wake(sw *rescueSweep) bool {
 	if !t.waiting.CompareAndSwap(waitArmed, waitWaking) {
 		return false
+	}
+	t.sweep = sw
+	if sw != nil {
+		sw.pending.Add(1)
 	}
 	_ = t.Conn.SetReadDeadline(wakeNow)
 	t.waiting.Store(waitWoken)
@@ -120,12 +126,28 @@ func (t *trackedConn) settleWait() uint32 {
 	}
 }
 
+// decided tells the sweep that woke the try on t, if any, whether the
+// request moved, and leaves t in state next. Call it only in state
+// waitWoken.
+func (t *trackedConn) decided(moved bool, next uint32) {
+	sw := t.sweep
+	t.sweep = nil
+	t.waiting.Store(next)
+	if sw != nil {
+		sw.decided(moved)
+	}
+}
+
 // endWait ends the wait of a rescuable try on t whose answer's header
-// arrived (or whose try failed otherwise): a waker that raced with the
+// arrived (or whose try ended otherwise): a waker that raced with the
 // answer is waited out, so its deadline lands before the try sets its
-// next one, and t is left unmarked.
+// next one, its sweep is told the request did not move, and t is left
+// unmarked.
 func (t *trackedConn) endWait() {
-	t.settleWait()
+	if t.settleWait() == waitWoken {
+		t.decided(false, waitNone)
+		return
+	}
 	t.waiting.Store(waitNone)
 }
 
@@ -142,9 +164,10 @@ func woken(tc *trackedConn, r *rescue, err error, deadline time.Time) (again boo
 	}
 	if r != nil && tc.settleWait() == waitWoken {
 		if r.take() {
+			tc.decided(true, waitNone)
 			return false, errRescued
 		}
-		tc.waiting.Store(waitArmed) // a later sweep may try again
+		tc.decided(false, waitArmed) // a later sweep may try again
 	} else if !time.Now().Before(deadline) {
 		return false, err
 	}
@@ -161,22 +184,49 @@ func timedOut(err error) bool {
 	return errors.As(err, &te) && te.Timeout()
 }
 
+// rescueSweep counts what the tries one RescueWaiting woke decided, and
+// reports it once the last has.
+type rescueSweep struct {
+	// pending is the woken tries that have not decided yet, plus one
+	// for the sweep itself until it has woken them all.
+	pending, woken, rescued atomic.Int32
+	done                    func(woken, rescued int)
+}
+
+// decided counts one decision (the sweep's own when it is done waking),
+// and calls done after the last.
+func (s *rescueSweep) decided(moved bool) {
+	if moved {
+		s.rescued.Add(1)
+	}
+	if s.pending.Add(-1) == 0 && s.done != nil {
+		s.done(int(s.woken.Load()), int(s.rescued.Load()))
+	}
+}
+
 // RescueWaiting wakes every try waiting for an answer's header from the
 // backend whose body was read whole, so that each moves to another
-// backend (or, when it may not, goes back to waiting), and returns how
-// many it woke. Call it
-// when the backend is held out for not answering its traffic (see
-// pool.Backend.Rescuable); the tries count their own rescues
-// (pool.Backend.NoteRescued). It takes the connection set's lock, sets
-// read deadlines and returns without waiting. Safe for concurrent use.
-func (c *BackendClient) RescueWaiting() int {
+// backend if it may (or goes back to waiting), and returns how many it
+// woke. done, when not nil, is called once every woken try has decided,
+// with how many were woken and how many moved, on the goroutine of the
+// last to decide (a request's, or the caller's when none was woken or
+// all decided at once): it must not block. Call it when the backend is
+// held out for not answering its traffic (see pool.Backend.Rescuable);
+// each try also counts its own rescue (pool.Backend.NoteRescued). It
+// takes the connection set's lock, sets read deadlines and returns
+// without waiting. Safe for concurrent use.
+func (c *BackendClient) RescueWaiting(done func(woken, rescued int)) int {
+	sw := &rescueSweep{done: done}
+	sw.pending.Store(1)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	n := 0
 	for t := range c.conns {
-		if t.wake() {
+		if t.wake(sw) {
 			n++
 		}
 	}
+	c.mu.Unlock()
+	sw.woken.Store(int32(n))
+	sw.decided(false)
 	return n
 }

@@ -196,8 +196,9 @@ func timedFailures(t *testing.T, rs []timedResult) int {
 // transition (the LB's clock, so durations between two are exact).
 type timedBackendView struct {
 	backendView
-	Since  time.Time `json:"since"`
-	Errors uint64    `json:"errors"`
+	Since   time.Time `json:"since"`
+	Errors  uint64    `json:"errors"`
+	Rescued uint64    `json:"rescued"`
 }
 
 // poolView is a /status pool with its routing mode and counters.
