@@ -203,6 +203,13 @@ func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Re
 			}
 		}
 		in.CounterPolling = len(poller.Samples()) > 0
+		if rescued := poller.Rescued(ctx); rescued != nil {
+			for i := range in.Backends {
+				if n, ok := rescued[in.Backends[i].Addr]; ok {
+					in.Backends[i].Rescued = &n
+				}
+			}
+		}
 	}
 	for _, e := range lbEvents {
 		at := e.At.Sub(began)

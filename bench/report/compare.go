@@ -55,6 +55,12 @@ func WriteCompare(w io.Writer, nameA string, a Report, nameB string, b Report) e
 		})
 		field("  recovery s", func(f FaultFigures) string { return optF(f.RecoveryS, "%.3f") })
 		field("  failed in window", func(f FaultFigures) string { return fmt.Sprint(f.FailedInWindow) })
+		field("  rescued by the LB", func(f FaultFigures) string {
+			if f.Rescued == nil {
+				return "-"
+			}
+			return fmt.Sprint(*f.Rescued)
+		})
 	}
 	return tw.Flush()
 }

@@ -39,6 +39,9 @@ type FaultFigures struct {
 	// counts every failure started in the window.
 	RoutedInWindow int `json:"routed_in_window"` // see above
 	FailedInWindow int `json:"failed_in_window"` // see above
+	// Rescued is how many requests the lb rescued from the faulted
+	// backend over the run (BackendInfo.Rescued); nil when unknown.
+	Rescued *uint64 `json:"rescued,omitempty"`
 
 	// RecoveryS is the time from the restore to the first request the
 	// backend answered 2xx again (by start time).
@@ -57,6 +60,9 @@ type FaultFigures struct {
 // faultFigures measures one fault.
 func faultFigures(f record.Fault, in Input, name string) FaultFigures {
 	ff := FaultFigures{Backend: name, Kind: f.Kind, AtS: f.At.Seconds(), Evidence: "none"}
+	if f.Backend >= 0 && f.Backend < len(in.Backends) {
+		ff.Rescued = in.Backends[f.Backend].Rescued
+	}
 	end := f.RestoredAt
 	if end == 0 {
 		end = in.Config.Duration.D()

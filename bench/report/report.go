@@ -46,6 +46,11 @@ type Input struct {
 type BackendInfo struct {
 	Name string `json:"name"` // b1, b2, ... (the X-Backend tag)
 	Addr string `json:"addr"` // 127.0.0.1:port
+	// Rescued is how many requests the lb under test rescued from the
+	// backend (moved to another while they waited on it, after it was
+	// held out for not answering), from its /status at the end of the
+	// run; nil when the target does not say (not lb, or no admin).
+	Rescued *uint64 `json:"rescued,omitempty"`
 }
 
 // Report is every figure of a run; it is what report.json holds.

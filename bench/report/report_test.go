@@ -23,7 +23,7 @@ func baseInput() Input {
 	return Input{
 		Config:   Config{Scenario: "kill", Rate: 10, Duration: Duration(10 * time.Second), Method: "GET", Backends: 2, Target: "lb"},
 		Machine:  Machine{CPUs: 2},
-		Backends: []BackendInfo{{"b1", "127.0.0.1:1"}, {"b2", "127.0.0.1:2"}},
+		Backends: []BackendInfo{{Name: "b1", Addr: "127.0.0.1:1"}, {Name: "b2", Addr: "127.0.0.1:2"}},
 	}
 }
 
@@ -198,5 +198,30 @@ func TestWriteDirLoadCompare(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("comparison lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestRescuedFromFaultedBackend: the lb's rescue count of the faulted
+// backend reaches its fault figures and the table; a target that does
+// not report one shows nothing.
+func TestRescuedFromFaultedBackend(t *testing.T) {
+	in := baseInput()
+	in.Faults = []record.Fault{{Backend: 1, Kind: "hang", At: 2 * time.Second, RestoredAt: 5 * time.Second}}
+	in.Records = []record.Record{rec(2100, 1, 200, record.OK, 0)}
+	if f := Build(in).Faults[0]; f.Rescued != nil {
+		t.Errorf("rescued %d without a count from the target", *f.Rescued)
+	}
+	n := uint64(17)
+	in.Backends[1].Rescued = &n
+	r := Build(in)
+	if f := r.Faults[0]; f.Rescued == nil || *f.Rescued != 17 {
+		t.Fatalf("rescued %v, want 17", f.Rescued)
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "0 failed, 17 rescued from it by the LB") {
+		t.Errorf("table:\n%s", b.String())
 	}
 }

@@ -57,7 +57,11 @@ func WriteTable(w io.Writer, r Report) error {
 			row("  LB events", "down after %s, up after %s, %d transitions",
 				optS(f.LBDownS, "s", "-"), optS(f.LBUpS, "s", "-"), f.LBTransitions)
 		}
-		row("  in window", "%d routed to it, %d failed", f.RoutedInWindow, f.FailedInWindow)
+		rescued := ""
+		if f.Rescued != nil {
+			rescued = fmt.Sprintf(", %d rescued from it by the LB", *f.Rescued)
+		}
+		row("  in window", "%d routed to it, %d failed%s", f.RoutedInWindow, f.FailedInWindow, rescued)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -17,6 +17,9 @@ type BackendView struct {
 	Reason   string    `json:"reason"`   // why it is in that state
 	Since    time.Time `json:"since"`    // when it entered it
 	Requests uint64    `json:"requests"` // requests the LB routed to it so far
+	// Rescued counts requests that were waiting on it when the LB held it
+	// out for not answering and were sent to another backend instead.
+	Rescued uint64 `json:"rescued"`
 }
 
 // FetchStatus reads every backend of every pool from an lb admin
@@ -141,6 +144,21 @@ func (p *Poller) Events() []LBEvent {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]LBEvent(nil), p.events...)
+}
+
+// Rescued reads the admin's /status once more and returns each
+// backend's rescue count by address (BackendView.Rescued); nil on an
+// error.
+func (p *Poller) Rescued(ctx context.Context) map[string]uint64 {
+	views, err := FetchStatus(ctx, p.client, p.admin)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]uint64, len(views))
+	for _, v := range views {
+		out[v.Address] = v.Rescued
+	}
+	return out
 }
 
 // Errors is how many polls failed.
