@@ -23,8 +23,12 @@ const (
 	TypeGRPC = "grpc"
 )
 
-// Defaults applied by New to zero fields of a Spec. They match the defaults
-// of the configuration's health_check block.
+// Defaults applied by New to zero fields of a Spec. They equal the
+// defaults of the configuration's health_check block
+// (config.DefaultHealthCheckPath, DefaultInterval, DefaultTimeout and
+// DefaultExpectedStatus; Type "" is TypeHTTP, config's
+// DefaultHealthCheckType); server's TestRuntimeDefaultsMatchConfig holds
+// them to it.
 const (
 	// DefaultPath is the HTTP request path when Spec.Path is "".
 	DefaultPath = "/readyz"

@@ -9,7 +9,10 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Defaults for zero ClientOptions fields. They match config's defaults.
+// Defaults for zero ClientOptions fields. They equal config's
+// DefaultConnectTimeout, DefaultIdleConnTimeout and
+// DefaultMaxConnsPerBackend; server's TestRuntimeDefaultsMatchConfig
+// holds them to it.
 const (
 	// DefaultConnectTimeout is ClientOptions.ConnectTimeout's default.
 	DefaultConnectTimeout = 2 * time.Second
