@@ -10,6 +10,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
 )
@@ -17,11 +18,11 @@ import (
 // classifyStatus turns an HTTP answer into a probe outcome. A 503 whose body
 // says the backend is shutting down wins over ExpectedStatus (even a set
 // that lists 503): the backend asked to leave, and the pool drains it at once.
-func classifyStatus(code int, body []byte, expected StatusSet) pool.Reason {
+func classifyStatus(code int, body []byte, expected config.StatusRanges) pool.Reason {
 	switch {
 	case code == http.StatusServiceUnavailable && isDrainingBody(body):
 		return pool.ReasonBackendDraining
-	case expected.Match(code):
+	case expected.Contains(code):
 		return pool.ReasonCheckPassed
 	}
 	return pool.ReasonStatusMismatch

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/balancer"
+	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/pool"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -204,7 +205,7 @@ func TestGRPCProbe(t *testing.T) {
 	t.Run("http fields ignored", func(t *testing.T) {
 		s := grpcSpec("")
 		s.Path = "not validated for grpc"
-		s.ExpectedStatus = []StatusRange{{0, 0}}
+		s.ExpectedStatus = []config.StatusRange{{Min: 0, Max: 0}}
 		if res := probe(t, s, b.addr); !res.Passed() {
 			t.Fatalf("got %s %v", res.Outcome, res.Err)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/pool"
 )
 
@@ -20,7 +21,7 @@ import (
 // exchange, even on a loaded machine.
 var quick = Spec{Interval: 20 * time.Second, Timeout: 10 * time.Second}
 
-func withStatus(s Spec, ranges ...StatusRange) Spec {
+func withStatus(s Spec, ranges ...config.StatusRange) Spec {
 	s.ExpectedStatus = ranges
 	return s
 }
@@ -30,23 +31,23 @@ func TestHTTPStatusClassification(t *testing.T) {
 		name     string
 		code     int
 		body     string
-		expected []StatusRange
+		expected []config.StatusRange
 		want     pool.Reason
 	}{
 		{"200 default", 200, "ok", nil, pool.ReasonCheckPassed},
-		{"204 in 200-299", 204, "", []StatusRange{{200, 299}}, pool.ReasonCheckPassed},
-		{"202 in 200,202", 202, "", []StatusRange{{200, 200}, {202, 202}}, pool.ReasonCheckPassed},
-		{"201 not in 200,202", 201, "", []StatusRange{{200, 200}, {202, 202}}, pool.ReasonStatusMismatch},
+		{"204 in 200-299", 204, "", []config.StatusRange{{Min: 200, Max: 299}}, pool.ReasonCheckPassed},
+		{"202 in 200,202", 202, "", []config.StatusRange{{Min: 200, Max: 200}, {Min: 202, Max: 202}}, pool.ReasonCheckPassed},
+		{"201 not in 200,202", 201, "", []config.StatusRange{{Min: 200, Max: 200}, {Min: 202, Max: 202}}, pool.ReasonStatusMismatch},
 		{"204 not default", 204, "", nil, pool.ReasonStatusMismatch},
 		{"500", 500, "boom", nil, pool.ReasonStatusMismatch},
 		{"301 not followed", 301, "", nil, pool.ReasonStatusMismatch},
 		{"503 shutting_down", 503, `{"status":"shutting_down","version":"1.2.3"}`, nil, pool.ReasonBackendDraining},
 		{"503 draining", 503, `{"status": "draining"}`, nil, pool.ReasonBackendDraining},
-		{"503 draining wins over expected 503", 503, `{"status":"draining"}`, []StatusRange{{200, 599}}, pool.ReasonBackendDraining},
+		{"503 draining wins over expected 503", 503, `{"status":"draining"}`, []config.StatusRange{{Min: 200, Max: 599}}, pool.ReasonBackendDraining},
 		{"503 plain text", 503, "Service Unavailable", nil, pool.ReasonStatusMismatch},
 		{"503 empty", 503, "", nil, pool.ReasonStatusMismatch},
 		{"503 json other status", 503, `{"status":"degraded"}`, nil, pool.ReasonStatusMismatch},
-		{"503 expected, not draining", 503, `{"status":"degraded"}`, []StatusRange{{503, 503}}, pool.ReasonCheckPassed},
+		{"503 expected, not draining", 503, `{"status":"degraded"}`, []config.StatusRange{{Min: 503, Max: 503}}, pool.ReasonCheckPassed},
 		{"500 with draining body is no drain signal", 500, `{"status":"draining"}`, nil, pool.ReasonStatusMismatch},
 		{"200 with draining body is no drain signal", 200, `{"status":"draining"}`, nil, pool.ReasonCheckPassed},
 	}

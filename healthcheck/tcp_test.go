@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/pool"
 )
 
@@ -36,7 +37,7 @@ func TestTCP(t *testing.T) {
 	t.Run("http fields ignored", func(t *testing.T) {
 		o := s
 		o.Path = "not validated for tcp"
-		o.ExpectedStatus = []StatusRange{{0, 0}}
+		o.ExpectedStatus = []config.StatusRange{{Min: 0, Max: 0}}
 		if res := probe(t, o, srv.addr); !res.Passed() {
 			t.Fatalf("got %s %v", res.Outcome, res.Err)
 		}
