@@ -1,9 +1,7 @@
 package config
 
 import (
-	"math"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -342,8 +340,8 @@ type Pool struct {
 	// that and not header_timeout, so a file written before
 	// header_timeout existed keeps its meaning). Written, it must not be
 	// longer than a written response_timeout. Past it the client gets
-	// 504. Each try is also bounded by Retry.PerTryTimeout; see
-	// EffectivePerTryTimeout.
+	// 504. Each try is also bounded by Retry.PerTryTimeout when that is
+	// written.
 	HeaderTimeout time.Duration
 
 	// BodyIdleTimeout is the longest a backend may go without sending a
@@ -433,7 +431,8 @@ type Pool struct {
 	// an ejection: the backend is used again the moment it answers.
 	//
 	// SilentAfterAuto (0, written "auto") derives the time at run time
-	// from the pool's recent latency; see EffectiveSilentAfter.
+	// from the pool's recent latency: SilentAfterAutoMultiplier × its
+	// p99, never less than SilentAfterFloor (also while p99 is unknown).
 	// SilentAfterOff (negative, written "off") turns detection off. Any
 	// other value is a fixed time written as a duration, such as
 	// "200ms". The default adapts, so a stall is steered around within a
@@ -449,36 +448,6 @@ type Pool struct {
 
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
-}
-
-// EffectivePerTryTimeout returns the time one try at a backend may take
-// until its response header has arrived: Retry.PerTryTimeout, or
-// HeaderTimeout when that is 0 (the default). It never bounds the body,
-// which BodyIdleTimeout and ResponseTimeout do.
-func (p *Pool) EffectivePerTryTimeout() time.Duration {
-	if p.Retry.PerTryTimeout > 0 {
-		return p.Retry.PerTryTimeout
-	}
-	return p.HeaderTimeout
-}
-
-// EffectiveSilentAfter returns how long a backend's oldest in-flight
-// request may go unanswered before the backend is skipped as silent, and
-// false when silent detection is off. p99 is the pool's recent 99th
-// percentile latency; it is read only when SilentAfter is
-// SilentAfterAuto, which gives SilentAfterAutoMultiplier × p99 but never
-// less than SilentAfterFloor (so also the floor while p99 is unknown,
-// 0). It does not allocate.
-func (p *Pool) EffectiveSilentAfter(p99 time.Duration) (d time.Duration, on bool) {
-	switch {
-	case p.SilentAfter < 0:
-		return 0, false
-	case p.SilentAfter > 0:
-		return p.SilentAfter, true
-	case p99 > math.MaxInt64/SilentAfterAutoMultiplier:
-		return math.MaxInt64, true
-	}
-	return max(SilentAfterAutoMultiplier*p99, SilentAfterFloor), true
 }
 
 // Values of a pool's "when_all_unhealthy".
@@ -603,10 +572,10 @@ type Retry struct {
 	// PerTryTimeout bounds one try at a backend, until its response
 	// header has arrived ("per_try_timeout", default 0 = the pool's
 	// header_timeout; when written, longer than zero and at most
-	// header_timeout, written or defaulted). Read it with
-	// Pool.EffectivePerTryTimeout. Set it below header_timeout, with
-	// "timeout" in On, to step away from a backend that hangs before
-	// answering. Once the header has arrived the try is over: the body
+	// header_timeout, written or defaulted). 0 stays 0 here: the proxy
+	// bounds such a try by the header timeout. Set it below
+	// header_timeout, with "timeout" in On, to step away from a backend
+	// that hangs before answering. Once the header has arrived the try is over: the body
 	// is bounded by the pool's body_idle_timeout and response_timeout.
 	PerTryTimeout time.Duration
 
@@ -628,31 +597,6 @@ type Retry struct {
 	// DeclRange is where the block is declared; the zero Range when the
 	// pool has no retry block.
 	DeclRange hcl.Range
-}
-
-// RetriesOn reports whether cond, one of the RetryOn constants, is in
-// On. For statuses use RetriesOnStatus, which also honours "5xx".
-func (r *Retry) RetriesOn(cond string) bool {
-	return slices.Contains(r.On, cond)
-}
-
-// RetriesOnStatus reports whether an answer with HTTP status code is
-// retried: On holds "5xx" and code is in 500..599, or On holds the code
-// itself ("502", "503" or "504"). It does not allocate.
-func (r *Retry) RetriesOnStatus(code int) bool {
-	if code < 500 || code > 599 {
-		return false
-	}
-	for _, c := range r.On {
-		switch {
-		case c == RetryOn5xx,
-			c == RetryOn502 && code == 502,
-			c == RetryOn503 && code == 503,
-			c == RetryOn504 && code == 504:
-			return true
-		}
-	}
-	return false
 }
 
 // Defaults of a passive block.
@@ -800,11 +744,6 @@ type HealthCheck struct {
 	// DeclRange is where the block is declared; the zero Range when the
 	// pool has no health_check block.
 	DeclRange hcl.Range
-}
-
-// StatusOK reports whether code is one of the expected statuses.
-func (h *HealthCheck) StatusOK(code int) bool {
-	return StatusRanges(h.ExpectedStatus).Contains(code)
 }
 
 // Backend is a `backend "HOST:PORT"` block inside a pool.

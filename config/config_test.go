@@ -114,11 +114,11 @@ func TestLoadFull(t *testing.T) {
 			t.Errorf("absent %s has DeclRange %s, want the zero Range", name, r)
 		}
 	}
-	if got := cfg.Pools[0].EffectivePerTryTimeout(); got != time.Second {
-		t.Errorf("web EffectivePerTryTimeout() = %s, want 1s", got)
+	if got := cfg.Pools[0].Retry.PerTryTimeout; got != time.Second {
+		t.Errorf("web per_try_timeout = %s, want 1s", got)
 	}
-	if got := cfg.Pools[1].EffectivePerTryTimeout(); got != 30*time.Second {
-		t.Errorf("api EffectivePerTryTimeout() = %s, want the default header_timeout, 30s", got)
+	if got := cfg.Pools[1].Retry.PerTryTimeout; got != 0 {
+		t.Errorf("api per_try_timeout = %s, want 0 (not written: the header_timeout bounds a try)", got)
 	}
 
 	delay, grace, how := cfg.ShutdownTiming()
@@ -346,10 +346,10 @@ pool "p" {
 		{"healthy_threshold", p.HealthCheck.HealthyThreshold, 2},
 		{"unhealthy_threshold", p.HealthCheck.UnhealthyThreshold, 3},
 		{"expected_status", p.HealthCheck.ExpectedStatusText, "200"},
+		{"expected_status ranges", p.HealthCheck.ExpectedStatus, []StatusRange{{Min: 200, Max: 200}}},
 		{"weight", p.Backends[0].Weight, 1},
 		{"retry.attempts", p.Retry.Attempts, 1},
 		{"retry.per_try_timeout", p.Retry.PerTryTimeout, time.Duration(0)},
-		{"EffectivePerTryTimeout", p.EffectivePerTryTimeout(), 30 * time.Second}, // header_timeout
 		{"retry.on", p.Retry.On, []string{"connect_failure", "reset"}},
 		{"retry.budget_percent", p.Retry.BudgetPercent, 20},
 		{"retry DeclRange", p.Retry.DeclRange, hcl.Range{}},
@@ -372,9 +372,6 @@ pool "p" {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
-	}
-	if !p.HealthCheck.StatusOK(200) || p.HealthCheck.StatusOK(204) {
-		t.Errorf("default expected_status should accept 200 only")
 	}
 }
 

@@ -158,11 +158,11 @@
 //
 // A pool bounds a backend's answer in two phases. Until the response
 // header arrives, header_timeout bounds all tries together, from the
-// start of the client request, and per_try_timeout each try
-// (Pool.EffectivePerTryTimeout). Once the header has arrived,
-// body_idle_timeout bounds each gap between two bytes of the body, so a
-// Server-Sent Events stream that sends a heartbeat more often, or a large
-// download that keeps moving, lives as long as it needs. response_timeout
+// start of the client request, and per_try_timeout (when written) each
+// try. Once the header has arrived, body_idle_timeout bounds each gap
+// between two bytes of the body, so a Server-Sent Events stream that
+// sends a heartbeat more often, or a large download that keeps moving,
+// lives as long as it needs. response_timeout
 // bounds the whole answer, body included, only when it is written: a
 // streamed answer longer than it is cut, so leave it unset for streaming
 // pools. A file written before header_timeout existed keeps its meaning:

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -178,84 +177,6 @@ pool "p" {
 		`lb.hcl:13,21-26: Ejection cap shorter than base; `,
 	}
 	mustDiagPrefixes(t, diags, want)
-}
-
-func TestEffectivePerTryTimeout(t *testing.T) {
-	p := &Pool{HeaderTimeout: 20 * time.Second, ResponseTimeout: 40 * time.Second}
-	if got := p.EffectivePerTryTimeout(); got != 20*time.Second {
-		t.Errorf("unset per_try_timeout: got %s, want the header_timeout, 20s", got)
-	}
-	p.Retry.PerTryTimeout = 300 * time.Millisecond
-	if got := p.EffectivePerTryTimeout(); got != 300*time.Millisecond {
-		t.Errorf("per_try_timeout 300ms: got %s", got)
-	}
-}
-
-func TestEffectiveSilentAfter(t *testing.T) {
-	tests := []struct {
-		name        string
-		silentAfter time.Duration
-		p99         time.Duration
-		want        time.Duration
-		on          bool
-	}{
-		{"auto, 8 × p99", SilentAfterAuto, 10 * time.Millisecond, 80 * time.Millisecond, true},
-		{"auto, floor for a fast pool", SilentAfterAuto, time.Millisecond, 25 * time.Millisecond, true},
-		{"auto, floor exactly", SilentAfterAuto, 3125 * time.Microsecond, 25 * time.Millisecond, true},
-		{"auto, no latency known yet", SilentAfterAuto, 0, SilentAfterFloor, true},
-		{"auto, slow API", SilentAfterAuto, 2 * time.Second, 16 * time.Second, true},
-		{"auto, p99 too large to multiply", SilentAfterAuto, math.MaxInt64 / 4, math.MaxInt64, true},
-		{"fixed ignores p99", 200 * time.Millisecond, time.Second, 200 * time.Millisecond, true},
-		{"off", SilentAfterOff, 10 * time.Millisecond, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := &Pool{SilentAfter: tt.silentAfter}
-			got, on := p.EffectiveSilentAfter(tt.p99)
-			if got != tt.want || on != tt.on {
-				t.Errorf("EffectiveSilentAfter(%s) = %s, %t; want %s, %t", tt.p99, got, on, tt.want, tt.on)
-			}
-		})
-	}
-	p := &Pool{}
-	if n := testing.AllocsPerRun(100, func() { p.EffectiveSilentAfter(time.Millisecond) }); n != 0 {
-		t.Errorf("EffectiveSilentAfter allocates %v times", n)
-	}
-}
-
-func TestRetriesOn(t *testing.T) {
-	tests := []struct {
-		on       []string
-		code     int
-		want     bool
-		retryStr string // a condition RetriesOn should report
-	}{
-		{on: []string{"connect_failure", "reset"}, code: 503, want: false, retryStr: "reset"},
-		{on: []string{"503"}, code: 503, want: true},
-		{on: []string{"503"}, code: 502, want: false},
-		{on: []string{"502", "504"}, code: 504, want: true},
-		{on: []string{"5xx"}, code: 500, want: true},
-		{on: []string{"5xx"}, code: 599, want: true},
-		{on: []string{"5xx"}, code: 499, want: false},
-		{on: []string{"5xx"}, code: 600, want: false},
-		{on: []string{"timeout", "5xx"}, code: 200, want: false, retryStr: "timeout"},
-	}
-	for _, tt := range tests {
-		r := &Retry{On: tt.on}
-		if got := r.RetriesOnStatus(tt.code); got != tt.want {
-			t.Errorf("On %q: RetriesOnStatus(%d) = %t, want %t", tt.on, tt.code, got, tt.want)
-		}
-		if tt.retryStr != "" && !r.RetriesOn(tt.retryStr) {
-			t.Errorf("On %q: RetriesOn(%q) = false", tt.on, tt.retryStr)
-		}
-	}
-	if (&Retry{On: []string{"5xx"}}).RetriesOn(RetryOn503) {
-		t.Errorf(`RetriesOn("503") with On ["5xx"] = true; it tests membership only`)
-	}
-	r := &Retry{On: RetryConditions()}
-	if n := testing.AllocsPerRun(100, func() { r.RetriesOnStatus(504) }); n != 0 {
-		t.Errorf("RetriesOnStatus allocates %v times", n)
-	}
 }
 
 func TestResilienceListsAreFresh(t *testing.T) {

@@ -13,7 +13,9 @@ const (
 )
 
 // StatusRange is an inclusive range of HTTP status codes, both ends in
-// 100..599 and Min <= Max. A single code is a range with Min == Max.
+// 100..599 and Min <= Max. A single code is a range with Min == Max. It is
+// the project's one status-range type: healthcheck.Spec takes it too, so
+// a parsed expected_status reaches the checker as it is.
 type StatusRange struct {
 	Min, Max int
 }
@@ -32,7 +34,8 @@ func (r StatusRange) String() string {
 }
 
 // StatusRanges is a list of status ranges; a code matches if any range
-// contains it.
+// contains it, so the empty list matches nothing. It is read-only once
+// built and safe for concurrent use.
 type StatusRanges []StatusRange
 
 // Contains reports whether any range contains code. It does not allocate.

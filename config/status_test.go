@@ -64,8 +64,18 @@ func TestStatusRangesContains(t *testing.T) {
 	if s := StatusRanges(rs).String(); s != "200-204,301" {
 		t.Errorf("String() = %q, want %q", s, "200-204,301")
 	}
-	hc := HealthCheck{ExpectedStatus: rs}
-	if allocs := testing.AllocsPerRun(100, func() { hc.StatusOK(204) }); allocs != 0 {
-		t.Errorf("StatusOK allocates %v times per call, want 0", allocs)
+	if (StatusRanges{}).Contains(200) || StatusRanges(nil).Contains(200) {
+		t.Error("an empty list contains 200")
+	}
+	// healthcheck matches every HTTP probe's status with it.
+	if allocs := testing.AllocsPerRun(100, func() { StatusRanges(rs).Contains(301) }); allocs != 0 {
+		t.Errorf("Contains allocates %v times per call, want 0", allocs)
+	}
+}
+
+func BenchmarkStatusRangesContains(b *testing.B) {
+	rs := StatusRanges{{Min: 200, Max: 200}, {Min: 202, Max: 202}, {Min: 300, Max: 399}}
+	for b.Loop() {
+		rs.Contains(350)
 	}
 }

@@ -9,8 +9,10 @@ import (
 )
 
 // TestPoolAnswerTimeouts holds valid header_timeout, body_idle_timeout
-// and response_timeout settings and what they decode to, including a
-// file written before header_timeout existed.
+// and response_timeout settings and what they decode to (with
+// per_try_timeout, 0 when not written: the proxy then bounds a try by
+// header_timeout), including a file written before header_timeout
+// existed.
 func TestPoolAnswerTimeouts(t *testing.T) {
 	type timeouts struct {
 		response, header, bodyIdle, perTry time.Duration
@@ -21,29 +23,29 @@ func TestPoolAnswerTimeouts(t *testing.T) {
 		want timeouts
 	}{
 		{"defaults: no limit on the whole answer", ``,
-			timeouts{0, 30 * time.Second, 60 * time.Second, 30 * time.Second}},
+			timeouts{0, 30 * time.Second, 60 * time.Second, 0}},
 		{"old config with only response_timeout: the header may take all of it", `
   response_timeout = "60s"`,
-			timeouts{60 * time.Second, 60 * time.Second, 60 * time.Second, 60 * time.Second}},
+			timeouts{60 * time.Second, 60 * time.Second, 60 * time.Second, 0}},
 		{"short response_timeout alone lowers the header default, not body_idle_timeout", `
   response_timeout = "5s"`,
-			timeouts{5 * time.Second, 5 * time.Second, 60 * time.Second, 5 * time.Second}},
+			timeouts{5 * time.Second, 5 * time.Second, 60 * time.Second, 0}},
 		{"header_timeout alone", `
   header_timeout = "10s"`,
-			timeouts{0, 10 * time.Second, 60 * time.Second, 10 * time.Second}},
+			timeouts{0, 10 * time.Second, 60 * time.Second, 0}},
 		{"long body_idle_timeout for a slow stream", `
   body_idle_timeout = "2h"`,
-			timeouts{0, 30 * time.Second, 2 * time.Hour, 30 * time.Second}},
+			timeouts{0, 30 * time.Second, 2 * time.Hour, 0}},
 		{"header_timeout shorter than a written response_timeout", `
   response_timeout  = "2m"
   header_timeout    = "15s"
   body_idle_timeout = "30s"`,
-			timeouts{2 * time.Minute, 15 * time.Second, 30 * time.Second, 15 * time.Second}},
+			timeouts{2 * time.Minute, 15 * time.Second, 30 * time.Second, 0}},
 		{"header_timeout and body_idle_timeout equal to response_timeout", `
   response_timeout  = "1m"
   header_timeout    = "1m"
   body_idle_timeout = "1m"`,
-			timeouts{time.Minute, time.Minute, time.Minute, time.Minute}},
+			timeouts{time.Minute, time.Minute, time.Minute, 0}},
 		{"per_try_timeout under header_timeout", `
   header_timeout = "10s"
   retry {
@@ -71,7 +73,7 @@ func TestPoolAnswerTimeouts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := parsePool(t, strings.TrimPrefix(tt.body, "\n"))
-			got := timeouts{p.ResponseTimeout, p.HeaderTimeout, p.BodyIdleTimeout, p.EffectivePerTryTimeout()}
+			got := timeouts{p.ResponseTimeout, p.HeaderTimeout, p.BodyIdleTimeout, p.Retry.PerTryTimeout}
 			if got != tt.want {
 				t.Errorf("response, header, body idle, per try = %+v, want %+v", got, tt.want)
 			}

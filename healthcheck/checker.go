@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -85,7 +86,7 @@ func (c *Checker) Address() string { return c.address }
 // Spec returns the checker's spec with every default applied.
 func (c *Checker) Spec() Spec {
 	s := c.spec
-	s.ExpectedStatus = append([]StatusRange(nil), s.ExpectedStatus...)
+	s.ExpectedStatus = slices.Clone(s.ExpectedStatus)
 	return s
 }
 

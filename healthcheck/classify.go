@@ -10,17 +10,18 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/lbtrust/lb/config"
 	"github.com/valyala/fasthttp"
 )
 
 // classifyStatus turns an HTTP answer into a probe outcome. A 503 whose body
 // says the backend is shutting down wins over ExpectedStatus (even a set
 // that lists 503): the backend asked to leave, and the pool drains it at once.
-func classifyStatus(code int, body []byte, expected StatusSet) Outcome {
+func classifyStatus(code int, body []byte, expected config.StatusRanges) Outcome {
 	switch {
 	case code == http.StatusServiceUnavailable && isDrainingBody(body):
 		return OutcomeBackendDraining
-	case expected.Match(code):
+	case expected.Contains(code):
 		return OutcomeCheckPassed
 	}
 	return OutcomeStatusMismatch

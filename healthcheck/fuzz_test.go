@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/lbtrust/lb/config"
 )
 
 // FuzzClassifyStatus: classifyStatus never panics; it says draining only
@@ -17,7 +19,7 @@ func FuzzClassifyStatus(f *testing.F) {
 	f.Add(503, []byte(`{"status":`), 500, 599)
 	f.Add(404, []byte("not found"), 200, 399)
 	f.Fuzz(func(t *testing.T, code int, body []byte, lo, hi int) {
-		expected := StatusSet{{Min: lo, Max: hi}}
+		expected := config.StatusRanges{{Min: lo, Max: hi}}
 		got := classifyStatus(code, body, expected)
 
 		var v struct {
@@ -38,8 +40,8 @@ func FuzzClassifyStatus(f *testing.F) {
 		if got != want {
 			t.Fatalf("classifyStatus(%d, %q, %v) = %v, want %v", code, body, expected, got, want)
 		}
-		if expected.Match(code) != (lo <= code && code <= hi) {
-			t.Fatalf("StatusSet%v.Match(%d) wrong", expected, code)
+		if expected.Contains(code) != (lo <= code && code <= hi) {
+			t.Fatalf("StatusRanges%v.Contains(%d) wrong", expected, code)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbtrust/lb/config"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -214,7 +215,7 @@ func TestGRPCProbe(t *testing.T) {
 	t.Run("http fields ignored", func(t *testing.T) {
 		s := grpcSpec("")
 		s.Path = "not validated for grpc"
-		s.ExpectedStatus = []StatusRange{{0, 0}}
+		s.ExpectedStatus = []config.StatusRange{{Min: 0, Max: 0}}
 		if res := probe(t, s, b.addr); !res.Passed() {
 			t.Fatalf("got %s %v", res.Outcome, res.Err)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/lbtrust/lb/config"
 	"github.com/valyala/fasthttp"
 )
 
@@ -39,10 +40,10 @@ const readBufferSize = 8 << 10
 // parser the proxy uses on the request path. Safe for concurrent use: it is
 // read-only after construction.
 type httpProber struct {
-	address  string      // host:port to dial
-	request  []byte      // the complete request, "GET ... \r\n\r\n"
-	expected StatusSet   // statuses that pass
-	tls      *tls.Config // nil for plain HTTP
+	address  string              // host:port to dial
+	request  []byte              // the complete request, "GET ... \r\n\r\n"
+	expected config.StatusRanges // statuses that pass
+	tls      *tls.Config         // nil for plain HTTP
 }
 
 // newHTTPProber builds the prober for spec (defaults applied, validated)

@@ -12,13 +12,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lbtrust/lb/config"
 )
 
 // quick is a spec for single probes: a timeout far longer than a loopback
 // exchange, even on a loaded machine.
 var quick = Spec{Interval: 20 * time.Second, Timeout: 10 * time.Second}
 
-func withStatus(s Spec, ranges ...StatusRange) Spec {
+func withStatus(s Spec, ranges ...config.StatusRange) Spec {
 	s.ExpectedStatus = ranges
 	return s
 }
@@ -28,23 +30,23 @@ func TestHTTPStatusClassification(t *testing.T) {
 		name     string
 		code     int
 		body     string
-		expected []StatusRange
+		expected []config.StatusRange
 		want     Outcome
 	}{
 		{"200 default", 200, "ok", nil, OutcomeCheckPassed},
-		{"204 in 200-299", 204, "", []StatusRange{{200, 299}}, OutcomeCheckPassed},
-		{"202 in 200,202", 202, "", []StatusRange{{200, 200}, {202, 202}}, OutcomeCheckPassed},
-		{"201 not in 200,202", 201, "", []StatusRange{{200, 200}, {202, 202}}, OutcomeStatusMismatch},
+		{"204 in 200-299", 204, "", []config.StatusRange{{Min: 200, Max: 299}}, OutcomeCheckPassed},
+		{"202 in 200,202", 202, "", []config.StatusRange{{Min: 200, Max: 200}, {Min: 202, Max: 202}}, OutcomeCheckPassed},
+		{"201 not in 200,202", 201, "", []config.StatusRange{{Min: 200, Max: 200}, {Min: 202, Max: 202}}, OutcomeStatusMismatch},
 		{"204 not default", 204, "", nil, OutcomeStatusMismatch},
 		{"500", 500, "boom", nil, OutcomeStatusMismatch},
 		{"301 not followed", 301, "", nil, OutcomeStatusMismatch},
 		{"503 shutting_down", 503, `{"status":"shutting_down","version":"1.2.3"}`, nil, OutcomeBackendDraining},
 		{"503 draining", 503, `{"status": "draining"}`, nil, OutcomeBackendDraining},
-		{"503 draining wins over expected 503", 503, `{"status":"draining"}`, []StatusRange{{200, 599}}, OutcomeBackendDraining},
+		{"503 draining wins over expected 503", 503, `{"status":"draining"}`, []config.StatusRange{{Min: 200, Max: 599}}, OutcomeBackendDraining},
 		{"503 plain text", 503, "Service Unavailable", nil, OutcomeStatusMismatch},
 		{"503 empty", 503, "", nil, OutcomeStatusMismatch},
 		{"503 json other status", 503, `{"status":"degraded"}`, nil, OutcomeStatusMismatch},
-		{"503 expected, not draining", 503, `{"status":"degraded"}`, []StatusRange{{503, 503}}, OutcomeCheckPassed},
+		{"503 expected, not draining", 503, `{"status":"degraded"}`, []config.StatusRange{{Min: 503, Max: 503}}, OutcomeCheckPassed},
 		{"500 with draining body is no drain signal", 500, `{"status":"draining"}`, nil, OutcomeStatusMismatch},
 		{"200 with draining body is no drain signal", 200, `{"status":"draining"}`, nil, OutcomeCheckPassed},
 	}

@@ -14,8 +14,9 @@ const module = "github.com/lbtrust/lb"
 
 // TestImportsNothingFromTheProject pins the import direction of
 // docs/DESIGN.md: healthcheck owns its vocabulary (Result, Outcome) and
-// imports no package of the project, so the pool, the proxy and the server
-// sit above it and adapt to it, never the other way round. Only the
+// imports no package of the project but config (for the one StatusRange
+// type; config is a leaf of plain values), so the pool, the proxy and the
+// server sit above it and adapt to it, never the other way round. Only the
 // package's own (non-test) files count: a test may wire a checker to
 // anything.
 func TestImportsNothingFromTheProject(t *testing.T) {
@@ -39,8 +40,11 @@ func TestImportsNothingFromTheProject(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: import %s: %v", name, imp.Path.Value, err)
 			}
+			if path == module+"/config" {
+				continue // the StatusRange type; config imports nothing
+			}
 			if path == module || strings.HasPrefix(path, module+"/") {
-				t.Errorf("%s imports %s: healthcheck must import nothing from the project (docs/DESIGN.md, section 1)",
+				t.Errorf("%s imports %s: healthcheck must import nothing from the project but config (docs/DESIGN.md, section 1)",
 					fset.Position(imp.Pos()), path)
 			}
 		}

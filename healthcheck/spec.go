@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lbtrust/lb/config"
 )
 
 // Probe types accepted in Spec.Type.
@@ -23,8 +26,12 @@ const (
 	TypeGRPC = "grpc"
 )
 
-// Defaults applied by New to zero fields of a Spec. They match the defaults
-// of the configuration's health_check block.
+// Defaults applied by New to zero fields of a Spec. They equal the
+// defaults of the configuration's health_check block
+// (config.DefaultHealthCheckPath, DefaultInterval, DefaultTimeout and
+// DefaultExpectedStatus; Type "" is TypeHTTP, config's
+// DefaultHealthCheckType); server's TestRuntimeDefaultsMatchConfig holds
+// them to it.
 const (
 	// DefaultPath is the HTTP request path when Spec.Path is "".
 	DefaultPath = "/readyz"
@@ -72,9 +79,11 @@ type Spec struct {
 	// answer. 0 means DefaultTimeout. It must be shorter than Interval.
 	Timeout time.Duration
 	// ExpectedStatus lists the HTTP statuses that make a probe pass: a status
-	// inside any of the ranges. Empty means exactly DefaultStatus. Ignored by
-	// TCP and gRPC checks.
-	ExpectedStatus []StatusRange
+	// inside any of the ranges (config's type, so a health_check block's
+	// parsed expected_status is used as it is). Empty means exactly
+	// DefaultStatus. Each range must lie in config.MinStatus..MaxStatus
+	// with Min <= Max. Ignored by TCP and gRPC checks.
+	ExpectedStatus []config.StatusRange
 	// TLS, when not nil, makes HTTP and gRPC probes speak TLS with this
 	// config (cloned; ServerName defaults to the host of the dialed
 	// address). A failed handshake is OutcomeTLSError with the cause
@@ -98,9 +107,9 @@ func (s Spec) withDefaults() Spec {
 			s.Path = DefaultPath
 		}
 		if len(s.ExpectedStatus) == 0 {
-			s.ExpectedStatus = []StatusRange{{Min: DefaultStatus, Max: DefaultStatus}}
+			s.ExpectedStatus = []config.StatusRange{{Min: DefaultStatus, Max: DefaultStatus}}
 		} else {
-			s.ExpectedStatus = append([]StatusRange(nil), s.ExpectedStatus...)
+			s.ExpectedStatus = slices.Clone(s.ExpectedStatus)
 		}
 	}
 	return s
@@ -139,8 +148,11 @@ func (s Spec) validate() error {
 		if invalidTokenByte(s.Host) >= 0 {
 			bad("host %q: contains a space or a control character", s.Host)
 		}
-		if err := StatusSet(s.ExpectedStatus).validate(); err != nil {
-			bad("expected status: %v", err)
+		for _, r := range s.ExpectedStatus {
+			if r.Min < config.MinStatus || r.Max > config.MaxStatus || r.Min > r.Max {
+				bad("expected status: range %d-%d: want %d <= min <= max <= %d", r.Min, r.Max, config.MinStatus, config.MaxStatus)
+				break
+			}
 		}
 	}
 	if s.Type == TypeGRPC {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbtrust/lb/config"
 )
 
 func TestNewDefaults(t *testing.T) {
@@ -15,7 +17,7 @@ func TestNewDefaults(t *testing.T) {
 		Path:           DefaultPath,
 		Interval:       DefaultInterval,
 		Timeout:        DefaultTimeout,
-		ExpectedStatus: []StatusRange{{200, 200}},
+		ExpectedStatus: []config.StatusRange{{Min: 200, Max: 200}},
 	}
 	if got := c.Spec(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Spec() = %+v, want %+v", got, want)
@@ -27,11 +29,11 @@ func TestNewDefaults(t *testing.T) {
 
 // TestNewKeepsACopy: changing the caller's slice after New changes nothing.
 func TestNewKeepsACopy(t *testing.T) {
-	ranges := []StatusRange{{200, 299}}
+	ranges := []config.StatusRange{{Min: 200, Max: 299}}
 	c := newChecker(t, Spec{ExpectedStatus: ranges}, "127.0.0.1:1", nil)
-	ranges[0] = StatusRange{500, 500}
-	c.Spec().ExpectedStatus[0] = StatusRange{404, 404}
-	if got := c.Spec().ExpectedStatus; got[0] != (StatusRange{200, 299}) {
+	ranges[0] = config.StatusRange{Min: 500, Max: 500}
+	c.Spec().ExpectedStatus[0] = config.StatusRange{Min: 404, Max: 404}
+	if got := c.Spec().ExpectedStatus; got[0] != (config.StatusRange{Min: 200, Max: 299}) {
 		t.Fatalf("ExpectedStatus = %v", got)
 	}
 }
@@ -56,9 +58,9 @@ func TestNewRejects(t *testing.T) {
 		{"path with space", Spec{Path: "/a b"}, "h:1", rep, "path"},
 		{"path with fragment", Spec{Path: "/a#b"}, "h:1", rep, "path"},
 		{"host header injection", Spec{Host: "a\r\nX-Evil: 1"}, "h:1", rep, "host"},
-		{"status below 100", Spec{ExpectedStatus: []StatusRange{{99, 200}}}, "h:1", rep, "expected status"},
-		{"status range reversed", Spec{ExpectedStatus: []StatusRange{{300, 200}}}, "h:1", rep, "expected status"},
-		{"status above 599", Spec{ExpectedStatus: []StatusRange{{200, 600}}}, "h:1", rep, "expected status"},
+		{"status below 100", Spec{ExpectedStatus: []config.StatusRange{{Min: 99, Max: 200}}}, "h:1", rep, "expected status"},
+		{"status range reversed", Spec{ExpectedStatus: []config.StatusRange{{Min: 300, Max: 200}}}, "h:1", rep, "expected status"},
+		{"status above 599", Spec{ExpectedStatus: []config.StatusRange{{Min: 200, Max: 600}}}, "h:1", rep, "expected status"},
 		{"address without port", Spec{}, "10.0.0.1", rep, "backend address"},
 		{"address without host", Spec{}, ":80", rep, "missing host"},
 		{"address with bad port", Spec{}, "h:http", rep, "port must be"},

@@ -4,6 +4,8 @@ import (
 	"net"
 	"strconv"
 	"testing"
+
+	"github.com/lbtrust/lb/config"
 )
 
 func TestTCP(t *testing.T) {
@@ -34,7 +36,7 @@ func TestTCP(t *testing.T) {
 	t.Run("http fields ignored", func(t *testing.T) {
 		o := s
 		o.Path = "not validated for tcp"
-		o.ExpectedStatus = []StatusRange{{0, 0}}
+		o.ExpectedStatus = []config.StatusRange{{Min: 0, Max: 0}}
 		if res := probe(t, o, srv.addr); !res.Passed() {
 			t.Fatalf("got %s %v", res.Outcome, res.Err)
 		}

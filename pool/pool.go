@@ -34,12 +34,13 @@ type Options struct {
 	// Policy selects among eligible backends. Required; one per pool.
 	Policy balancer.Policy
 	// Thresholds for the state machine; zero fields take the defaults
-	// (healthy 2, unhealthy 3).
+	// (DefaultHealthyThreshold, DefaultUnhealthyThreshold).
 	Thresholds Thresholds
 	// DeregistrationDelay is how long a DRAINING backend's in-flight
 	// requests may run before the drain ends anyway (reason
 	// deregistration_timeout; the wiring then cancels them). 0 means at
-	// once; the configuration's default is 300s, as on an AWS ALB.
+	// once; the pool has no default of its own (the configuration's is
+	// config.DefaultDeregistrationDelay).
 	DeregistrationDelay time.Duration
 	// Resilience configures the request-path signals (passive ejection,
 	// silent-backend detection, panic and fail-open routing, slow start);

@@ -31,20 +31,32 @@ type Passive struct {
 	// Enabled turns it on.
 	Enabled bool
 	// ConsecutiveFailures (5xx answers, transport errors and timeouts in a
-	// row) eject a backend; default 5.
+	// row) eject a backend; 0 means DefaultConsecutiveFailures.
 	ConsecutiveFailures int
-	// ConsecutiveTimeouts (per-try timeouts in a row) eject it sooner;
-	// default 2.
+	// ConsecutiveTimeouts (per-try timeouts in a row) eject it sooner; 0
+	// means DefaultConsecutiveTimeouts.
 	ConsecutiveTimeouts int
 	// BaseEjection × times ejected, capped at MaxEjection, is how long an
-	// ejection lasts; defaults 10s and 300s. The backend returns once that
-	// time has passed and a check passes.
+	// ejection lasts; 0 means DefaultBaseEjection and DefaultMaxEjection
+	// (MaxEjection is never below BaseEjection). The backend returns once
+	// that time has passed and a check passes.
 	BaseEjection, MaxEjection time.Duration
 	// MaxEjectedPercent caps the share of the pool that passive ejection
 	// and silent detection together may hold out (rounded down, so a
-	// one-backend pool is never ejected); default 50.
+	// one-backend pool is never ejected). It has no default here: 0
+	// holds none out (the configuration's default is
+	// config.DefaultMaxEjectedPercent).
 	MaxEjectedPercent int
 }
+
+// Defaults for zero Passive fields. They equal config's defaults of the
+// same names; server's TestRuntimeDefaultsMatchConfig holds them to it.
+const (
+	DefaultConsecutiveFailures = 5
+	DefaultConsecutiveTimeouts = 2
+	DefaultBaseEjection        = 10 * time.Second
+	DefaultMaxEjection         = 300 * time.Second
+)
 
 // Silent configures silent-backend detection: a HEALTHY backend whose
 // oldest unanswered request is older than After, and which has answered
@@ -60,7 +72,9 @@ type Silent struct {
 	After time.Duration
 }
 
-// Defaults of the derived silence threshold.
+// Fixed values of the derived silence threshold. They equal config's
+// SilentAfterFloor and SilentAfterAutoMultiplier; server's
+// TestRuntimeDefaultsMatchConfig holds them to it.
 const (
 	// SilentAfterFloor is the least silence that counts in auto mode.
 	SilentAfterFloor = 25 * time.Millisecond
@@ -76,16 +90,16 @@ const (
 func (r Resilience) withDefaults() Resilience {
 	p := &r.Passive
 	if p.ConsecutiveFailures < 1 {
-		p.ConsecutiveFailures = 5
+		p.ConsecutiveFailures = DefaultConsecutiveFailures
 	}
 	if p.ConsecutiveTimeouts < 1 {
-		p.ConsecutiveTimeouts = 2
+		p.ConsecutiveTimeouts = DefaultConsecutiveTimeouts
 	}
 	if p.BaseEjection <= 0 {
-		p.BaseEjection = 10 * time.Second
+		p.BaseEjection = DefaultBaseEjection
 	}
 	if p.MaxEjection < p.BaseEjection {
-		p.MaxEjection = max(300*time.Second, p.BaseEjection)
+		p.MaxEjection = max(DefaultMaxEjection, p.BaseEjection)
 	}
 	if p.MaxEjectedPercent < 0 {
 		p.MaxEjectedPercent = 0

@@ -74,9 +74,14 @@ func (s *snapshot) setRamp(window time.Duration) {
 	}
 }
 
-// slowStartInitial is the share of its normal traffic a backend gets when
-// its slow start begins.
-const slowStartInitial = 0.10
+// SlowStartInitialPercent is the share of its normal traffic, in percent,
+// a backend gets when its slow start begins; it ramps linearly to 100%
+// over the window. It equals config's SlowStartInitialPercent; server's
+// TestRuntimeDefaultsMatchConfig holds it to it.
+const SlowStartInitialPercent = 10
+
+// slowStartInitial is SlowStartInitialPercent as a fraction.
+const slowStartInitial = SlowStartInitialPercent / 100.0
 
 // pick returns a backend of s not in avoid, or nil. It tries the policy's
 // choice a few times, then scans from the policy's choice so that a

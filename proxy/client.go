@@ -9,7 +9,10 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Defaults for zero ClientOptions fields. They match config's defaults.
+// Defaults for zero ClientOptions fields. They equal config's
+// DefaultConnectTimeout, DefaultIdleConnTimeout and
+// DefaultMaxConnsPerBackend; server's TestRuntimeDefaultsMatchConfig
+// holds them to it.
 const (
 	// DefaultConnectTimeout is ClientOptions.ConnectTimeout's default.
 	DefaultConnectTimeout = 2 * time.Second
@@ -37,7 +40,8 @@ type ClientOptions struct {
 	// MaxConns caps the open connections to the backend (default 1024).
 	// A request that finds them all busy does not wait: it gets 503 and is
 	// not held against the backend. Upgraded connections (WebSockets) are
-	// capped separately at the same number.
+	// capped separately at the same number, handshakes under way
+	// included.
 	MaxConns int
 	// TLS, when not nil, makes every connection to the backend TLS: the
 	// handshake runs in the dialer, bounded by ConnectTimeout like the
@@ -68,9 +72,12 @@ type BackendClient struct {
 	conns map[*trackedConn]struct{} // open connections; guarded by mu
 
 	// dial opens a raw connection (tunnels use it); maxConns caps the
-	// open tunnels, as MaxConns caps pooled connections.
-	dial     fasthttp.DialFuncWithTimeout
-	maxConns int
+	// tunnels, as MaxConns caps pooled connections: tunnelSlots holds a
+	// place for each tunnel open or being set up (a handshake reserves
+	// it before dialing).
+	dial        fasthttp.DialFuncWithTimeout
+	maxConns    int
+	tunnelSlots slots
 	// tunnels are the upgraded connections to the backend (upgrade.go),
 	// streams its answers being relayed as they arrive (stream.go).
 	tunnels, streams longSet

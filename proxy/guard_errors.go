@@ -15,9 +15,9 @@ import (
 // headerRead tells whether the header had been parsed when it failed (a
 // timeout before that is a header timeout, after it a body timeout).
 // fasthttp v1.78 builds several of these errors with fmt.Errorf and no
-// sentinel, so their text is matched; TestErrorVerdict pins every one
-// against the real parser, so a fasthttp upgrade that rewords one fails
-// there, not silently.
+// sentinel, so their text is matched; TestRefusals (guard_test.go) pins
+// every one by sending requests through the real parser, so a fasthttp
+// upgrade that rewords one fails there, not silently.
 func errorVerdict(err error, headerRead bool) Reject {
 	var small *fasthttp.ErrSmallBuffer
 	var ne net.Error

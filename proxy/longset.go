@@ -70,21 +70,21 @@ type longExchange interface {
 }
 
 // longSet is a set of open long exchanges of one kind: per Handler (for
-// the LB's shutdown) and per BackendClient (for its deregistration delay
-// and, for tunnels, its connection cap). The zero value is ready; it is
-// safe for concurrent use.
+// the LB's shutdown) and per BackendClient (for its deregistration delay;
+// the tunnels' connection cap is BackendClient.tunnelSlots, reserved
+// before a handshake dials). The zero value is ready; it is safe for
+// concurrent use.
 type longSet struct {
 	mu     sync.Mutex
 	m      map[longExchange]struct{} // guarded by mu
 	closed bool                      // no new exchange is admitted; guarded by mu
 }
 
-// add admits t unless the set is closed, or already holds max exchanges
-// (max <= 0: no cap). It reports whether t was added.
-func (s *longSet) add(t longExchange, max int) bool {
+// add admits t unless the set is closed. It reports whether t was added.
+func (s *longSet) add(t longExchange) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || (max > 0 && len(s.m) >= max) {
+	if s.closed {
 		return false
 	}
 	if s.m == nil {

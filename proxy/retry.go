@@ -33,7 +33,10 @@ const (
 	RetryOn5xx = "5xx"
 )
 
-// Defaults of a RetryPolicy; they match config's.
+// Defaults and fixed values of a RetryPolicy. They equal config's
+// constants of the same names (and DefaultRetryOn config's
+// DefaultRetryConditions); server's TestRuntimeDefaultsMatchConfig holds
+// them to it.
 const (
 	// DefaultRetryAttempts is how many extra tries follow the first.
 	DefaultRetryAttempts = 1

@@ -8,7 +8,8 @@ import (
 	"github.com/lbtrust/lb/pool"
 )
 
-// Defaults of an Upstream's timeouts; they match config's.
+// Defaults of an Upstream's timeouts. They equal config's defaults of the
+// same names; server's TestRuntimeDefaultsMatchConfig holds them to it.
 const (
 	// DefaultHeaderTimeout bounds the wait for a backend answer's header
 	// when Upstream.HeaderTimeout is zero or negative.

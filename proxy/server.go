@@ -9,7 +9,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// Defaults for zero ServerOptions fields. They match config's defaults.
+// Defaults for zero ServerOptions fields. They equal config's listener
+// defaults of the same names; server's TestRuntimeDefaultsMatchConfig
+// holds them to it.
 const (
 	// DefaultReadTimeout is ServerOptions.ReadTimeout's default.
 	DefaultReadTimeout = 30 * time.Second

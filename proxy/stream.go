@@ -92,8 +92,8 @@ func (s *stream) start(h *Handler, poolName string, b *pool.Backend, client net.
 	}
 	s.started = time.Now()
 	s.buf = h.streamBuffer()
-	s.owner.streams.add(s, 0)
-	if !h.streams.add(s, 0) {
+	s.owner.streams.add(s)
+	if !h.streams.add(s) {
 		s.close(causeShutdown)
 	}
 }

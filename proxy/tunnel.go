@@ -142,11 +142,13 @@ func (t *tunnel) pipe(dst net.Conn, src io.Reader, srcConn net.Conn) {
 // touch records traffic now.
 func (t *tunnel) touch() { t.last.Store(time.Now().UnixNano()) }
 
-// finish releases the backend slot, leaves both sets and logs the end. It
+// finish releases the backend slot, leaves both sets, gives back the
+// place handshake reserved under the connection cap and logs the end. It
 // runs exactly once per tunnel.
 func (t *tunnel) finish() {
 	t.handler.remove(t)
 	t.owner.tunnels.remove(t)
+	t.owner.tunnelSlots.give()
 	t.backend.ReleaseUpgraded()
 	cause := closeCause(t.cause.Load())
 	level, msg := zap.DebugLevel, "websocket closed"

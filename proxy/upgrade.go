@@ -181,18 +181,23 @@ func (h *Handler) handshake(b *pool.Backend, req *fasthttp.Request, resp *fastht
 		b.Release(pool.RequestLocal, 0)
 		return nil, failUnwired, errUnwired
 	}
-	if c.tunnels.len() >= c.maxConns {
+	// The place is reserved before the dial, so concurrent handshakes
+	// never hold more than maxConns between them; the tunnel gives it
+	// back when it ends (tunnel.finish), every other path here at once.
+	if !c.tunnelSlots.take(c.maxConns) {
 		b.Release(pool.RequestLocal, 0)
 		return nil, failSaturated, fasthttp.ErrNoFreeConns
 	}
 	conn, err := c.dialTunnel(deadline)
 	if err != nil {
+		c.tunnelSlots.give()
 		f := classify(err)
 		b.Release(f.outcome(), time.Since(start))
 		return nil, f, err
 	}
 	fail := func(err error) (*tunnel, failure, error) {
 		conn.Close()
+		c.tunnelSlots.give()
 		resp.Reset()
 		f := classify(err)
 		b.Release(f.outcome(), time.Since(start))
@@ -211,6 +216,7 @@ func (h *Handler) handshake(b *pool.Backend, req *fasthttp.Request, resp *fastht
 	b.NoteStatus(status)
 	if status != fasthttp.StatusSwitchingProtocols {
 		conn.Close()
+		c.tunnelSlots.give()
 		if status >= 500 {
 			b.Release(pool.RequestServerError, latency)
 		} else {
@@ -227,8 +233,8 @@ func (h *Handler) handshake(b *pool.Backend, req *fasthttp.Request, resp *fastht
 		started: time.Now(), bconn: conn, br: br, head: switchHead(&resp.Header),
 	}
 	resp.Reset()
-	c.tunnels.add(t, 0)
-	if !h.upgrades.add(t, 0) {
+	c.tunnels.add(t)
+	if !h.upgrades.add(t) {
 		// The listener began shutting down during the handshake.
 		t.close(causeShutdown)
 		writeError(resp, fasthttp.StatusServiceUnavailable, shuttingDownBody)

@@ -212,10 +212,8 @@ func checkSpec(hc config.HealthCheck) healthcheck.Spec {
 		Interval: hc.Interval,
 		Timeout:  hc.Timeout,
 
-		GRPCService: hc.GRPCService,
-	}
-	for _, r := range hc.ExpectedStatus {
-		s.ExpectedStatus = append(s.ExpectedStatus, healthcheck.StatusRange{Min: r.Min, Max: r.Max})
+		GRPCService:    hc.GRPCService,
+		ExpectedStatus: hc.ExpectedStatus,
 	}
 	return s
 }
