@@ -4,8 +4,9 @@
 // request path reads without locks or allocation.
 //
 // Writers (probe results, drains, reloads, deregistration timers) take the
-// pool's lock, decide a transition, rebuild the snapshot if eligibility
-// changed, and log the transition once. Readers (Acquire) load the snapshot
+// pool's lock, decide a transition and rebuild the snapshot if eligibility
+// changed; once the lock is released, the transition is logged once and
+// handed to the OnTransition hook. Readers (Acquire) load the snapshot
 // atomically.
 package pool
 
@@ -45,7 +46,8 @@ type Options struct {
 	// silent-backend detection, panic and fail-open routing, slow start);
 	// the zero value turns them all off.
 	Resilience Resilience
-	// Logger receives one info line per transition; nil logs nothing.
+	// Logger receives one info line per transition, written after the
+	// pool's lock is released; nil logs nothing.
 	Logger *zap.Logger
 	// OnTransition, if set, is called once per transition after the pool's
 	// lock is released, in the order transitions happened for a backend.
@@ -79,6 +81,7 @@ type Pool struct {
 	closed     bool
 	watchStop  chan struct{} // closes to stop the silent-detection watchdog
 	watchDone  chan struct{} // closed when it has stopped
+	outbox     []notice      // decided, not yet said (outbox.go)
 }
 
 // New returns an empty pool. It panics if opts.Policy is nil (a wiring bug,
@@ -137,9 +140,9 @@ func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err er
 		}
 		x.stopDrainTimerLocked()
 		x.weight.Store(int64(max(weight, 1)))
-		t := p.applyLocked(x, c, 0)
+		p.applyLocked(x, c, 0)
 		p.mu.Unlock()
-		p.emit(t)
+		p.flush()
 		return x, true, nil
 	}
 	b = &Backend{address: address, pool: p}
@@ -250,11 +253,13 @@ func (p *Pool) observe(b *Backend, r CheckResult) {
 		p.mu.Unlock()
 		return
 	}
-	var out []Transition
-	if c, ok := b.m.observe(r, p.thresholds); ok {
-		out = append(out, p.applyLocked(b, c, r.Latency))
-		out = append(out, p.afterDrainStartLocked(b)...)
+	c, ok := b.m.observe(r, p.thresholds)
+	if ok {
+		p.applyLocked(b, c, r.Latency)
+		p.afterDrainStartLocked(b)
 	}
 	p.mu.Unlock()
-	p.emit(out...)
+	if ok {
+		p.flush()
+	}
 }

@@ -99,5 +99,6 @@ func (p *Pool) SetResilience(r Resilience) {
 	p.republishLocked()
 	stop := p.syncWatchdogLocked()
 	p.mu.Unlock()
+	p.flush()
 	stop()
 }

@@ -84,9 +84,9 @@ func (p *Pool) eject(b *Backend, detail string) {
 	c, _ := b.m.holdOut(ReasonPassiveEjection, fmt.Sprintf("%s; ejected for %s", detail, d), now.Add(d), now)
 	b.consecFailures.Store(0)
 	b.consecTimeouts.Store(0)
-	t := p.applyLocked(b, c, 0)
+	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
-	p.emit(t)
+	p.flush()
 }
 
 // silence takes a HEALTHY backend that answers nothing out (reason silent)
@@ -99,22 +99,21 @@ func (p *Pool) silence(b *Backend, age, after time.Duration) {
 	}
 	detail := fmt.Sprintf("oldest unanswered request %s old (silent_after %s)", age.Round(time.Millisecond), after)
 	c, _ := b.m.holdOut(ReasonSilent, detail, time.Time{}, time.Now())
-	t := p.applyLocked(b, c, 0)
+	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
-	p.emit(t)
+	p.flush()
 }
 
 // answeredAgain brings a silent backend back the moment it answers.
 func (p *Pool) answeredAgain(b *Backend) {
 	p.mu.Lock()
 	c, ok := b.m.answered(time.Now())
-	var t Transition
-	if ok && !b.removed {
-		t = p.applyLocked(b, c, 0)
+	if ok = ok && !b.removed; ok {
+		p.applyLocked(b, c, 0)
 	}
 	p.mu.Unlock()
 	if ok {
-		p.emit(t)
+		p.flush()
 	}
 }
 
@@ -196,12 +195,14 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 func (p *Pool) estimateSilentAfter(prev *[latencyBuckets]uint64) {
 	p99, n := p.signals.latency.quantileSince(prev, 0.99)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if !p.res.Silent.Enabled || p.res.Silent.After > 0 || n < 20 {
+		p.mu.Unlock()
 		return
 	}
 	after := max(SilentAfterMultiplier*p99, SilentAfterFloor)
-	if old := time.Duration(p.signals.silentAfter.Swap(int64(after))); old != after {
+	old := time.Duration(p.signals.silentAfter.Swap(int64(after)))
+	p.mu.Unlock()
+	if old != after {
 		p.log.Debug("silent_after re-estimated", zap.String("pool", p.name),
 			zap.Duration("p99", p99), zap.Duration("silent_after", after))
 	}
