@@ -49,9 +49,15 @@ type Options struct {
 	// Logger receives one info line per transition, written after the
 	// pool's lock is released; nil logs nothing.
 	Logger *zap.Logger
-	// OnTransition, if set, is called once per transition after the pool's
-	// lock is released, in the order transitions happened for a backend.
-	// It must not block for long.
+	// OnTransition, if set, is called once per transition, after the
+	// pool's lock is released, in the order the pool applied them (for
+	// a backend and across the pool), one call at a time. It runs on
+	// the goroutine of the call that caused the transition, or, when
+	// another goroutine is delivering at that moment, on that one: a
+	// call that changed a state may then return just before its hook
+	// has run. It must not block for long (it holds up the pool's later
+	// transitions, and the request path may be the one delivering); it
+	// may call the pool's methods.
 	OnTransition func(Transition)
 }
 
@@ -81,7 +87,7 @@ type Pool struct {
 	closed     bool
 	watchStop  chan struct{} // closes to stop the silent-detection watchdog
 	watchDone  chan struct{} // closed when it has stopped
-	outbox     []notice      // decided, not yet said (outbox.go)
+	out        outbox        // decided, not yet said (outbox.go)
 }
 
 // New returns an empty pool. It panics if opts.Policy is nil (a wiring bug,
