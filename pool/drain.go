@@ -139,6 +139,7 @@ func (p *Pool) forgetIfRemovedLocked(b *Backend) {
 	}
 	b.removed = true
 	b.stopDrainTimerLocked()
+	p.changedLocked()
 	for i, x := range p.backends {
 		if x == b {
 			p.backends = append(p.backends[:i:i], p.backends[i+1:]...)

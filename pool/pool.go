@@ -77,6 +77,9 @@ type Pool struct {
 
 	// rampTicks counts the picks made while a backend was in slow start.
 	rampTicks atomic.Uint64
+	// holdOutGen counts the changes that may turn a refused hold-out
+	// into an allowed one (holdout.go); raised with mu held.
+	holdOutGen atomic.Uint64
 
 	mu         sync.Mutex
 	policy     balancer.Policy
@@ -155,6 +158,7 @@ func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err er
 	b.weight.Store(int64(max(weight, 1)))
 	b.m.since = time.Now()
 	p.backends = append(p.backends, b)
+	p.changedLocked() // a larger pool may hold out more
 	p.mu.Unlock()
 	return b, false, nil
 }

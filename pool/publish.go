@@ -13,6 +13,7 @@ import (
 // flush). The pool's lock must be held.
 func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 	b.state.Store(uint32(c.to))
+	p.changedLocked()
 	b.silent.Store(c.to == StateUnhealthy && c.reason == ReasonSilent)
 	if c.to == StateHealthy {
 		p.startRampLocked(b)
