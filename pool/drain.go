@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // ErrNotDrained is returned by Undrain for a backend no operator drained.
@@ -35,9 +36,9 @@ func (p *Pool) Undrain(address string) error {
 		p.mu.Unlock()
 		return fmt.Errorf("%w: %s in %s", ErrNotDrained, address, p.name)
 	}
-	t := p.applyLocked(b, c, 0)
+	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
-	p.emit(t)
+	p.flush()
 	return nil
 }
 
@@ -57,13 +58,12 @@ func (p *Pool) takeOut(address string, reason Reason) error {
 		p.mu.Unlock()
 		return fmt.Errorf("%w: %s in %s", ErrUnknownBackend, address, p.name)
 	}
-	var out []Transition
 	if c, ok := b.m.drain(reason, time.Now()); ok {
-		out = append(out, p.applyLocked(b, c, 0))
+		p.applyLocked(b, c, 0)
 	}
-	out = append(out, p.afterDrainStartLocked(b)...)
+	p.afterDrainStartLocked(b)
 	p.mu.Unlock()
-	p.emit(out...)
+	p.flush()
 	return nil
 }
 
@@ -71,32 +71,28 @@ func (p *Pool) takeOut(address string, reason Reason) error {
 // on one already out): with nothing in flight the drain ends at once;
 // otherwise the deregistration timer starts. A removed backend whose drain
 // has ended is forgotten.
-func (p *Pool) afterDrainStartLocked(b *Backend) []Transition {
-	var out []Transition
+func (p *Pool) afterDrainStartLocked(b *Backend) {
 	if c, ok := b.m.drained(b.inFlight.Load(), time.Now()); ok {
-		out = append(out, p.applyLocked(b, c, 0))
+		p.applyLocked(b, c, 0)
 	} else if b.m.state == StateDraining && b.drainTimer == nil {
 		p.armDrainTimerLocked(b)
 	}
-	if t, ok := p.forgetIfRemovedLocked(b); ok {
-		out = append(out, t)
-	}
-	return out
+	p.forgetIfRemovedLocked(b)
 }
 
 // finishDrain moves b from DRAINING to DRAINED once nothing is in flight
 // (called by Release when the count reaches 0).
 func (p *Pool) finishDrain(b *Backend) {
 	p.mu.Lock()
-	var out []Transition
-	if c, ok := b.m.drained(b.inFlight.Load(), time.Now()); ok && !b.removed {
-		out = append(out, p.applyLocked(b, c, 0))
-		if t, ok := p.forgetIfRemovedLocked(b); ok {
-			out = append(out, t)
-		}
+	c, ok := b.m.drained(b.inFlight.Load(), time.Now())
+	if ok = ok && !b.removed; ok {
+		p.applyLocked(b, c, 0)
+		p.forgetIfRemovedLocked(b)
 	}
 	p.mu.Unlock()
-	p.emit(out...)
+	if ok {
+		p.flush()
+	}
 }
 
 // armDrainTimerLocked starts b's deregistration timer.
@@ -120,40 +116,41 @@ func (p *Pool) expireDrain(b *Backend, gen uint64) {
 		return
 	}
 	b.drainTimer = nil
-	var out []Transition
 	n := b.inFlight.Load()
-	if c, ok := b.m.expire(n, time.Now()); ok {
-		p.log.Warn("deregistration delay over: cancelling in-flight requests",
+	c, ok := b.m.expire(n, time.Now())
+	if ok {
+		p.logLocked(zapcore.WarnLevel, "deregistration delay over: cancelling in-flight requests",
 			zap.String("pool", p.name), zap.String("backend", b.address),
 			zap.Int64("in_flight", n), zap.Duration("deregistration_delay", p.deregDelay))
-		out = append(out, p.applyLocked(b, c, 0))
-		if t, ok := p.forgetIfRemovedLocked(b); ok {
-			out = append(out, t)
-		}
+		p.applyLocked(b, c, 0)
+		p.forgetIfRemovedLocked(b)
 	}
 	p.mu.Unlock()
-	p.emit(out...)
+	if ok {
+		p.flush()
+	}
 }
 
-// forgetIfRemovedLocked drops a removed backend whose drain has ended.
-func (p *Pool) forgetIfRemovedLocked(b *Backend) (Transition, bool) {
+// forgetIfRemovedLocked drops a removed backend whose drain has ended and
+// posts its last Transition (Removed set).
+func (p *Pool) forgetIfRemovedLocked(b *Backend) {
 	if b.m.hold != ReasonRemovedFromConfig || b.m.state != StateDrained || b.removed {
-		return Transition{}, false
+		return
 	}
 	b.removed = true
 	b.stopDrainTimerLocked()
+	p.changedLocked()
 	for i, x := range p.backends {
 		if x == b {
 			p.backends = append(p.backends[:i:i], p.backends[i+1:]...)
 			break
 		}
 	}
-	p.log.Info("backend removed", zap.String("pool", p.name), zap.String("backend", b.address))
-	return Transition{
+	p.postLocked(notice{kind: noticeRemoved, t: Transition{
 		Pool: p.name, Backend: b.address, Target: b,
 		From: StateDrained, To: StateDrained, Reason: ReasonRemovedFromConfig,
 		At: time.Now(), InFlight: b.inFlight.Load(), Removed: true,
-	}, true
+	}})
 }
 
 // stopDrainTimerLocked cancels b's deregistration timer, if any.

@@ -92,8 +92,10 @@ func TestDeregistrationDelayEndsTheDrain(t *testing.T) {
 	b := p.Acquire(nil)
 	b2 := p.Acquire(nil)
 	drain(b)
+	// The timer's goroutine delivers the transition just after the state
+	// changes: wait for the transition, not the state.
 	deadline := time.Now().Add(10 * time.Second)
-	for b.State() != StateDrained {
+	for got := rec.list(); got[len(got)-1].To != StateDrained; got = rec.list() {
 		if time.Now().After(deadline) {
 			t.Fatalf("drain never expired: %s", b.State())
 		}

@@ -4,8 +4,9 @@
 // request path reads without locks or allocation.
 //
 // Writers (probe results, drains, reloads, deregistration timers) take the
-// pool's lock, decide a transition, rebuild the snapshot if eligibility
-// changed, and log the transition once. Readers (Acquire) load the snapshot
+// pool's lock, decide a transition and rebuild the snapshot if eligibility
+// changed; once the lock is released, the transition is logged once and
+// handed to the OnTransition hook. Readers (Acquire) load the snapshot
 // atomically.
 package pool
 
@@ -46,11 +47,18 @@ type Options struct {
 	// silent-backend detection, panic and fail-open routing, slow start);
 	// the zero value turns them all off.
 	Resilience Resilience
-	// Logger receives one info line per transition; nil logs nothing.
+	// Logger receives one info line per transition, written after the
+	// pool's lock is released; nil logs nothing.
 	Logger *zap.Logger
-	// OnTransition, if set, is called once per transition after the pool's
-	// lock is released, in the order transitions happened for a backend.
-	// It must not block for long.
+	// OnTransition, if set, is called once per transition, after the
+	// pool's lock is released, in the order the pool applied them (for
+	// a backend and across the pool), one call at a time. It runs on
+	// the goroutine of the call that caused the transition, or, when
+	// another goroutine is delivering at that moment, on that one: a
+	// call that changed a state may then return just before its hook
+	// has run. It must not block for long (it holds up the pool's later
+	// transitions, and the request path may be the one delivering); it
+	// may call the pool's methods.
 	OnTransition func(Transition)
 }
 
@@ -70,6 +78,9 @@ type Pool struct {
 
 	// rampTicks counts the picks made while a backend was in slow start.
 	rampTicks atomic.Uint64
+	// holdOutGen counts the changes that may turn a refused hold-out
+	// into an allowed one (holdout.go); raised with mu held.
+	holdOutGen atomic.Uint64
 
 	mu         sync.Mutex
 	policy     balancer.Policy
@@ -80,6 +91,7 @@ type Pool struct {
 	closed     bool
 	watchStop  chan struct{} // closes to stop the silent-detection watchdog
 	watchDone  chan struct{} // closed when it has stopped
+	out        outbox        // decided, not yet said (outbox.go)
 }
 
 // New returns an empty pool. It panics if opts.Policy is nil (a wiring bug,
@@ -138,15 +150,16 @@ func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err er
 		}
 		x.stopDrainTimerLocked()
 		x.weight.Store(int64(max(weight, 1)))
-		t := p.applyLocked(x, c, 0)
+		p.applyLocked(x, c, 0)
 		p.mu.Unlock()
-		p.emit(t)
+		p.flush()
 		return x, true, nil
 	}
 	b = &Backend{address: address, pool: p}
 	b.weight.Store(int64(max(weight, 1)))
 	b.m.since = time.Now()
 	p.backends = append(p.backends, b)
+	p.changedLocked() // a larger pool may hold out more
 	p.mu.Unlock()
 	return b, false, nil
 }
@@ -251,11 +264,13 @@ func (p *Pool) observe(b *Backend, r CheckResult) {
 		p.mu.Unlock()
 		return
 	}
-	var out []Transition
-	if c, ok := b.m.observe(r, p.thresholds); ok {
-		out = append(out, p.applyLocked(b, c, r.Latency))
-		out = append(out, p.afterDrainStartLocked(b)...)
+	c, ok := b.m.observe(r, p.thresholds)
+	if ok {
+		p.applyLocked(b, c, r.Latency)
+		p.afterDrainStartLocked(b)
 	}
 	p.mu.Unlock()
-	p.emit(out...)
+	if ok {
+		p.flush()
+	}
 }

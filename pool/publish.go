@@ -4,13 +4,16 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // applyLocked publishes a decided change: the lock-free state mirror, the
-// eligible snapshot when eligibility changed, the drain timer, and the log
-// line. The pool's lock must be held.
-func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) Transition {
+// eligible snapshot when eligibility changed, the drain timer, and the
+// Transition, posted to the outbox (logged and handed to OnTransition by
+// flush). The pool's lock must be held.
+func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 	b.state.Store(uint32(c.to))
+	p.changedLocked()
 	b.silent.Store(c.to == StateUnhealthy && c.reason == ReasonSilent)
 	b.heldOut.Store(heldOutByTraffic(c.to, c.reason))
 	if c.to == StateHealthy {
@@ -22,22 +25,11 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) Tra
 	if c.from == StateDraining && c.to != StateDraining {
 		b.stopDrainTimerLocked()
 	}
-	t := Transition{
+	p.postLocked(notice{kind: noticeTransition, t: Transition{
 		Pool: p.name, Backend: b.address, Target: b,
 		From: c.from, To: c.to, Reason: c.reason, Detail: c.detail,
 		At: b.m.since, ProbeLatency: probeLatency, InFlight: b.inFlight.Load(),
-	}
-	p.log.Info("backend state changed",
-		zap.String("pool", t.Pool),
-		zap.String("backend", t.Backend),
-		zap.Stringer("from", t.From),
-		zap.Stringer("to", t.To),
-		zap.String("reason", string(t.Reason)),
-		zap.String("detail", t.Detail),
-		zap.Int64("in_flight", t.InFlight),
-		zap.Duration("probe_latency", t.ProbeLatency),
-	)
-	return t
+	}})
 }
 
 // republishLocked rebuilds and swaps the eligible snapshot: the HEALTHY
@@ -69,7 +61,7 @@ func (p *Pool) republishLocked() {
 		s.setRamp(p.res.SlowStart)
 	}
 	if old := p.snap.Load(); old.mode != mode {
-		p.log.Warn("pool routing mode changed", zap.String("pool", p.name),
+		p.logLocked(zapcore.WarnLevel, "pool routing mode changed", zap.String("pool", p.name),
 			zap.String("from", old.mode.String()), zap.String("to", mode.String()),
 			zap.Int("healthy", len(healthy)), zap.Int("checked", len(checked)))
 	}
@@ -90,15 +82,5 @@ func (p *Pool) startRampLocked(b *Backend) {
 			b.rampStart.Store(max(p.now(), 1))
 			return
 		}
-	}
-}
-
-// emit hands transitions to the OnTransition hook, outside the lock.
-func (p *Pool) emit(ts ...Transition) {
-	if p.onTransition == nil {
-		return
-	}
-	for _, t := range ts {
-		p.onTransition(t)
 	}
 }

@@ -115,8 +115,10 @@ func (p *Pool) SetResilience(r Resilience) {
 	r = r.withDefaults()
 	p.mu.Lock()
 	p.res = r
+	p.changedLocked()
 	p.republishLocked()
 	stop := p.syncWatchdogLocked()
 	p.mu.Unlock()
+	p.flush()
 	stop()
 }

@@ -14,9 +14,10 @@ func (p *Pool) SetPolicy(policy balancer.Policy) {
 		panic("pool.SetPolicy: nil Policy")
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.policy = policy
 	p.republishLocked()
+	p.mu.Unlock()
+	p.flush()
 }
 
 // SetThresholds replaces the state machine's thresholds; consecutive
@@ -40,13 +41,15 @@ func (p *Pool) SetDeregistrationDelay(d time.Duration) {
 // request sees it. It returns ErrUnknownBackend for an unknown address.
 func (p *Pool) SetWeight(address string, weight int) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	b := p.findLocked(address)
 	if b == nil {
+		p.mu.Unlock()
 		return fmt.Errorf("%w: %s in %s", ErrUnknownBackend, address, p.name)
 	}
 	if b.weight.Swap(int64(max(weight, 1))) != int64(max(weight, 1)) {
 		p.republishLocked()
 	}
+	p.mu.Unlock()
+	p.flush()
 	return nil
 }

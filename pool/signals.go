@@ -56,9 +56,9 @@ func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration) {
 	f, t := s.ejectFailures.Load(), s.ejectTimeouts.Load()
 	switch {
 	case t > 0 && timeouts >= t:
-		p.eject(b, fmt.Sprintf("%d timeouts in a row", timeouts))
+		p.eject(b, timeouts, "timeouts")
 	case f > 0 && failures >= f:
-		p.eject(b, fmt.Sprintf("%d failures in a row", failures))
+		p.eject(b, failures, "failures")
 	}
 }
 
@@ -66,69 +66,61 @@ func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration) {
 func (p *Pool) now() int64 { return int64(time.Since(p.epoch)) }
 
 // eject takes a HEALTHY backend out for its ejection time (reason
-// passive_ejection), unless that would hold out more of the pool than
-// max_ejected_percent allows.
-func (p *Pool) eject(b *Backend, detail string) {
-	p.mu.Lock()
-	if b.removed || b.m.state != StateHealthy {
-		p.mu.Unlock()
+// passive_ejection) after n failures of kind what ("failures",
+// "timeouts") in a row, unless that would hold out more of the pool than
+// max_ejected_percent allows. Once refused, it returns at once without
+// the lock or an allocation until the pool changes (holdout.go).
+func (p *Pool) eject(b *Backend, n int64, what string) {
+	if p.holdOutRefused(b) {
 		return
 	}
-	if !p.mayHoldOutLocked() {
+	p.mu.Lock()
+	if !p.mayHoldOutLocked(b) {
 		p.mu.Unlock()
 		return
 	}
 	pr := p.res.Passive
 	d := min(pr.BaseEjection*time.Duration(b.m.ejections+1), pr.MaxEjection)
 	now := time.Now()
-	c, _ := b.m.holdOut(ReasonPassiveEjection, fmt.Sprintf("%s; ejected for %s", detail, d), now.Add(d), now)
+	detail := fmt.Sprintf("%d %s in a row; ejected for %s", n, what, d)
+	c, _ := b.m.holdOut(ReasonPassiveEjection, detail, now.Add(d), now)
 	b.consecFailures.Store(0)
 	b.consecTimeouts.Store(0)
-	t := p.applyLocked(b, c, 0)
+	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
-	p.emit(t)
+	p.flush()
 }
 
 // silence takes a HEALTHY backend that answers nothing out (reason silent)
-// until it answers.
+// until it answers, within max_ejected_percent (a refusal is remembered as
+// eject's is).
 func (p *Pool) silence(b *Backend, age, after time.Duration) {
+	if p.holdOutRefused(b) {
+		return
+	}
 	p.mu.Lock()
-	if b.removed || b.m.state != StateHealthy || !p.mayHoldOutLocked() {
+	if !p.mayHoldOutLocked(b) {
 		p.mu.Unlock()
 		return
 	}
 	detail := fmt.Sprintf("oldest unanswered request %s old (silent_after %s)", age.Round(time.Millisecond), after)
 	c, _ := b.m.holdOut(ReasonSilent, detail, time.Time{}, time.Now())
-	t := p.applyLocked(b, c, 0)
+	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
-	p.emit(t)
+	p.flush()
 }
 
 // answeredAgain brings a silent backend back the moment it answers.
 func (p *Pool) answeredAgain(b *Backend) {
 	p.mu.Lock()
 	c, ok := b.m.answered(time.Now())
-	var t Transition
-	if ok && !b.removed {
-		t = p.applyLocked(b, c, 0)
+	if ok = ok && !b.removed; ok {
+		p.applyLocked(b, c, 0)
 	}
 	p.mu.Unlock()
 	if ok {
-		p.emit(t)
+		p.flush()
 	}
-}
-
-// mayHoldOutLocked reports whether one more backend may be held out by a
-// request-path signal under max_ejected_percent.
-func (p *Pool) mayHoldOutLocked() bool {
-	held := 0
-	for _, b := range p.backends {
-		if b.m.state == StateUnhealthy && (b.m.reason == ReasonPassiveEjection || b.m.reason == ReasonSilent) {
-			held++
-		}
-	}
-	limit := len(p.backends) * p.res.Passive.MaxEjectedPercent / 100
-	return held < limit
 }
 
 // syncWatchdogLocked starts or stops the silent-detection watchdog to match
@@ -218,12 +210,14 @@ const silentEstimateSamples = 20
 func (p *Pool) estimateSilentAfter(prev *[latencyBuckets]uint64) (estimated bool) {
 	p99, n := p.signals.latency.quantileSince(prev, 0.99, silentEstimateSamples)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if !p.res.Silent.Enabled || p.res.Silent.After > 0 || n < silentEstimateSamples {
+		p.mu.Unlock()
 		return false
 	}
 	after := max(SilentAfterMultiplier*p99, SilentAfterFloor)
-	if old := time.Duration(p.signals.silentAfter.Swap(int64(after))); old != after {
+	old := time.Duration(p.signals.silentAfter.Swap(int64(after)))
+	p.mu.Unlock()
+	if old != after {
 		p.log.Debug("silent_after re-estimated", zap.String("pool", p.name),
 			zap.Duration("p99", p99), zap.Duration("silent_after", after))
 	}

@@ -7,8 +7,10 @@ import (
 
 // onTransition acts on the connections and checker of a backend whose
 // state changed. It is every pool's OnTransition hook: it runs outside the
-// pool's lock but possibly inside a checker's goroutine or a Reload (with
-// LB.mu held), so it takes no LB lock and never waits for a checker.
+// pool's lock, one transition at a time in the pool's order, on whichever
+// goroutine delivers them (a checker's, the request path's, a drain
+// timer's, or a Reload's with LB.mu held), so it takes no LB lock and
+// never waits for a checker.
 func (lb *LB) onTransition(t pool.Transition) {
 	lb.recordTransition(t)
 	lb.metrics.Transition(t)
