@@ -257,7 +257,9 @@ func TestStreamConcurrentDownloads(t *testing.T) {
 	const concurrentRSSBound = 96 << 20
 	const downloads, size = 100, 64 << 20
 	rig := startStreamRig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// 6.25 GiB through race-built processes: about 20s on a quiet 2-core
+	// machine, over 60s when the other packages' tests run beside it.
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
 	w := watchMemory(rig.lb, concurrentRSSBound, cancel)
 	start := time.Now()
@@ -366,13 +368,18 @@ func TestStreamSlowReader(t *testing.T) {
 // TestStreamSSE: with the default configuration, every Server-Sent Event
 // reaches the client through the LB within sseEventBound of the moment
 // the backend wrote and flushed it (sent_unix_ns; one machine, one
-// clock). The first event is held to the same bound: the backend writes
+// clock), but for at most maxLate of them, and none later than the next
+// one is due. The first event is held to the same bound: the backend writes
 // it when the request arrives, so it crosses the same path as the others.
 func TestStreamSSE(t *testing.T) {
 	// sseEventBound: an event crosses loopback twice and the LB once; a
 	// few milliseconds on a quiet machine, 20 ms leaves room for a busy
 	// 2-core one with race-built processes.
 	const sseEventBound = 20 * time.Millisecond
+	// maxLate: one event may miss the bound when a race-built process is
+	// descheduled on a loaded CI machine; a proxy that holds events back
+	// misses it for all of them.
+	const maxLate = 1
 	const every, events = 100 * time.Millisecond, 20
 	a := freePorts(t, 3)
 	adminAddr, lbAddr, backend := a[0], a[1], a[2]
@@ -411,10 +418,14 @@ func TestStreamSSE(t *testing.T) {
 		worst = max(worst, d)
 		if d > sseEventBound {
 			late++
-			if late <= 5 {
-				t.Errorf("event %d reached the client %s after the backend sent it; want at most %s", i, d.Round(time.Microsecond), sseEventBound)
-			}
+			t.Logf("event %d reached the client %s after the backend sent it", i, d.Round(time.Microsecond))
 		}
+		if d >= every {
+			t.Errorf("event %d reached the client %s after the backend sent it, after the next one was due: held back", i, d.Round(time.Microsecond))
+		}
+	}
+	if late > maxLate {
+		t.Errorf("%d of %d events later than %s; want at most %d (a scheduling hiccup on a busy machine)", late, events, sseEventBound, maxLate)
 	}
 	if _, err := er.Next(); err != io.EOF {
 		t.Errorf("after %d events: %v, want the end of the stream", events, err)
