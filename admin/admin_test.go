@@ -25,7 +25,8 @@ func serveAdmin(t *testing.T, h *Handler) string {
 	srv := NewServer(h)
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Shutdown(); <-done })
+	// Closing ln too: a Shutdown before Serve registered it would not.
+	t.Cleanup(func() { srv.Shutdown(); ln.Close(); <-done })
 	return ln.Addr().String()
 }
 

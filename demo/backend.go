@@ -121,6 +121,10 @@ func (b *Backend) Drain() { b.draining.Store(true) }
 func (b *Backend) Close() error {
 	b.streams.Close()
 	err := b.srv.Shutdown()
+	// A Shutdown that runs before Serve has registered the listener (a
+	// Close right after Start) does not close it; Serve would then accept
+	// forever.
+	b.ln.Close()
 	<-b.done
 	b.mu.Lock()
 	for c := range b.sockets {

@@ -44,9 +44,7 @@ func BenchmarkProxy(b *testing.B) {
 func inMemoryPool(t testing.TB) *pool.Pool {
 	ln := fasthttputil.NewInmemoryListener()
 	s := &fasthttp.Server{Handler: benchBackend, MaxIdleWorkerDuration: testWorkerIdle}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Shutdown(); <-done })
+	serveUntilCleanup(t, s, ln)
 
 	pol, _ := balancer.New(balancer.RoundRobin)
 	p := pool.New(pool.Options{Name: "web", Policy: pol})

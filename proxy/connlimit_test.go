@@ -71,6 +71,7 @@ func TestOutOfFileDescriptors(t *testing.T) {
 	go func() { served <- s.Serve(ln) }()
 	t.Cleanup(func() {
 		_ = s.Shutdown()
+		_ = ln.Close() // Serve may not have registered it yet
 		if err := <-served; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
@@ -133,6 +134,7 @@ func TestGuardListenerKeepsAccepting(t *testing.T) {
 	go func() { served <- s.Serve(GuardListener(ln, "admin", nil)) }()
 	t.Cleanup(func() {
 		_ = s.Shutdown()
+		_ = ln.Close() // Serve may not have registered it yet
 		<-served
 	})
 	deadline := time.Now().Add(20 * time.Second)

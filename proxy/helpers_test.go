@@ -75,12 +75,7 @@ func startBackend(t testing.TB, h fasthttp.RequestHandler) string {
 		t.Fatal(err)
 	}
 	s := &fasthttp.Server{Handler: h, DisableHeaderNamesNormalizing: true, MaxIdleWorkerDuration: testWorkerIdle}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ln) }()
-	t.Cleanup(func() {
-		_ = s.Shutdown()
-		<-done
-	})
+	serveUntilCleanup(t, s, ln)
 	return ln.Addr().String()
 }
 
@@ -185,13 +180,26 @@ func (l *lb) addr(t testing.TB) string {
 func serveLB(t testing.TB, h *Handler, o ServerOptions, ln net.Listener, dial func() (net.Conn, error)) *lb {
 	s := NewServer(h, o, nil)
 	s.MaxIdleWorkerDuration = testWorkerIdle
+	serveUntilCleanup(t, s, ln)
+	return &lb{h: h, dial: dial}
+}
+
+// serveUntilCleanup serves ln with s until the test ends; cleanup shuts s
+// down, closes ln and waits for Serve to return. Closing ln matters: a
+// Shutdown that runs before Serve has registered ln (a test that ends
+// at once) returns without closing it, and Serve would then accept
+// forever.
+func serveUntilCleanup(t testing.TB, s interface {
+	Serve(net.Listener) error
+	Shutdown() error
+}, ln net.Listener) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Serve(ln) }()
 	t.Cleanup(func() {
 		_ = s.Shutdown()
+		_ = ln.Close()
 		<-done
 	})
-	return &lb{h: h, dial: dial}
 }
 
 // conn is one client connection to the LB, for raw requests.

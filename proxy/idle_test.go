@@ -25,9 +25,7 @@ func TestIdleConnectionsReleased(t *testing.T) {
 	addr := ln.Addr().String()
 	s := NewServer(h, ServerOptions{}, nil)
 	s.MaxIdleWorkerDuration = testWorkerIdle
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Shutdown(); <-done })
+	serveUntilCleanup(t, s, ln)
 	l := &lb{h: h, dial: func() (net.Conn, error) { return net.Dial("tcp", addr) }}
 
 	warm := l.conn(t)

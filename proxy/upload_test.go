@@ -45,9 +45,7 @@ func digestBackend(t testing.TB, seen chan<- uploadSeen) string {
 		MaxRequestBodySize:    1 << 30,
 		MaxIdleWorkerDuration: testWorkerIdle,
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Shutdown(); <-done })
+	serveUntilCleanup(t, s, ln)
 	return ln.Addr().String()
 }
 

@@ -128,6 +128,8 @@ func (s *Server) Close(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := s.srv.ShutdownWithContext(ctx)
+	// A Shutdown before Serve registered the listener does not close it.
+	s.ln.Close()
 	select {
 	case <-s.done:
 		s.streams.Wait()

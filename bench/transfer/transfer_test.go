@@ -56,6 +56,7 @@ func server(t *testing.T) string {
 	t.Cleanup(func() {
 		h.Close()
 		srv.Shutdown()
+		ln.Close() // a Shutdown before Serve registered it would not
 		<-done
 		h.Wait()
 	})

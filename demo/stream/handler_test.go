@@ -24,6 +24,7 @@ type server struct {
 	h    *Handler
 	srv  *fasthttp.Server
 	addr string
+	ln   net.Listener
 	done chan struct{}
 }
 
@@ -33,7 +34,7 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{h: NewHandler(), addr: ln.Addr().String(), done: make(chan struct{})}
+	s := &server{h: NewHandler(), addr: ln.Addr().String(), ln: ln, done: make(chan struct{})}
 	s.srv = &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("X-Backend", "t1")
 		if !s.h.Serve(ctx) {
@@ -52,6 +53,7 @@ func startServer(t *testing.T) *server {
 func (s *server) close() {
 	s.h.Close()
 	s.srv.Shutdown()
+	s.ln.Close() // a Shutdown before Serve registered it would not
 	<-s.done
 	s.h.Wait()
 }
