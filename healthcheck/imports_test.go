@@ -12,14 +12,14 @@ import (
 // module is the project's module path (go.mod).
 const module = "github.com/lbtrust/lb"
 
-// TestImportsNothingFromTheProject pins the import direction of
+// TestImportsOnlyConfigFromTheProject pins the import direction of
 // docs/DESIGN.md: healthcheck owns its vocabulary (Result, Outcome) and
 // imports no package of the project but config (for the one StatusRange
 // type; config is a leaf of plain values), so the pool, the proxy and the
 // server sit above it and adapt to it, never the other way round. Only the
 // package's own (non-test) files count: a test may wire a checker to
 // anything.
-func TestImportsNothingFromTheProject(t *testing.T) {
+func TestImportsOnlyConfigFromTheProject(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
