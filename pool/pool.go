@@ -91,7 +91,11 @@ type Pool struct {
 	closed     bool
 	watchStop  chan struct{} // closes to stop the silent-detection watchdog
 	watchDone  chan struct{} // closed when it has stopped
-	out        outbox        // decided, not yet said (outbox.go)
+	// watchParked is up while the watchdog sleeps with nothing to watch;
+	// watchWake (buffered, 1) wakes it (wakeWatchdog).
+	watchParked atomic.Bool
+	watchWake   chan struct{}
+	out         outbox // decided, not yet said (outbox.go)
 }
 
 // New returns an empty pool. It panics if opts.Policy is nil (a wiring bug,
@@ -113,6 +117,7 @@ func New(opts Options) *Pool {
 		thresholds:   opts.Thresholds.withDefaults(),
 		deregDelay:   max(opts.DeregistrationDelay, 0),
 		res:          opts.Resilience.withDefaults(),
+		watchWake:    make(chan struct{}, 1),
 	}
 	p.snap.Store(newSnapshot(nil, modeNormal, p.policy))
 	p.mu.Lock()
@@ -235,6 +240,9 @@ func (p *Pool) Acquire(avoid *Avoid) *Backend {
 		}
 		if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {
 			b.requests.Add(1)
+			if p.watchParked.Load() {
+				p.wakeWatchdog()
+			}
 			return b
 		}
 		b.Release(RequestLocal, 0)

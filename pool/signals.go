@@ -167,7 +167,10 @@ func (p *Pool) syncWatchdogLocked() (wait func()) {
 const watchdogTick = 5 * time.Millisecond
 
 // watchdog looks for silent backends every tick and re-estimates the
-// auto silence threshold every second, until stop is closed.
+// auto silence threshold every second, until stop is closed. When no
+// eligible backend has a request waiting for an answer there is nothing
+// to watch: it parks (no timer) until the next Acquire wakes it
+// (wakeWatchdog), so an idle pool costs nothing.
 func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(watchdogTick)
@@ -192,6 +195,45 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 			estimated = p.estimateSilentAfter(&prev) || estimated
 		}
 		p.scanSilent()
+		if p.waiting() {
+			continue
+		}
+		// Park, then look again: an Acquire that came before the flag
+		// was up did not wake us, but its request is counted by now.
+		p.watchParked.Store(true)
+		if p.waiting() {
+			p.watchParked.Store(false)
+			continue
+		}
+		t.Stop()
+		select {
+		case <-stop:
+			return
+		case <-p.watchWake:
+		}
+		t.Reset(watchdogTick)
+	}
+}
+
+// waiting reports whether an eligible backend has a request waiting for
+// an answer (what the watchdog watches).
+func (p *Pool) waiting() bool {
+	for _, b := range p.snap.Load().backends {
+		if b.requestsInFlight() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// wakeWatchdog wakes a parked watchdog. Acquire calls it when it finds
+// the watchdog parked: one atomic load per request otherwise.
+func (p *Pool) wakeWatchdog() {
+	if p.watchParked.CompareAndSwap(true, false) {
+		select {
+		case p.watchWake <- struct{}{}:
+		default: // a wake is already pending
+		}
 	}
 }
 
