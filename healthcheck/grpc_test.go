@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lbtrust/lb/config"
+	"github.com/lbtrust/lb/internal/grpchealthtest"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -23,104 +22,13 @@ import (
 // grpcService is the service name the test backends register.
 const grpcService = "lb.test.Echo"
 
-// grpcBackend is a real grpc-go server with the standard health service
-// (health.NewServer) on loopback. It counts the connections it accepted
-// and closed; stop and start take it down and up again on the same
-// address (a restarted backend).
-type grpcBackend struct {
-	t      *testing.T
-	addr   string
-	health *health.Server
-	opened atomic.Int64
-	closed atomic.Int64
-
-	mu   sync.Mutex
-	srv  *grpc.Server
-	done chan struct{} // closed when Serve returned
-}
+// grpcBackend is a real grpc-go health server on loopback
+// (grpchealthtest.Backend).
+type grpcBackend = grpchealthtest.Backend
 
 // newGRPCBackend starts a backend on 127.0.0.1:0 whose whole server and
 // grpcService are SERVING. Test cleanup stops it.
-func newGRPCBackend(t *testing.T) *grpcBackend {
-	t.Helper()
-	b := &grpcBackend{t: t, addr: "127.0.0.1:0", health: health.NewServer()}
-	b.health.SetServingStatus(grpcService, healthpb.HealthCheckResponse_SERVING)
-	b.start()
-	t.Cleanup(b.stop)
-	return b
-}
-
-// start serves on b.addr (the address of the previous start, if any).
-func (b *grpcBackend) start() {
-	b.t.Helper()
-	ln, err := net.Listen("tcp", b.addr)
-	if err != nil {
-		b.t.Fatalf("listen %s: %v", b.addr, err)
-	}
-	b.addr = ln.Addr().String()
-	srv := grpc.NewServer()
-	healthpb.RegisterHealthServer(srv, b.health)
-	done := make(chan struct{})
-	b.mu.Lock()
-	b.srv, b.done = srv, done
-	b.mu.Unlock()
-	go func() {
-		defer close(done)
-		_ = srv.Serve(&countingListener{Listener: ln, b: b})
-	}()
-}
-
-// stop closes the listener and every connection at once (a killed
-// process, as far as clients can tell) and waits for Serve to return.
-// Idempotent.
-func (b *grpcBackend) stop() {
-	b.mu.Lock()
-	srv, done := b.srv, b.done
-	b.srv = nil
-	b.mu.Unlock()
-	if srv != nil {
-		srv.Stop()
-		<-done
-	}
-}
-
-// set changes the serving status of service.
-func (b *grpcBackend) set(service string, st healthpb.HealthCheckResponse_ServingStatus) {
-	b.health.SetServingStatus(service, st)
-}
-
-// port is the backend's port number.
-func (b *grpcBackend) port() int {
-	_, p, _ := net.SplitHostPort(b.addr)
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
-// countingListener counts the connections of a grpcBackend.
-type countingListener struct {
-	net.Listener
-	b *grpcBackend
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.b.opened.Add(1)
-	return &countingConn{Conn: c, b: l.b}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	b    *grpcBackend
-	once sync.Once
-}
-
-func (c *countingConn) Close() error {
-	c.once.Do(func() { c.b.closed.Add(1) })
-	return c.Conn.Close()
-}
+func newGRPCBackend(t *testing.T) *grpcBackend { return grpchealthtest.Start(t, grpcService) }
 
 // grpcSpec is a gRPC check of service with a timeout far longer than a
 // loopback call, even on a loaded machine.
@@ -134,9 +42,9 @@ func grpcSpec(service string) Spec {
 // its number), or is the error that names it.
 func TestGRPCProbe(t *testing.T) {
 	b := newGRPCBackend(t)
-	b.set("lb.test.Down", healthpb.HealthCheckResponse_NOT_SERVING)
-	b.set("lb.test.Unknown", healthpb.HealthCheckResponse_UNKNOWN)
-	b.set("lb.test.ServiceUnknown", healthpb.HealthCheckResponse_SERVICE_UNKNOWN)
+	b.Set("lb.test.Down", healthpb.HealthCheckResponse_NOT_SERVING)
+	b.Set("lb.test.Unknown", healthpb.HealthCheckResponse_UNKNOWN)
+	b.Set("lb.test.ServiceUnknown", healthpb.HealthCheckResponse_SERVICE_UNKNOWN)
 
 	tests := []struct {
 		name    string
@@ -156,7 +64,7 @@ func TestGRPCProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := probe(t, grpcSpec(tt.service), b.addr)
+			res := probe(t, grpcSpec(tt.service), b.Addr())
 			if res.Outcome != tt.want || res.Code != tt.code || res.Status != tt.status {
 				t.Fatalf("got %s code=%d status=%q err=%v, want %s code=%d status=%q",
 					res.Outcome, res.Code, res.Status, res.Err, tt.want, tt.code, tt.status)
@@ -188,7 +96,7 @@ func TestGRPCProbe(t *testing.T) {
 	})
 	t.Run("port override", func(t *testing.T) {
 		s := grpcSpec(grpcService)
-		s.Port = b.port()
+		s.Port = b.Port()
 		if res := probe(t, s, closedAddr(t)); !res.Passed() {
 			t.Fatalf("got %s %v, want check_passed via the port override", res.Outcome, res.Err)
 		}
@@ -216,7 +124,7 @@ func TestGRPCProbe(t *testing.T) {
 		s := grpcSpec("")
 		s.Path = "not validated for grpc"
 		s.ExpectedStatus = []config.StatusRange{{Min: 0, Max: 0}}
-		if res := probe(t, s, b.addr); !res.Passed() {
+		if res := probe(t, s, b.Addr()); !res.Passed() {
 			t.Fatalf("got %s %v", res.Outcome, res.Err)
 		}
 	})
@@ -274,17 +182,17 @@ func TestGRPCRunFlips(t *testing.T) {
 	)
 	// after[i] runs after report i, before probe i+1.
 	after := []func(){
-		func() { b.set(grpcService, notServing) },
-		func() { b.set(grpcService, serving) },
-		func() { b.set(grpcService, unknown) },
-		func() { b.set(grpcService, serving) },
+		func() { b.Set(grpcService, notServing) },
+		func() { b.Set(grpcService, serving) },
+		func() { b.Set(grpcService, unknown) },
+		func() { b.Set(grpcService, serving) },
 		func() {
-			if n := b.opened.Load(); n != 1 {
+			if n := b.Opened.Load(); n != 1 {
 				t.Errorf("%d connections for 5 probes, want 1 kept for the whole Run", n)
 			}
-			b.stop()
+			b.Stop()
 		},
-		b.start,
+		b.Start,
 	}
 	want := []struct {
 		outcome Outcome
@@ -305,7 +213,7 @@ func TestGRPCRunFlips(t *testing.T) {
 			after[i]()
 		}
 	})
-	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: 300 * time.Millisecond, Timeout: 250 * time.Millisecond}, b.addr, rep)
+	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: 300 * time.Millisecond, Timeout: 250 * time.Millisecond}, b.Addr(), rep)
 	stop := run(t, c)
 	got := rec.waitFor(t, len(want))
 	stop()
@@ -314,7 +222,7 @@ func TestGRPCRunFlips(t *testing.T) {
 			t.Errorf("report %d: got %s code=%d (err %v), want %s code=%d", i, got[i].Outcome, got[i].Code, got[i].Err, w.outcome, w.code)
 		}
 	}
-	eventually(t, "Run's connection to be closed", func() bool { return b.opened.Load() == b.closed.Load() })
+	eventually(t, "Run's connection to be closed", func() bool { return b.Opened.Load() == b.Closed.Load() })
 }
 
 // TestGRPCRestartNotHiddenByBackoff: a probe right after the backend comes
@@ -323,8 +231,8 @@ func TestGRPCRunFlips(t *testing.T) {
 // trusted.
 func TestGRPCRestartNotHiddenByBackoff(t *testing.T) {
 	b := newGRPCBackend(t)
-	b.stop()
-	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 10 * time.Second}, b.addr)
+	b.Stop()
+	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 10 * time.Second}, b.Addr())
 	s := p.open()
 	defer s.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -332,12 +240,12 @@ func TestGRPCRestartNotHiddenByBackoff(t *testing.T) {
 	if res := s.probe(ctx); res.Outcome != OutcomeConnectionRefused {
 		t.Fatalf("backend down: got %s %v, want connection_refused", res.Outcome, res.Err)
 	}
-	b.start()
+	b.Start()
 	if res := s.probe(ctx); !res.Passed() {
 		t.Fatalf("backend back: got %s %v, want check_passed at once", res.Outcome, res.Err)
 	}
-	if res := s.probe(ctx); !res.Passed() || b.opened.Load() != 1 {
-		t.Fatalf("got %s %v over %d connections, want check_passed on the kept one", res.Outcome, res.Err, b.opened.Load())
+	if res := s.probe(ctx); !res.Passed() || b.Opened.Load() != 1 {
+		t.Fatalf("got %s %v over %d connections, want check_passed on the kept one", res.Outcome, res.Err, b.Opened.Load())
 	}
 }
 
@@ -387,14 +295,14 @@ func TestGRPCRunLeavesNothing(t *testing.T) {
 	func() {
 		b := newGRPCBackend(t)
 		rec := &recorder{}
-		c := newChecker(t, Spec{Type: TypeGRPC, Interval: 100 * time.Millisecond, Timeout: 90 * time.Millisecond}, b.addr, rec)
+		c := newChecker(t, Spec{Type: TypeGRPC, Interval: 100 * time.Millisecond, Timeout: 90 * time.Millisecond}, b.Addr(), rec)
 		stop := run(t, c)
 		rec.waitFor(t, 3)
 		if took := stop(); took > 5*time.Second {
 			t.Fatalf("Run took %v to return", took)
 		}
-		eventually(t, "the connection to be closed", func() bool { return b.opened.Load() == b.closed.Load() })
-		b.stop()
+		eventually(t, "the connection to be closed", func() bool { return b.Opened.Load() == b.Closed.Load() })
+		b.Stop()
 	}()
 	goleak.VerifyNone(t, ignore)
 }

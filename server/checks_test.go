@@ -14,10 +14,9 @@ import (
 	"github.com/lbtrust/lb/balancer"
 	"github.com/lbtrust/lb/events"
 	"github.com/lbtrust/lb/healthcheck"
+	"github.com/lbtrust/lb/internal/grpchealthtest"
 	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
@@ -56,63 +55,6 @@ func TestCheckResultKeepsEveryField(t *testing.T) {
 	}
 }
 
-// grpcHealthBackend is a real grpc-go server with the standard health
-// service (grpc-go's health package) on 127.0.0.1. stop and start take it
-// down and up again on the same address (a restarted backend).
-type grpcHealthBackend struct {
-	t      *testing.T
-	addr   string
-	health *health.Server
-
-	mu   sync.Mutex
-	srv  *grpc.Server
-	done chan struct{} // closed when Serve returned
-}
-
-// startGRPCHealthBackend starts a backend on 127.0.0.1:0 whose whole
-// server and service are SERVING. Test cleanup stops it.
-func startGRPCHealthBackend(t *testing.T, service string) *grpcHealthBackend {
-	t.Helper()
-	b := &grpcHealthBackend{t: t, addr: "127.0.0.1:0", health: health.NewServer()}
-	b.health.SetServingStatus(service, healthpb.HealthCheckResponse_SERVING)
-	b.start()
-	t.Cleanup(b.stop)
-	return b
-}
-
-// start serves on b.addr (the address of the previous start, if any).
-func (b *grpcHealthBackend) start() {
-	b.t.Helper()
-	ln, err := net.Listen("tcp", b.addr)
-	if err != nil {
-		b.t.Fatalf("listen %s: %v", b.addr, err)
-	}
-	b.addr = ln.Addr().String()
-	srv := grpc.NewServer()
-	healthpb.RegisterHealthServer(srv, b.health)
-	done := make(chan struct{})
-	b.mu.Lock()
-	b.srv, b.done = srv, done
-	b.mu.Unlock()
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-}
-
-// stop closes the listener and every connection at once (a killed process,
-// as far as clients can tell) and waits for Serve to return. Idempotent.
-func (b *grpcHealthBackend) stop() {
-	b.mu.Lock()
-	srv, done := b.srv, b.done
-	b.srv = nil
-	b.mu.Unlock()
-	if srv != nil {
-		srv.Stop()
-		<-done
-	}
-}
-
 // reporterFunc adapts a function to healthcheck.Reporter.
 type reporterFunc func(healthcheck.Result)
 
@@ -130,7 +72,7 @@ func (f reporterFunc) ObserveCheck(r healthcheck.Result) { f(r) }
 // passes.
 func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 	const service = "lb.test.Echo"
-	b := startGRPCHealthBackend(t, service)
+	b := grpchealthtest.Start(t, service)
 	policy, err := balancer.New(balancer.RoundRobin)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +90,7 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 		},
 	})
 	t.Cleanup(p.Close)
-	backend, _, err := p.Add(b.addr, 1)
+	backend, _, err := p.Add(b.Addr(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +105,7 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 	})
 	c, err := healthcheck.New(healthcheck.Spec{
 		Type: healthcheck.TypeGRPC, GRPCService: service, Interval: 200 * time.Millisecond, Timeout: 150 * time.Millisecond,
-	}, b.addr, rep, nil)
+	}, b.Addr(), rep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +144,7 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 		t.Fatalf("HEALTHY backend not eligible")
 	}
 
-	b.health.SetServingStatus(service, healthpb.HealthCheckResponse_NOT_SERVING)
+	b.Health.SetServingStatus(service, healthpb.HealthCheckResponse_NOT_SERVING)
 	expect(
 		step{pool.StateHealthy, pool.StateDraining, pool.ReasonBackendDraining, "NOT_SERVING"},
 		step{pool.StateDraining, pool.StateDrained, pool.ReasonDrainComplete, ""},
@@ -212,13 +154,13 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 	}
 
 	mark := passes.Load()
-	b.health.SetServingStatus(service, healthpb.HealthCheckResponse_SERVING)
+	b.Health.SetServingStatus(service, healthpb.HealthCheckResponse_SERVING)
 	expect(step{pool.StateDrained, pool.StateHealthy, pool.ReasonCheckPassed, ""})
 	if n := passes.Load() - mark; n < 2 {
 		t.Fatalf("back after %d passing probes, want healthy_threshold = 2", n)
 	}
 
-	b.stop()
+	b.Stop()
 	mu.Lock()
 	before := len(trans)
 	mu.Unlock()
@@ -232,7 +174,7 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 	}
 	seen = before + 1
 
-	b.start()
+	b.Start()
 	expect(step{pool.StateUnhealthy, pool.StateHealthy, pool.ReasonCheckPassed, ""})
 }
 
@@ -246,8 +188,8 @@ func TestGRPCCheckDrivesPoolTransitions(t *testing.T) {
 func TestGRPCNotServingNamedEverywhere(t *testing.T) {
 	const service = "lb.test.Web"
 	web := startBackend(t, "web1")
-	hc := startGRPCHealthBackend(t, service)
-	_, hcPort, _ := net.SplitHostPort(hc.addr)
+	hc := grpchealthtest.Start(t, service)
+	_, hcPort, _ := net.SplitHostPort(hc.Addr())
 	src := "admin {\n  address = \"127.0.0.1:0\"\n}\n" + fmt.Sprintf(listenerBlock, "") + fmt.Sprintf(`pool "web" {
   deregistration_delay = "30s"
   health_check {
@@ -273,7 +215,7 @@ func TestGRPCNotServingNamedEverywhere(t *testing.T) {
 	}()
 	waitFor(t, "the request in flight", func() bool { return statusOf(t, lb, web.Addr()).InFlight == 1 })
 
-	hc.health.SetServingStatus(service, healthpb.HealthCheckResponse_NOT_SERVING)
+	hc.Health.SetServingStatus(service, healthpb.HealthCheckResponse_NOT_SERVING)
 	waitFor(t, "web1 draining", func() bool { return statusOf(t, lb, web.Addr()).State == "draining" })
 	if st := statusOf(t, lb, web.Addr()); st.Reason != "backend_draining" || st.Detail != "NOT_SERVING" {
 		t.Errorf("/status: reason %q detail %q, want backend_draining NOT_SERVING", st.Reason, st.Detail)
