@@ -28,7 +28,7 @@ import (
 // The mechanics are lock-free on the request path: a rescuable try marks
 // its connection waiting (one atomic store) once the request is written,
 // and clears it when the header has arrived; the sweep (RescueWaiting),
-// run when the backend is held out, flips waiting connections to rescued
+// run when the backend is held out, flips waiting connections to woken
 // and sets their read deadline to the past, which wakes the read.
 
 // Waiting states of a trackedConn. A waker (the sweep, or arm) moves
