@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -116,44 +115,27 @@ func (c *Checker) probe(ctx context.Context, p prober) Result {
 	return res
 }
 
-// Run probes until ctx is done, reporting every result to the Reporter. The
-// first probe starts after a random delay in [0, min(Interval/10, 1s));
-// each next one starts Interval x (1 ± 10%) after the previous one started,
-// or at once if that probe and its report took longer. Probes never
+// Run probes until ctx is done, reporting every result to the Reporter:
+// the first probe at once, then one every Interval, each exactly one
+// Interval after the previous one started (a probe that overran its slot,
+// which Timeout < Interval rules out, waits for the next). Probes never
 // overlap. A probe in progress when ctx ends is abandoned (its connection
 // is woken and closed) and not reported. Run returns once that is done,
 // leaving no goroutine or connection behind. It logs each probe at debug
-// level and nothing above.
+// level and nothing above. Run is Start on a Group of its own; a Group
+// runs many checkers without a goroutine each.
 //
-// A gRPC check keeps one connection for the whole Run (opened by the first
+// HTTP probes reuse one kept-alive connection for the whole Run (see
+// httpSession); a gRPC check keeps one connection too (opened by the first
 // probe, replaced when it fails or times out, closed before Run returns;
 // grpc-go's own goroutines of the closed connection end moments later,
-// none waiting on the network); a Probe call meanwhile uses a connection
+// none waiting on the network). A Probe call meanwhile uses a connection
 // of its own.
 func (c *Checker) Run(ctx context.Context) {
-	p := c.prober
-	if o, ok := p.(opener); ok {
-		s := o.open()
-		defer s.close()
-		p = s
-	}
-	timer := time.NewTimer(firstDelay(c.spec.Interval, rand.Float64()))
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		res := c.probe(ctx, p)
-		if ctx.Err() != nil {
-			return
-		}
-		c.logResult(res)
-		c.rep.ObserveCheck(res)
-		next := res.At.Add(nextDelay(c.spec.Interval, rand.Float64()))
-		timer.Reset(max(time.Until(next), 0))
-	}
+	var g Group
+	stop := g.Start(c)
+	<-ctx.Done()
+	stop()
 }
 
 // logResult writes the debug line of one probe; free when debug is off.

@@ -42,11 +42,13 @@ func bindContext(ctx context.Context, conn net.Conn) (release func()) {
 type readRecorder struct {
 	conn net.Conn
 	err  error
+	n    int // bytes read
 }
 
 // Read reads from the connection and records a non-nil error.
 func (r *readRecorder) Read(p []byte) (int, error) {
 	n, err := r.conn.Read(p)
+	r.n += n
 	if err != nil {
 		r.err = err
 	}

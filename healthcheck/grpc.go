@@ -56,14 +56,14 @@ func newGRPCProber(spec Spec, target string) *grpcProber {
 // probe performs one probe over a connection opened for it and closed
 // before it returns (Checker.Probe outside Run).
 func (p *grpcProber) probe(ctx context.Context) Result {
-	s := p.open()
+	s := p.open(nil)
 	defer s.close()
 	return s.probe(ctx)
 }
 
 // open starts a session: probes that share one connection until close. It
 // dials nothing yet; the first probe connects.
-func (p *grpcProber) open() session { return &grpcSession{p: p} }
+func (p *grpcProber) open(*probeBuffers) session { return &grpcSession{p: p} }
 
 // grpcSession is the connection Run keeps across probes. Not safe for
 // concurrent use: Run probes from one goroutine.
@@ -101,10 +101,11 @@ type session interface {
 	close()
 }
 
-// opener is a prober whose probes share a connection: Run opens one
-// session for its lifetime and closes it before it returns.
+// opener is a prober whose probes share a connection: a running checker
+// opens one session for its lifetime and closes it when it stops. The
+// session may borrow read buffers from bufs while a probe reads.
 type opener interface {
-	open() session
+	open(bufs *probeBuffers) session
 }
 
 // probe performs one Health/Check call bounded by ctx and classifies it. It

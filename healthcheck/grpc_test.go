@@ -233,7 +233,7 @@ func TestGRPCRestartNotHiddenByBackoff(t *testing.T) {
 	b := newGRPCBackend(t)
 	b.Stop()
 	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 10 * time.Second}, b.Addr())
-	s := p.open()
+	s := p.open(nil)
 	defer s.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -264,7 +264,7 @@ func TestGRPCTimeoutDropsConnection(t *testing.T) {
 	var opened atomic.Int64
 	addr := serveGRPCCounting(t, srv, &opened)
 	p := newGRPCProber(Spec{Type: TypeGRPC, Interval: time.Minute, Timeout: 200 * time.Millisecond}, addr)
-	s := p.open()
+	s := p.open(nil)
 	defer s.close()
 	probeOnce := func() Result {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

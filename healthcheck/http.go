@@ -1,11 +1,11 @@
 package healthcheck
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"strconv"
 
 	"github.com/lbtrust/lb/config"
@@ -21,29 +21,28 @@ const UserAgent = "lb-healthcheck"
 // cut there (and so is not a drain signal) without failing the probe.
 const MaxBodySize = 64 << 10
 
-// readBufferSize bounds the answer's status line and headers together; a
-// larger header block fails the probe with check_error.
-const readBufferSize = 8 << 10
-
-// httpProber sends one GET per probe over a connection of its own.
+// httpProber sends one GET per probe: Probe (a "check now") over a
+// connection of its own, a running checker over its session's kept-alive
+// connection (httpSession).
 //
 // Why not fasthttp.Client/HostClient or net/http: a probe must observe the
-// backend as it is now, so it must not reuse a kept-alive connection (one to
-// a killed backend misreports, which is why HAProxy connects for every
-// check), and it must leave nothing running once it returns. HostClient
-// pools connections and starts a background cleaner goroutine; net/http
-// would be a second HTTP stack whose per-connection goroutines exit
-// asynchronously. So the prober dials itself (ctx-aware dial and DNS), binds
-// the connection's deadline to the probe's context (Timeout and cancellation
+// backend as it is now, so it must know whether its connection is new or
+// reused and never report a stale one's failure (see httpSession), and it
+// must leave nothing running once it stops. HostClient pools connections
+// out of sight and starts a background cleaner goroutine; net/http would be
+// a second HTTP stack whose per-connection goroutines exit asynchronously.
+// So the prober dials itself (ctx-aware dial and DNS), binds the
+// connection's deadline to the probe's context (Timeout and cancellation
 // both wake a blocked read at once, no goroutine), writes a request built
 // once in New, and parses the answer with fasthttp's Response, the same
 // parser the proxy uses on the request path. Safe for concurrent use: it is
 // read-only after construction.
 type httpProber struct {
-	address  string              // host:port to dial
-	request  []byte              // the complete request, "GET ... \r\n\r\n"
-	expected config.StatusRanges // statuses that pass
-	tls      *tls.Config         // nil for plain HTTP
+	address   string              // host:port to dial
+	closing   []byte              // the complete request with "Connection: close"
+	keepAlive []byte              // the same request, keeping the connection
+	expected  config.StatusRanges // statuses that pass
+	tls       *tls.Config         // nil for plain HTTP
 }
 
 // newHTTPProber builds the prober for spec (defaults applied, validated)
@@ -55,39 +54,76 @@ func newHTTPProber(spec Spec, target string) *httpProber {
 	}
 	req := "GET " + spec.Path + " HTTP/1.1\r\n" +
 		"Host: " + host + "\r\n" +
-		"User-Agent: " + UserAgent + "\r\n" +
-		"Connection: close\r\n" +
-		"\r\n"
-	return &httpProber{address: target, request: []byte(req), expected: spec.ExpectedStatus,
-		tls: probeTLSConfig(spec.TLS, target, "http/1.1")}
+		"User-Agent: " + UserAgent + "\r\n"
+	return &httpProber{
+		address:   target,
+		closing:   []byte(req + "Connection: close\r\n\r\n"),
+		keepAlive: []byte(req + "\r\n"),
+		expected:  spec.ExpectedStatus,
+		tls:       probeTLSConfig(spec.TLS, target, "http/1.1"),
+	}
 }
 
-// probe performs one exchange bounded by ctx and classifies it. It fills
-// Outcome, Code, Status and Err; the caller sets At and Latency.
+// probe performs one exchange on a fresh connection, bounded by ctx, and
+// classifies it. It fills Outcome, Code, Status and Err; the caller sets
+// At and Latency.
 func (p *httpProber) probe(ctx context.Context) Result {
-	conn, err := dial(ctx, p.address)
-	if err != nil {
-		return failure(err)
+	conn, res, ok := p.connect(ctx)
+	if !ok {
+		return res
 	}
 	defer conn.Close()
+	res, _, _ = p.exchange(ctx, conn, p.closing, nil)
+	return res
+}
+
+// open starts a session whose probes share a kept-alive connection.
+func (p *httpProber) open(bufs *probeBuffers) session {
+	return &httpSession{p: p, bufs: bufs}
+}
+
+// connect opens a connection to the backend (TLS when configured) bounded
+// by ctx. When it cannot, ok is false and res says why.
+func (p *httpProber) connect(ctx context.Context) (conn net.Conn, res Result, ok bool) {
+	conn, err := dial(ctx, p.address)
+	if err != nil {
+		return nil, failure(err), false
+	}
+	if p.tls == nil {
+		return conn, Result{}, true
+	}
+	release := bindContext(ctx, conn)
+	tc, err := clientHandshake(ctx, conn, p.tls)
+	release()
+	if err != nil {
+		_ = conn.Close()
+		return nil, classifyHandshake(err), false
+	}
+	return tc, Result{}, true
+}
+
+// exchange writes request on conn and reads and classifies the answer,
+// bounded by ctx, with a read buffer from bufs (nil: a new one). reusable
+// says the connection is left exactly at the end of a complete answer that
+// did not ask to close it, so another request may follow. silent says the
+// exchange failed with not one byte of answer because the connection was
+// closed or reset: on a connection that had served an earlier probe, that
+// is the backend closing an idle connection, not a verdict on the backend.
+func (p *httpProber) exchange(ctx context.Context, conn net.Conn, request []byte, bufs *probeBuffers) (res Result, reusable, silent bool) {
 	release := bindContext(ctx, conn)
 	defer release()
-	if p.tls != nil {
-		tc, err := clientHandshake(ctx, conn, p.tls)
-		if err != nil {
-			return classifyHandshake(err)
-		}
-		conn = tc
-	}
-
-	if _, err := conn.Write(p.request); err != nil {
-		return failure(err)
+	if _, err := conn.Write(request); err != nil {
+		return failure(err), false, isReset(err) && !isTimeout(err)
 	}
 	rec := &readRecorder{conn: conn}
-	br := bufio.NewReaderSize(rec, readBufferSize)
+	if bufs == nil {
+		bufs = &probeBuffers{}
+	}
+	br := bufs.reader(rec)
+	defer bufs.release(br)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	err = resp.ReadLimitBody(br, MaxBodySize)
+	err := resp.ReadLimitBody(br, MaxBodySize)
 	if err != nil && !errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		if (err == io.EOF || err == fasthttp.ErrTimeout) && rec.err != nil {
 			// fasthttp reports every failure before the first byte as one
@@ -95,10 +131,12 @@ func (p *httpProber) probe(ctx context.Context) Result {
 			// (a reset, a deadline) and names the addresses.
 			err = rec.err
 		}
-		return Result{Outcome: classifyReadError(err, rec.err), Err: err}
+		out := classifyReadError(err, rec.err)
+		return Result{Outcome: out, Err: err}, false, rec.n == 0 && out == OutcomeConnectionReset
 	}
 	code := resp.StatusCode()
-	return Result{Outcome: classifyStatus(code, resp.Body(), p.expected), Code: code, Status: strconv.Itoa(code)}
+	reusable = err == nil && !resp.ConnectionClose() && br.Buffered() == 0
+	return Result{Outcome: classifyStatus(code, resp.Body(), p.expected), Code: code, Status: strconv.Itoa(code)}, reusable, false
 }
 
 // failure is the result of a probe that got no answer because of err.
