@@ -31,6 +31,13 @@ type prober interface {
 	probe(ctx context.Context) Result
 }
 
+// deadlineProber is a prober that takes its deadline apart from ctx, so a
+// probe needs no context of its own (ctx is then the run's, the same for
+// every probe).
+type deadlineProber interface {
+	probeUntil(ctx context.Context, deadline time.Time) Result
+}
+
 // Checker probes one backend. It only observes and reports: no thresholds,
 // no state. A Checker is immutable after New and safe for concurrent use;
 // Probe may be called while Run is running (a "check now"). Calling Run
@@ -103,9 +110,14 @@ func (c *Checker) Probe(ctx context.Context) Result {
 // probe is Probe with the given prober (Run's session, or c.prober).
 func (c *Checker) probe(ctx context.Context, p prober) Result {
 	at := time.Now()
-	pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
-	res := p.probe(pctx)
-	cancel()
+	var res Result
+	if dp, ok := p.(deadlineProber); ok {
+		res = dp.probeUntil(ctx, at.Add(c.spec.Timeout))
+	} else {
+		pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
+		res = p.probe(pctx)
+		cancel()
+	}
 	res.At = at
 	res.Latency = time.Since(at)
 	if res.Err != nil && errors.Is(ctx.Err(), context.Canceled) {

@@ -47,3 +47,36 @@ func TestGroup(t *testing.T) {
 		t.Fatal("a checker started on a stopped group ran")
 	}
 }
+
+// TestGroupSpreadsFirstProbes: 300 checkers started together probe at
+// once only as far as the early-probe allowance goes; the rest wait for
+// their phase slots, spread over the interval, so the backends see no
+// herd. Timers never fire early, so a loaded machine only makes the
+// spread larger.
+func TestGroupSpreadsFirstProbes(t *testing.T) {
+	const n, interval = 300, 3 * time.Second
+	srv := statusServer(t, 200, "ok")
+	var g Group
+	t.Cleanup(g.Stop)
+	recs := make([]*recorder, n)
+	started := make([]time.Time, n)
+	for i := range recs {
+		recs[i] = &recorder{}
+		c := newChecker(t, Spec{Interval: interval, Timeout: time.Second}, hostPort(srv), recs[i])
+		started[i] = time.Now()
+		g.Start(c)
+	}
+	late := 0
+	for i, r := range recs {
+		first := r.waitFor(t, 1)[0]
+		if first.At.Sub(started[i]) >= interval/4 {
+			late++
+		}
+	}
+	// earlyBurst (64) probe at once, plus what the allowance refills at
+	// the group's 100 probes/s while the loop runs; about three quarters
+	// of the other ~230 have their slot after the first quarter.
+	if late < 100 {
+		t.Errorf("%d of %d first probes came after a quarter interval, want >= 100: the first probes were not spread", late, n)
+	}
+}

@@ -73,7 +73,9 @@ func (p *httpProber) probe(ctx context.Context) Result {
 		return res
 	}
 	defer conn.Close()
-	res, _, _ = p.exchange(ctx, conn, p.closing, nil)
+	release := bindContext(ctx, conn)
+	defer release()
+	res, _, _ = p.exchange(conn, p.closing, &readRecorder{}, nil)
 	return res
 }
 
@@ -103,19 +105,18 @@ func (p *httpProber) connect(ctx context.Context) (conn net.Conn, res Result, ok
 }
 
 // exchange writes request on conn and reads and classifies the answer,
-// bounded by ctx, with a read buffer from bufs (nil: a new one). reusable
-// says the connection is left exactly at the end of a complete answer that
-// did not ask to close it, so another request may follow. silent says the
-// exchange failed with not one byte of answer because the connection was
-// closed or reset: on a connection that had served an earlier probe, that
-// is the backend closing an idle connection, not a verdict on the backend.
-func (p *httpProber) exchange(ctx context.Context, conn net.Conn, request []byte, bufs *probeBuffers) (res Result, reusable, silent bool) {
-	release := bindContext(ctx, conn)
-	defer release()
+// within whatever deadline conn has, reading through rec with a buffer
+// from bufs (nil: a new one). reusable says the connection is left exactly
+// at the end of a complete answer that did not ask to close it, so another
+// request may follow. silent says the exchange failed with not one byte of
+// answer because the connection was closed or reset: on a connection that
+// had served an earlier probe, that is the backend closing an idle
+// connection, not a verdict on the backend.
+func (p *httpProber) exchange(conn net.Conn, request []byte, rec *readRecorder, bufs *probeBuffers) (res Result, reusable, silent bool) {
 	if _, err := conn.Write(request); err != nil {
 		return failure(err), false, isReset(err) && !isTimeout(err)
 	}
-	rec := &readRecorder{conn: conn}
+	*rec = readRecorder{conn: conn}
 	if bufs == nil {
 		bufs = &probeBuffers{}
 	}

@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"net"
+	"time"
 )
 
 // httpSession is the kept-alive connection a running HTTP checker probes
@@ -31,36 +32,63 @@ import (
 //     than the cost.
 //   - any answer that asks to close, is not completely read (a body over
 //     MaxBodySize) or leaves unread bytes drops the connection.
+//
+// A probe on a kept connection allocates no context: its deadline is set on
+// the connection, and the run's context is tied to the connection once,
+// when it is opened, so stopping the run still wakes a blocked read at once.
 type httpSession struct {
-	p    *httpProber
-	bufs *probeBuffers
-	conn net.Conn // nil before the first probe and after a failure
+	p      *httpProber
+	bufs   *probeBuffers
+	conn   net.Conn     // nil before the first probe and after a failure
+	unbind func()       // unties conn from the run's context
+	rec    readRecorder // reused by every exchange
 }
 
-// probe performs one exchange bounded by ctx, on the kept connection if
-// there is one, and classifies it.
+// probe is probeUntil with ctx's deadline (none: Timeout is the caller's).
 func (s *httpSession) probe(ctx context.Context) Result {
+	deadline, _ := ctx.Deadline()
+	return s.probeUntil(ctx, deadline)
+}
+
+// probeUntil performs one exchange that must end by deadline, on the kept
+// connection if there is one, and classifies it. ctx is the run's context,
+// the same for every probe of the session: when it ends, the probe in
+// progress is woken and fails.
+func (s *httpSession) probeUntil(ctx context.Context, deadline time.Time) Result {
 	if s.conn != nil {
-		res, silent := s.exchange(ctx)
+		_ = s.conn.SetDeadline(deadline)
+		if err := ctx.Err(); err != nil {
+			// Canceled before the deadline above replaced the past one
+			// the cancellation set: do not wait out the deadline.
+			return failure(err)
+		}
+		res, silent := s.exchange()
 		if !silent || ctx.Err() != nil {
 			return res
 		}
 		// The backend closed the idle connection before it read the
 		// request: that says nothing about the backend; ask again afresh.
 	}
-	conn, res, ok := s.p.connect(ctx)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	conn, res, ok := s.p.connect(dctx)
+	cancel()
 	if !ok {
 		return res
 	}
-	s.conn = conn
-	res, _ = s.exchange(ctx)
+	s.conn, s.unbind = conn, bindContext(ctx, conn)
+	_ = conn.SetDeadline(deadline)
+	if err := ctx.Err(); err != nil {
+		s.drop()
+		return failure(err)
+	}
+	res, _ = s.exchange()
 	return res
 }
 
 // exchange runs one exchange on s.conn, dropping the connection unless it
 // can carry the next one.
-func (s *httpSession) exchange(ctx context.Context) (res Result, silent bool) {
-	res, reusable, silent := s.p.exchange(ctx, s.conn, s.p.keepAlive, s.bufs)
+func (s *httpSession) exchange() (res Result, silent bool) {
+	res, reusable, silent := s.p.exchange(s.conn, s.p.keepAlive, &s.rec, s.bufs)
 	if !reusable {
 		s.drop()
 	}
@@ -70,8 +98,9 @@ func (s *httpSession) exchange(ctx context.Context) (res Result, silent bool) {
 // drop closes the kept connection, if any.
 func (s *httpSession) drop() {
 	if s.conn != nil {
+		s.unbind()
 		_ = s.conn.Close()
-		s.conn = nil
+		s.conn, s.unbind = nil, nil
 	}
 }
 
