@@ -716,6 +716,15 @@ type HealthCheck struct {
 	// backend's own port.
 	Port int
 
+	// ReuseConnection keeps one connection per backend open across HTTP
+	// probes ("reuse_connection", default true): a probe is then a write
+	// and a read, with no TCP handshake. A kept connection the backend
+	// closed while idle is redialed within the probe, so it never counts
+	// as a failure; a failed probe always drops it. false opens a
+	// connection for every probe (HAProxy's way), which also proves the
+	// backend still accepts new connections. http only.
+	ReuseConnection bool
+
 	// Interval is the time between probes of one backend ("interval",
 	// default 10s). Sub-second values such as "200ms" work.
 	Interval time.Duration

@@ -94,11 +94,11 @@ func TestLoadFull(t *testing.T) {
 		{"listener internal", cfg.Listeners[1].DeclRange, 51},
 		{"pool web", cfg.Pools[0].DeclRange, 56},
 		{"health_check", cfg.Pools[0].HealthCheck.DeclRange, 79},
-		{"retry", cfg.Pools[0].Retry.DeclRange, 94},
-		{"passive", cfg.Pools[0].Passive.DeclRange, 105},
-		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 114},
-		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 115},
-		{"pool api", cfg.Pools[1].DeclRange, 120},
+		{"retry", cfg.Pools[0].Retry.DeclRange, 95},
+		{"passive", cfg.Pools[0].Passive.DeclRange, 106},
+		{"backend 9001", cfg.Pools[0].Backends[0].DeclRange, 115},
+		{"backend 9002", cfg.Pools[0].Backends[1].DeclRange, 116},
+		{"pool api", cfg.Pools[1].DeclRange, 121},
 	}
 	for _, p := range positions {
 		if p.rng.Filename != "testdata/full.hcl" || p.rng.Start.Line != p.line {
@@ -182,6 +182,7 @@ func TestLoadFull(t *testing.T) {
 					Path:               "/healthz",
 					Host:               "web.internal",
 					Port:               8081,
+					ReuseConnection:    false,
 					Interval:           200 * time.Millisecond,
 					Timeout:            100 * time.Millisecond,
 					HealthyThreshold:   1,
@@ -225,6 +226,7 @@ func TestLoadFull(t *testing.T) {
 				HealthCheck: HealthCheck{
 					Type:               "http",
 					Path:               "/readyz",
+					ReuseConnection:    true,
 					Interval:           10 * time.Second,
 					Timeout:            5 * time.Second,
 					HealthyThreshold:   2,

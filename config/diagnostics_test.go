@@ -844,6 +844,37 @@ pool "p" {
 			summary: "Attribute not used by this check type", detail: `this check is type = "tcp"`, line: 8, col: 20,
 		},
 		{
+			name: "reuse_connection on a tcp check",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    type             = "tcp"
+    reuse_connection = false
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Attribute not used by this check type", detail: `reuse_connection only applies to type = "http"`, line: 8, col: 24,
+		},
+		{
+			name: "reuse_connection not a bool",
+			src: `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  health_check {
+    reuse_connection = "sometimes"
+  }
+  backend "127.0.0.1:9001" {}
+}
+`,
+			summary: "Unsuitable value type", line: 7, col: 25,
+		},
+		{
 			name: "grpc_service not a string",
 			src: `listener "l" {
   address = "127.0.0.1:8080"

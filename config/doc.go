@@ -89,6 +89,7 @@
 //	    host                = "web.internal"  # optional Host header (grpc: :authority); default the backend address
 //	    grpc_service        = ""          # grpc only; the service to ask about; "" = the whole server
 //	    port                = 8081        # optional, 1..65535; default the backend's own port
+//	    reuse_connection    = true        # http only; false: a new connection per probe
 //	    interval            = "10s"
 //	    timeout             = "5s"        # shorter than interval
 //	    healthy_threshold   = 2           # at least 1

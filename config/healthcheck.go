@@ -45,6 +45,14 @@ func decodeHealthCheckBlock(b *healthCheckBlock) (HealthCheck, hcl.Diagnostics) 
 		hc.GRPCService = service
 	}
 
+	hc.ReuseConnection, moreDiags = decodeFlag(b.ReuseConnection, hc.Type != HealthCheckTCP && !isGRPC)
+	diags = append(diags, moreDiags...)
+	if written(b.ReuseConnection) && (isGRPC || hc.Type == HealthCheckTCP) {
+		diags = append(diags, errorf(b.ReuseConnection.Range(), "Attribute not used by this check type",
+			"reuse_connection only applies to type = %q: a tcp check exists to open a connection, and a grpc check always keeps its HTTP/2 connection (replacing it when a probe fails). Remove reuse_connection.",
+			HealthCheckHTTP))
+	}
+
 	hc.Host, moreDiags = decodeText("host", b.Host, "")
 	diags = append(diags, moreDiags...)
 
@@ -85,6 +93,7 @@ func defaultHealthCheck() HealthCheck {
 	return HealthCheck{
 		Type:               DefaultHealthCheckType,
 		Path:               DefaultHealthCheckPath,
+		ReuseConnection:    true,
 		Interval:           DefaultInterval,
 		Timeout:            DefaultTimeout,
 		HealthyThreshold:   DefaultHealthyThreshold,

@@ -115,6 +115,7 @@ type healthCheckBlock struct {
 	UnhealthyThreshold hcl.Expression `hcl:"unhealthy_threshold,optional"`
 	ExpectedStatus     hcl.Expression `hcl:"expected_status,optional"`
 	GRPCService        hcl.Expression `hcl:"grpc_service,optional"`
+	ReuseConnection    hcl.Expression `hcl:"reuse_connection,optional"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

@@ -82,6 +82,9 @@ func New(spec Spec, address string, rep Reporter, log *zap.Logger) (*Checker, er
 		c.prober = newGRPCProber(spec, target)
 	default:
 		c.prober = newHTTPProber(spec, target)
+		if spec.FreshConnection {
+			c.prober = freshHTTP{c.prober.(*httpProber)}
+		}
 	}
 	return c, nil
 }

@@ -84,6 +84,13 @@ func (p *httpProber) open(bufs *probeBuffers) session {
 	return &httpSession{p: p, bufs: bufs}
 }
 
+// freshHTTP is an httpProber whose running checker opens a connection per
+// probe (Spec.FreshConnection): the prober without its opener.
+type freshHTTP struct{ p *httpProber }
+
+// probe is the httpProber's fresh-connection probe.
+func (f freshHTTP) probe(ctx context.Context) Result { return f.p.probe(ctx) }
+
 // connect opens a connection to the backend (TLS when configured) bounded
 // by ctx. When it cannot, ok is false and res says why.
 func (p *httpProber) connect(ctx context.Context) (conn net.Conn, res Result, ok bool) {

@@ -150,3 +150,19 @@ func TestSessionTimeoutIsNotRetried(t *testing.T) {
 		t.Errorf("%d connections: a timeout must not redial within the probe", n)
 	}
 }
+
+// TestFreshConnectionPerProbe: with FreshConnection a running checker opens
+// a connection for every probe and closes it, as HAProxy does.
+func TestFreshConnectionPerProbe(t *testing.T) {
+	srv, opened, closed := countingServerClosed(t, 0, nil)
+	rec := &recorder{}
+	c := newChecker(t, Spec{Interval: 100 * time.Millisecond, Timeout: 90 * time.Millisecond, FreshConnection: true}, hostPort(srv), rec)
+	stop := run(t, c)
+	rec.waitFor(t, 3)
+	stop()
+	n := int64(rec.len())
+	if o := opened.Load(); o != n {
+		t.Errorf("%d connections for %d probes, want one each", o, n)
+	}
+	eventually(t, "every probe connection to be closed", func() bool { return closed.Load() == opened.Load() })
+}

@@ -69,6 +69,11 @@ type Spec struct {
 	// ("mypackage.MyService"); "" asks about the whole server, as the
 	// protocol defines. Ignored by HTTP and TCP checks.
 	GRPCService string
+	// FreshConnection makes a running checker open a new connection for
+	// every HTTP probe, as Probe always does, instead of reusing one
+	// kept-alive connection (see httpSession). Ignored by TCP checks
+	// (always fresh) and gRPC checks (always kept).
+	FreshConnection bool
 	// Port, when not 0, replaces the port of the backend's address for the
 	// probe (a separate health port). 0 means the backend's own port.
 	Port int

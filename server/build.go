@@ -212,6 +212,8 @@ func checkSpec(hc config.HealthCheck) healthcheck.Spec {
 		Interval: hc.Interval,
 		Timeout:  hc.Timeout,
 
+		FreshConnection: hc.Type == config.HealthCheckHTTP && !hc.ReuseConnection,
+
 		GRPCService:    hc.GRPCService,
 		ExpectedStatus: hc.ExpectedStatus,
 	}

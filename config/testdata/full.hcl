@@ -81,6 +81,7 @@ pool "web" {
     path                = "/healthz"      # (default /readyz)
     host                = "web.internal"  # Host header of the probe (default: the backend address)
     port                = 8081            # probe port (default: the backend's own)
+    reuse_connection    = false           # a new connection per probe (default true: one kept-alive)
     interval            = "200ms"         # (default 10s)
     timeout             = "100ms"         # shorter than interval (default 5s)
     healthy_threshold   = 1               # (default 2)
