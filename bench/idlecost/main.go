@@ -66,7 +66,7 @@ func run(pools, backends int, interval, duration, warmup time.Duration, lbPath s
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "admin {\n  address = %q\n}\nlistener \"public\" {\n  address = %q\n  pool    = \"p0\"\n}\n", admin, listen)
 	for p := 0; p < pools; p++ {
-		fmt.Fprintf(&cfg, "pool \"p%d\" {\n  health_check {\n    interval = %q\n  }\n", p, interval.String())
+		fmt.Fprintf(&cfg, "pool \"p%d\" {\n  health_check {\n    interval = %q\n    timeout  = %q\n  }\n", p, interval.String(), min(5*time.Second, interval/2).String())
 		for _, a := range addrs[p*backends : (p+1)*backends] {
 			fmt.Fprintf(&cfg, "  backend %q {}\n", a)
 		}
