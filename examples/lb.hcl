@@ -65,6 +65,7 @@ pool "web" {
     healthy_threshold   = 2
     unhealthy_threshold = 2
     expected_status     = "200"
+    reuse_connection    = true     # one kept-alive probe connection per backend (false: one per probe)
   }
 
   backend "127.0.0.1:9001" {}

@@ -8,14 +8,17 @@
 // of the pool: the server adapts each Result to the pool's vocabulary, and
 // the pool counts consecutive passes and failures and moves backends
 // between states.
-// One Checker probes one backend; a Group runs many of them concurrently, one
-// goroutine each.
+// One Checker probes one backend; a Group runs many of them, each on its own
+// phase of its interval, with no goroutine of their own between probes (see
+// Group and phase.go).
 //
 // What a probe sends and how it is classified:
 //
-//   - http: a fresh TCP connection per probe, "GET <Path> HTTP/1.1" with the
-//     Host header, "User-Agent: lb-healthcheck" and "Connection: close"; at
-//     most MaxBodySize bytes of the answer's body are read. Status in
+//   - http: "GET <Path> HTTP/1.1" with the Host header and "User-Agent:
+//     lb-healthcheck", over one kept-alive connection per running checker
+//     (see httpSession; Spec.FreshConnection and Probe use a new connection
+//     each time, with "Connection: close"); at most MaxBodySize bytes of the
+//     answer's body are read. Status in
 //     ExpectedStatus: check_passed. 503 whose JSON body has "status"
 //     "shutting_down" or "draining": backend_draining. Any other status:
 //     status_mismatch with the code.
@@ -36,7 +39,7 @@
 //     malformed answer, ...).
 //
 // HTTP probes speak HTTP/1.1, over TLS when Spec.TLS is set (the pool's
-// backend tls block), and always open a new connection. gRPC probes use
+// backend tls block). gRPC probes use
 // TLS the same way (grpc-go's credentials.NewTLS). A failed handshake is
 // tls_error with the cause in Err ("x509: certificate is valid for a.test,
 // not b.test"); a handshake that times out or is reset is timeout or
