@@ -73,7 +73,7 @@ func New(spec Spec, address string, rep Reporter, log *zap.Logger) (*Checker, er
 		spec:    spec,
 		address: address,
 		rep:     rep,
-		log:     log.With(zap.String("backend", address), zap.String("check", spec.Type)),
+		log:     log, // backend and check are added per line: With would keep an encoder per checker
 	}
 	switch spec.Type {
 	case TypeTCP:
@@ -160,6 +160,8 @@ func (c *Checker) logResult(res Result) {
 		return
 	}
 	fields := []zap.Field{
+		zap.String("backend", c.address),
+		zap.String("check", c.spec.Type),
 		zap.String("outcome", string(res.Outcome)),
 		zap.Duration("latency", res.Latency),
 	}
