@@ -20,7 +20,7 @@ func TestSlotAt(t *testing.T) {
 		{"just after a slot", 300 * time.Millisecond, 2301 * time.Millisecond, 3300 * time.Millisecond, s},
 		{"before the epoch", 300 * time.Millisecond, -1500 * time.Millisecond, -700 * time.Millisecond, s},
 		{"sub-second interval", 10 * time.Millisecond, 1234 * time.Millisecond, 1310 * time.Millisecond, 100 * time.Millisecond},
-		{"phase off the 20ms grid", 250 * time.Millisecond, 100 * time.Millisecond, 260 * time.Millisecond, s},
+		{"phase off the 50ms grid of 1s", 260 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond, s},
 		{"100ms interval: 5ms grid", 12 * time.Millisecond, 0, 15 * time.Millisecond, 100 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,14 +39,14 @@ func TestSlotAt(t *testing.T) {
 func TestNextSlot(t *testing.T) {
 	epoch := time.Unix(1000, 0)
 	const interval = time.Second
-	phase := 240 * time.Millisecond
+	phase := 250 * time.Millisecond
 	for _, tt := range []struct {
 		start, want time.Duration
 	}{
-		{1240 * time.Millisecond, 2240 * time.Millisecond}, // on its slot
-		{1253 * time.Millisecond, 2240 * time.Millisecond}, // a late timer does not push the schedule
-		{1200 * time.Millisecond, 2240 * time.Millisecond}, // early probe 40ms before a slot
-		{1700 * time.Millisecond, 2240 * time.Millisecond}, // early probe right after a slot
+		{1250 * time.Millisecond, 2250 * time.Millisecond}, // on its slot
+		{1253 * time.Millisecond, 2250 * time.Millisecond}, // a late timer does not push the schedule
+		{1200 * time.Millisecond, 2250 * time.Millisecond}, // early probe 50ms before a slot
+		{1700 * time.Millisecond, 2250 * time.Millisecond}, // early probe right after a slot
 	} {
 		got := nextSlot(epoch, phase, interval, epoch.Add(tt.start)).Sub(epoch)
 		if got != tt.want {
