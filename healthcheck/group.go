@@ -71,7 +71,7 @@ func (g *Group) Stop() {
 	}
 	g.mu.Unlock()
 	for _, r := range runs {
-		r.cancel() // abandon every probe in progress before waiting on any
+		r.abort() // abandon every probe in progress before waiting on any
 	}
 	for _, r := range runs {
 		r.stop()
@@ -157,10 +157,25 @@ func (r *running) fire() {
 	r.timer.Reset(time.Until(next))
 }
 
+// abort cancels the probe in progress, if any: its context ends, and a
+// session blocked on its connection is woken.
+func (r *running) abort() {
+	r.cancel()
+	if i, ok := r.p.(interrupter); ok {
+		i.interrupt()
+	}
+}
+
+// interrupter is a session whose probes wait on I/O that ctx does not
+// reach; interrupt wakes them (after the context was canceled).
+type interrupter interface {
+	interrupt()
+}
+
 // stop ends the run: no probe starts after it, a probe in progress is
 // abandoned and waited for, and the session is closed. Idempotent.
 func (r *running) stop() {
-	r.cancel()
+	r.abort()
 	r.mu.Lock()
 	if r.stopped {
 		r.mu.Unlock()

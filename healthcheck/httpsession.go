@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -33,15 +34,17 @@ import (
 //   - any answer that asks to close, is not completely read (a body over
 //     MaxBodySize) or leaves unread bytes drops the connection.
 //
-// A probe on a kept connection allocates no context: its deadline is set on
-// the connection, and the run's context is tied to the connection once,
-// when it is opened, so stopping the run still wakes a blocked read at once.
+// A probe on a kept connection allocates nothing for its deadline: it is
+// set on the connection, and a stopping run wakes a blocked read through
+// interrupt, so a running checker holds no context hook or timer per
+// connection.
 type httpSession struct {
-	p      *httpProber
-	bufs   *probeBuffers
-	conn   net.Conn     // nil before the first probe and after a failure
-	unbind func()       // unties conn from the run's context
-	rec    readRecorder // reused by every exchange
+	p    *httpProber
+	bufs *probeBuffers
+	rec  readRecorder // reused by every exchange
+
+	mu   sync.Mutex // guards conn against interrupt
+	conn net.Conn   // nil before the first probe and after a failure
 }
 
 // probe is probeUntil with ctx's deadline (none: Timeout is the caller's).
@@ -55,11 +58,11 @@ func (s *httpSession) probe(ctx context.Context) Result {
 // the same for every probe of the session: when it ends, the probe in
 // progress is woken and fails.
 func (s *httpSession) probeUntil(ctx context.Context, deadline time.Time) Result {
-	if s.conn != nil {
-		_ = s.conn.SetDeadline(deadline)
+	if s.kept() {
+		s.setDeadline(deadline)
 		if err := ctx.Err(); err != nil {
-			// Canceled before the deadline above replaced the past one
-			// the cancellation set: do not wait out the deadline.
+			// Interrupted before the deadline above replaced the past
+			// one interrupt set: do not wait out the deadline.
 			return failure(err)
 		}
 		res, silent := s.exchange()
@@ -75,8 +78,10 @@ func (s *httpSession) probeUntil(ctx context.Context, deadline time.Time) Result
 	if !ok {
 		return res
 	}
-	s.conn, s.unbind = conn, bindContext(ctx, conn)
-	_ = conn.SetDeadline(deadline)
+	s.mu.Lock()
+	s.conn = conn
+	s.mu.Unlock()
+	s.setDeadline(deadline)
 	if err := ctx.Err(); err != nil {
 		s.drop()
 		return failure(err)
@@ -95,12 +100,40 @@ func (s *httpSession) exchange() (res Result, silent bool) {
 	return res, silent
 }
 
+// kept reports whether the session holds a connection.
+func (s *httpSession) kept() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn != nil
+}
+
+// setDeadline bounds the kept connection's I/O by deadline.
+func (s *httpSession) setDeadline(deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		_ = s.conn.SetDeadline(deadline)
+	}
+}
+
+// interrupt wakes a probe blocked on the kept connection at once (its run
+// is stopping and has canceled the probe's context first). Safe to call
+// from another goroutine while a probe runs.
+func (s *httpSession) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		_ = s.conn.SetDeadline(time.Unix(1, 0)) // long past
+	}
+}
+
 // drop closes the kept connection, if any.
 func (s *httpSession) drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.conn != nil {
-		s.unbind()
 		_ = s.conn.Close()
-		s.conn, s.unbind = nil, nil
+		s.conn = nil
 	}
 }
 
