@@ -32,7 +32,7 @@ func Raise(need uint64) (Limit, error) {
 		up := syscall.Rlimit{Cur: need, Max: need}
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up); err != nil {
 			return Limit{Soft: rl.Cur, Hard: rl.Max}, fmt.Errorf(
-				"RLIMIT_NOFILE hard limit %d is below the %d file descriptors needed, and raising it failed (%v): "+
+				"RLIMIT_NOFILE hard limit %d is below the %d file descriptors needed and this process cannot raise it (%w): "+
 					"raise it (ulimit -Hn %d as root, or nofile in /etc/security/limits.conf) or ask for less", rl.Max, need, err, need)
 		}
 		rl, raised = up, true
