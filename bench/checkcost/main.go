@@ -212,6 +212,10 @@ func run(f flags) error {
 	for _, r := range runs {
 		printBuckets(os.Stdout, r)
 	}
+	fmt.Println("\nnoise (the machine's other work): time the target waited for its CPU in the window, the backends' worst stall")
+	for _, r := range runs {
+		fmt.Printf("  %-8s round %d  waited %s, stall %s\n", r.Target, r.Round, r.TargetRunDelay.Round(time.Millisecond), r.LoadStall.Round(time.Millisecond))
+	}
 	for _, r := range runs {
 		if r.OtherRequests > 0 {
 			fmt.Printf("%s round %d: %d requests that were not GET /readyz\n", r.Target, r.Round, r.OtherRequests)

@@ -64,6 +64,12 @@ type result struct {
 	Threads    int   `json:"threads"`
 	FDs        int   `json:"fds"`
 	Goroutines int   `json:"goroutines"` // -1: not known
+	// TargetRunDelay is the time the target's threads waited for a CPU in
+	// the window (other processes on its CPU); LoadStall the worst delay
+	// this tool's goroutines (the backends') saw. Both say how noisy the
+	// machine was.
+	TargetRunDelay time.Duration `json:"target_run_delay_ns"`
+	LoadStall      time.Duration `json:"load_stall_ns"`
 	// Spread is the window in buckets of a tenth of the interval; Start
 	// the first interval from the first probe of the run; Reload two
 	// intervals from the reload signal; Timeline the whole run, from the
@@ -128,6 +134,13 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	if err != nil {
 		return r, err
 	}
+	stalls := startStallMeter()
+	stallsDone := false
+	defer func() {
+		if !stallsDone {
+			stalls.finish()
+		}
+	}()
 	var reloadAt time.Time
 	if s.Reload != reloadNone {
 		if err := sleep(p, s.Duration/2); err != nil {
@@ -146,6 +159,8 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	if err != nil {
 		return r, err
 	}
+	r.LoadStall, stallsDone = stalls.finish(), true
+	r.TargetRunDelay = s1.RunDelay - s0.RunDelay
 	r.Goroutines = t.goroutines()
 	arr := log.snapshot()
 

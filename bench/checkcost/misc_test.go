@@ -131,3 +131,11 @@ func TestStartPinned(t *testing.T) {
 		t.Errorf("this process was left on CPU %s", self)
 	}
 }
+
+func TestStallMeter(t *testing.T) {
+	m := startStallMeter()
+	time.Sleep(5 * stallTick)
+	if got := m.finish(); got < 0 || got > time.Minute {
+		t.Errorf("worst stall %s", got)
+	}
+}

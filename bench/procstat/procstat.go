@@ -35,6 +35,11 @@ type Snapshot struct {
 	HWM     int64 // each process's peak resident set (VmHWM), bytes
 	Threads int   // kernel threads
 	FDs     int   // open file descriptors
+	// RunDelay is the time the live threads have spent runnable but
+	// waiting for a CPU (the second field of each thread's schedstat):
+	// over a window, what other processes on the same CPUs took from the
+	// group. Zero when the kernel keeps no schedstats.
+	RunDelay time.Duration
 }
 
 // Group reads every live process of process group pgid.
@@ -71,6 +76,7 @@ func Group(pgid int) (Snapshot, error) {
 		s.HWM += mem.HWM
 		s.Threads += threads(status)
 		s.FDs += len(fds)
+		s.RunDelay += runDelay(dir)
 	}
 	if s.Procs == 0 {
 		return s, fmt.Errorf("procstat: no live process in group %d", pgid)
@@ -124,4 +130,33 @@ func threads(status []byte) int {
 		}
 	}
 	return 0
+}
+
+// runDelay adds up the run-queue wait of every thread of the process in
+// /proc/PID dir.
+func runDelay(dir string) time.Duration {
+	paths, _ := filepath.Glob(filepath.Join(dir, "task", "*", "schedstat"))
+	var sum time.Duration
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread exited
+		}
+		sum += parseSchedstat(b)
+	}
+	return sum
+}
+
+// parseSchedstat is the run-queue wait (the second of three numbers, in
+// nanoseconds) of a schedstat line, 0 if it cannot be read.
+func parseSchedstat(b []byte) time.Duration {
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	n, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n)
 }

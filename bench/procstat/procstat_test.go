@@ -49,6 +49,24 @@ func TestThreads(t *testing.T) {
 	}
 }
 
+func TestParseSchedstat(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"1022792358 940967416 1057\n", 940967416},
+		{"5 0 1", 0},
+		{"5", 0},
+		{"5 x 1", 0},
+		{"", 0},
+	}
+	for _, tt := range tests {
+		if got := parseSchedstat([]byte(tt.in)); got != tt.want {
+			t.Errorf("parseSchedstat(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
 // TestGroupSelf reads the test binary's own group (its process group is
 // whatever the go command gave it).
 func TestGroupSelf(t *testing.T) {
