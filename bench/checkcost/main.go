@@ -212,9 +212,14 @@ func run(f flags) error {
 	for _, r := range runs {
 		printBuckets(os.Stdout, r)
 	}
-	fmt.Println("\nnoise (the machine's other work): time the target waited for its CPU in the window, the backends' worst stall")
+	fmt.Printf("\nnoise in the window: CPU %s busy with other work than the target; the target's threads waiting for a CPU; the backends' worst stall\n", cpuName(s.CPUTarget))
 	for _, r := range runs {
-		fmt.Printf("  %-8s round %d  waited %s, stall %s\n", r.Target, r.Round, r.TargetRunDelay.Round(time.Millisecond), r.LoadStall.Round(time.Millisecond))
+		others := "-"
+		if r.OthersPercent >= 0 {
+			others = fmt.Sprintf("%.1f%%", r.OthersPercent)
+		}
+		fmt.Printf("  %-8s round %d  others %s, waiting %s, stall %s\n", r.Target, r.Round, others,
+			r.TargetRunDelay.Round(time.Millisecond), r.LoadStall.Round(time.Millisecond))
 	}
 	for _, r := range runs {
 		if r.OtherRequests > 0 {

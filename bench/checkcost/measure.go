@@ -64,10 +64,14 @@ type result struct {
 	Threads    int   `json:"threads"`
 	FDs        int   `json:"fds"`
 	Goroutines int   `json:"goroutines"` // -1: not known
-	// TargetRunDelay is the time the target's threads waited for a CPU in
-	// the window (other processes on its CPU); LoadStall the worst delay
-	// this tool's goroutines (the backends') saw. Both say how noisy the
-	// machine was.
+	// How noisy the machine was in the window. OthersPercent is how busy
+	// the target's CPU was with anything but the target (its busy time in
+	// /proc/stat less the target's CPU time), in percent of the window;
+	// -1 when the target is not bound. TargetRunDelay is the time the
+	// target's threads waited for a CPU (each other's turns included, for
+	// a target with several threads); LoadStall the worst delay this
+	// tool's goroutines (the backends') saw.
+	OthersPercent  float64       `json:"others_percent"`
 	TargetRunDelay time.Duration `json:"target_run_delay_ns"`
 	LoadStall      time.Duration `json:"load_stall_ns"`
 	// Spread is the window in buckets of a tenth of the interval; Start
@@ -134,6 +138,7 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	if err != nil {
 		return r, err
 	}
+	busy0, busyErr := cpuBusy(s.CPUTarget)
 	stalls := startStallMeter()
 	stallsDone := false
 	defer func() {
@@ -159,6 +164,7 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	if err != nil {
 		return r, err
 	}
+	busy1, busyErr1 := cpuBusy(s.CPUTarget)
 	r.LoadStall, stallsDone = stalls.finish(), true
 	r.TargetRunDelay = s1.RunDelay - s0.RunDelay
 	r.Goroutines = t.goroutines()
@@ -169,6 +175,10 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	in := between(arr, from, to)
 	r.Window, r.CPU = s1.At.Sub(s0.At), s1.CPU-s0.CPU
 	r.CPUPercent = 100 * r.CPU.Seconds() / r.Window.Seconds()
+	r.OthersPercent = -1
+	if busyErr == nil && busyErr1 == nil {
+		r.OthersPercent = max(0, 100*(busy1-busy0-r.CPU).Seconds()/r.Window.Seconds())
+	}
 	r.Probes = len(in)
 	r.ProbesPerSecond = float64(r.Probes) / r.Window.Seconds()
 	r.NominalPerSecond = float64(n) / interval.Seconds()
@@ -191,6 +201,14 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 		r.Reload, r.ReloadAt = &rs, reloadAt.Sub(s0.At)
 	}
 	return r, nil
+}
+
+// cpuBusy is procstat.CPUBusy, an error when cpu < 0 (not bound).
+func cpuBusy(cpu int) (time.Duration, error) {
+	if cpu < 0 {
+		return 0, errors.New("not bound to a CPU")
+	}
+	return procstat.CPUBusy(cpu)
 }
 
 // waitProbed waits until every one of n backends has received minProbes
