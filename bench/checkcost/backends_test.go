@@ -104,6 +104,9 @@ func TestBackendsAnswerCountAndKeepAlive(t *testing.T) {
 	if got := log.minCount(); got != 0 {
 		t.Errorf("minCount = %d, want 0 (backend 1 got nothing)", got)
 	}
+	if got := log.probed(2); got != 2 {
+		t.Errorf("probed(2) = %d, want 2", got)
+	}
 	if got := log.other.Load(); got != 1 {
 		t.Errorf("other requests = %d, want 1", got)
 	}

@@ -65,7 +65,7 @@ func main() {
 	flag.StringVar(&f.s.Reload, "reload", reloadNone, "reload the target halfway through the window: none, same (the signal, file unchanged) or checks (every check's timeout 1ms longer, so every checker restarts)")
 	flag.IntVar(&f.s.CPUTarget, "cpu-target", 0, "CPU the target is bound to (-1: not bound)")
 	flag.IntVar(&f.s.CPULoad, "cpu-load", 1, "CPU the backends and this tool are bound to (-1: not bound)")
-	flag.DurationVar(&f.s.ReadyTimeout, "ready-timeout", 0, "how long a target may take to probe every backend twice (default 2m + 3 intervals)")
+	flag.DurationVar(&f.s.ReadyTimeout, "ready-timeout", 0, "how long a target may take to probe every backend twice (default 5m + 3 intervals)")
 	flag.IntVar(&f.s.Rounds, "rounds", 1, "runs of each target, alternating; the table shows medians")
 	flag.StringVar(&f.targets, "targets", "lb,haproxy", "targets, comma-separated: lb, haproxy")
 	flag.StringVar(&f.out, "out", "", "directory for checkcost.json, the configurations and the targets' output (default: a temporary one, removed)")
@@ -103,7 +103,7 @@ func (f *flags) validate() error {
 		return fmt.Errorf("-rounds %d: at least 1", s.Rounds)
 	}
 	if s.ReadyTimeout == 0 {
-		s.ReadyTimeout = 2*time.Minute + 3*s.Checks.Interval
+		s.ReadyTimeout = 5*time.Minute + 3*s.Checks.Interval
 	}
 	for _, t := range strings.Split(f.targets, ",") {
 		t = strings.TrimSpace(t)

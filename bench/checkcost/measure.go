@@ -121,7 +121,7 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.ReadyTimeout)
 	defer cancel()
-	if err := waitProbed(ctx, log, p, len(b.addrs)); err != nil {
+	if err := waitProbed(ctx, log, p, t.name(), progress); err != nil {
 		return r, fmt.Errorf("%s: %w (its output: %s)", t.name(), err, out.Name())
 	}
 	r.ReadyAfter = time.Since(started)
@@ -212,23 +212,24 @@ func cpuBusy(cpu int) (time.Duration, error) {
 }
 
 // waitProbed waits until every one of n backends has received minProbes
-// probes, the target exits or ctx ends.
-func waitProbed(ctx context.Context, log *probeLog, p *proc.Proc, n int) error {
+// probes, the target exits or ctx ends, saying every 10 seconds how many
+// have.
+func waitProbed(ctx context.Context, log *probeLog, p *proc.Proc, name string, progress io.Writer) error {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	start := time.Now()
+	next := start.Add(10 * time.Second)
 	for log.minCount() < minProbes {
 		select {
 		case <-ctx.Done():
-			probed := 0
-			for i := range log.counts {
-				if log.counts[i].Load() >= minProbes {
-					probed++
-				}
-			}
-			return fmt.Errorf("%d of %d backends probed %d times: %w", probed, n, minProbes, ctx.Err())
+			return fmt.Errorf("%d of %d backends probed %d times: %w", log.probed(minProbes), len(log.counts), minProbes, ctx.Err())
 		case <-p.Done():
 			return errors.New("exited before probing every backend")
-		case <-t.C:
+		case now := <-t.C:
+			if now.After(next) {
+				fmt.Fprintf(progress, "%s: %d of %d backends probed %d times after %s\n", name, log.probed(minProbes), len(log.counts), minProbes, now.Sub(start).Round(time.Second))
+				next = next.Add(10 * time.Second)
+			}
 		}
 	}
 	return nil

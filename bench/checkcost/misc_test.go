@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(f.s.Targets) != 2 || f.s.ReadyTimeout != 123*time.Second {
+				if len(f.s.Targets) != 2 || f.s.ReadyTimeout != 303*time.Second {
 					t.Errorf("targets %v, ready timeout %s", f.s.Targets, f.s.ReadyTimeout)
 				}
 				return

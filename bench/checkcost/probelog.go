@@ -54,6 +54,17 @@ func (l *probeLog) minCount() int {
 	return int(max(m, 0))
 }
 
+// probed is how many backends have received at least k probes.
+func (l *probeLog) probed(k int) int {
+	n := 0
+	for i := range l.counts {
+		if int(l.counts[i].Load()) >= k {
+			n++
+		}
+	}
+	return n
+}
+
 // snapshot returns the arrivals so far, in the order they were recorded
 // (which is time order up to the scheduling of the backends' goroutines).
 func (l *probeLog) snapshot() []arrival {

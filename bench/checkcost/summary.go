@@ -9,6 +9,7 @@ import (
 type summary struct {
 	Target          string  `json:"target"`
 	Runs            int     `json:"runs"`
+	ReadySeconds    float64 `json:"ready_s"`
 	CPUPercent      float64 `json:"cpu_percent"`
 	MicrosPerProbe  float64 `json:"us_per_probe"`
 	Probes          float64 `json:"probes"`
@@ -41,6 +42,7 @@ func summarize(name string, runs []result) summary {
 		return median(v)
 	}
 	const mib = 1 << 20
+	s.ReadySeconds = med(func(r result) float64 { return r.ReadyAfter.Seconds() })
 	s.CPUPercent = med(func(r result) float64 { return r.CPUPercent })
 	s.MicrosPerProbe = med(func(r result) float64 { return r.MicrosPerProbe })
 	s.Probes = med(func(r result) float64 { return float64(r.Probes) })

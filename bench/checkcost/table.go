@@ -11,11 +11,12 @@ import (
 // printTables writes the cost table and the spread table of the
 // summaries.
 func printTables(w io.Writer, s settings, sums []summary) {
+	fmt.Fprintf(w, "ready s: from the target's start until every backend had been probed %d times; the rest over the window\n", minProbes)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "target\tCPU/core\tµs/probe\tprobes\tprobes/s\tRSS MiB\tHWM MiB\tthreads\tgoroutines\tfds\t")
+	fmt.Fprintln(tw, "target\tready s\tCPU/core\tµs/probe\tprobes\tprobes/s\tRSS MiB\tHWM MiB\tthreads\tgoroutines\tfds")
 	for _, m := range sums {
-		fmt.Fprintf(tw, "%s\t%.2f%%\t%.1f\t%.0f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\t%.0f\n",
-			m.Target, m.CPUPercent, m.MicrosPerProbe, m.Probes, m.ProbesPerSecond, m.RSSMiB, m.HWMMiB, m.Threads, orDash(m.Goroutines), m.FDs)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2f%%\t%.1f\t%.0f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\t%.0f\n",
+			m.Target, m.ReadySeconds, m.CPUPercent, m.MicrosPerProbe, m.Probes, m.ProbesPerSecond, m.RSSMiB, m.HWMMiB, m.Threads, orDash(m.Goroutines), m.FDs)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -23,7 +24,7 @@ func printTables(w io.Writer, s settings, sums []summary) {
 	fmt.Fprintf(w, "spread of the probes per %s (a tenth of the interval): over the window, CV and fullest/emptiest bucket over the mean;\n", width)
 	fmt.Fprintf(w, "start (the first interval from the first probe) and reload (two intervals from the signal): fullest/emptiest bucket over the nominal %g\n", float64(s.Backends)/10)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "target\tCV\tmax/mean\tmin/mean\tstart peak\treload peak\treload trough\t")
+	fmt.Fprintln(tw, "target\tCV\tmax/mean\tmin/mean\tstart peak\treload peak\treload trough")
 	for _, m := range sums {
 		peak, trough := "-", "-"
 		if m.HasReload {
