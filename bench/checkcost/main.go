@@ -212,13 +212,13 @@ func run(f flags) error {
 	for _, r := range runs {
 		printBuckets(os.Stdout, r)
 	}
-	fmt.Printf("\nnoise in the window: CPU %s busy with other work than the target; the target's threads waiting for a CPU; the backends' worst stall\n", cpuName(s.CPUTarget))
+	fmt.Printf("\nnoise in the window, on CPU %s: other processes, interrupts (mostly the probes' own loopback traffic); the target's threads waiting for a CPU; the backends' worst stall\n", cpuName(s.CPUTarget))
 	for _, r := range runs {
-		others := "-"
+		others, irq := "-", "-"
 		if r.OthersPercent >= 0 {
-			others = fmt.Sprintf("%.1f%%", r.OthersPercent)
+			others, irq = fmt.Sprintf("%.1f%%", r.OthersPercent), fmt.Sprintf("%.1f%%", r.IRQPercent)
 		}
-		fmt.Printf("  %-8s round %d  others %s, waiting %s, stall %s\n", r.Target, r.Round, others,
+		fmt.Printf("  %-8s round %d  others %s, irq %s, waiting %s, stall %s\n", r.Target, r.Round, others, irq,
 			r.TargetRunDelay.Round(time.Millisecond), r.LoadStall.Round(time.Millisecond))
 	}
 	for _, r := range runs {

@@ -65,13 +65,16 @@ type result struct {
 	FDs        int   `json:"fds"`
 	Goroutines int   `json:"goroutines"` // -1: not known
 	// How noisy the machine was in the window. OthersPercent is how busy
-	// the target's CPU was with anything but the target (its busy time in
-	// /proc/stat less the target's CPU time), in percent of the window;
-	// -1 when the target is not bound. TargetRunDelay is the time the
+	// the target's CPU was running other processes (its user, nice and
+	// system time in /proc/stat less the target's CPU time), IRQPercent
+	// with interrupts (mostly the loopback network stack's share of the
+	// probes themselves, charged to no process), both in percent of the
+	// window and -1 when the target is not bound. TargetRunDelay is the time the
 	// target's threads waited for a CPU (each other's turns included, for
 	// a target with several threads); LoadStall the worst delay this
 	// tool's goroutines (the backends') saw.
 	OthersPercent  float64       `json:"others_percent"`
+	IRQPercent     float64       `json:"irq_percent"`
 	TargetRunDelay time.Duration `json:"target_run_delay_ns"`
 	LoadStall      time.Duration `json:"load_stall_ns"`
 	// Spread is the window in buckets of a tenth of the interval; Start
@@ -175,9 +178,11 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	in := between(arr, from, to)
 	r.Window, r.CPU = s1.At.Sub(s0.At), s1.CPU-s0.CPU
 	r.CPUPercent = 100 * r.CPU.Seconds() / r.Window.Seconds()
-	r.OthersPercent = -1
+	r.OthersPercent, r.IRQPercent = -1, -1
 	if busyErr == nil && busyErr1 == nil {
-		r.OthersPercent = max(0, 100*(busy1-busy0-r.CPU).Seconds()/r.Window.Seconds())
+		d := busy1.Sub(busy0)
+		r.OthersPercent = max(0, 100*(d.Task-r.CPU).Seconds()/r.Window.Seconds())
+		r.IRQPercent = 100 * d.IRQ.Seconds() / r.Window.Seconds()
 	}
 	r.Probes = len(in)
 	r.ProbesPerSecond = float64(r.Probes) / r.Window.Seconds()
@@ -203,12 +208,12 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	return r, nil
 }
 
-// cpuBusy is procstat.CPUBusy, an error when cpu < 0 (not bound).
-func cpuBusy(cpu int) (time.Duration, error) {
+// cpuBusy is procstat.ReadCPU, an error when cpu < 0 (not bound).
+func cpuBusy(cpu int) (procstat.CPUTimes, error) {
 	if cpu < 0 {
-		return 0, errors.New("not bound to a CPU")
+		return procstat.CPUTimes{}, errors.New("not bound to a CPU")
 	}
-	return procstat.CPUBusy(cpu)
+	return procstat.ReadCPU(cpu)
 }
 
 // waitProbed waits until every one of n backends has received minProbes
