@@ -51,11 +51,32 @@ func closedByPeer(c net.Conn, br *bufio.Reader) bool {
 }
 
 func TestBackendsAnswerCountAndKeepAlive(t *testing.T) {
-	b, err := startBackends(3)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		perProc int
+		procs   int
+	}{
+		{"in this process", 100, 1},
+		{"over helper processes", 2, 2},
 	}
-	defer b.stop()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := startBackends(3, tt.perProc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.stop()
+			if b.procs() != tt.procs || len(b.addrs) != 3 {
+				t.Fatalf("%d processes, %d addresses; want %d, 3", b.procs(), len(b.addrs), tt.procs)
+			}
+			testBackends(t, b)
+		})
+	}
+}
+
+// testBackends sends probes and other requests to three backends and
+// checks the answers and what the probe log saw.
+func testBackends(t *testing.T, b *backends) {
 	log := b.reset()
 
 	// HTTP/1.1 kept alive: two probes on one connection to backend 0.
@@ -95,6 +116,11 @@ func TestBackendsAnswerCountAndKeepAlive(t *testing.T) {
 		c.Close()
 	}
 
+	// A helper's records arrive within its flush period.
+	deadline := time.Now().Add(5 * time.Second)
+	for (log.counts[0].Load() < 2 || log.counts[2].Load() < 2 || log.other.Load() < 1) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := log.counts[0].Load(); got != 2 {
 		t.Errorf("backend 0: %d probes, want 2", got)
 	}
@@ -125,7 +151,7 @@ func TestBackendsAnswerCountAndKeepAlive(t *testing.T) {
 }
 
 func TestBackendsStopClosesKeptConnections(t *testing.T) {
-	b, err := startBackends(1)
+	b, err := startBackends(1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,5 +171,25 @@ func TestBackendsStopClosesKeptConnections(t *testing.T) {
 	}
 	if !closedByPeer(c, br) {
 		t.Error("the kept-alive connection stayed open after stop")
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	tests := []struct {
+		i     int
+		at    time.Time
+		probe bool
+	}{
+		{0, time.Unix(0, 1), true},
+		{9999, time.Unix(1_800_000_000, 123456789), false},
+		{1 << 20, time.Unix(1_700_000_000, 0), true},
+	}
+	for _, tt := range tests {
+		var rec [recordSize]byte
+		encodeRecord(rec[:], tt.i, tt.at, tt.probe)
+		i, at, probe := decodeRecord(rec[:])
+		if i != tt.i || !at.Equal(tt.at) || probe != tt.probe {
+			t.Errorf("(%d, %v, %v) came back as (%d, %v, %v)", tt.i, tt.at, tt.probe, i, at, probe)
+		}
 	}
 }

@@ -22,10 +22,13 @@
 //	go run ./bench/checkcost -backends 1000 -interval 1s
 //	go run ./bench/checkcost -backends 10000 -interval 5s
 //
-// The tool raises its RLIMIT_NOFILE soft limit to the hard limit (and the
-// hard limit too, when it is below what the backends need and the tool may:
-// root), and the targets inherit it; it fails, saying so, when the limit
-// stays below -backends + 1024.
+// A backend may hold two descriptors (its listener and a kept-alive probe
+// connection). The tool raises its RLIMIT_NOFILE soft limit to the hard
+// limit (and the hard limit too, to 2 × -backends + 1024, when it may:
+// CAP_SYS_RESOURCE), and the targets inherit it. When one process cannot
+// hold every backend it splits them over helper processes (this program
+// run as `checkcost serve-backends N`), each with its own limit, on the
+// same CPU, reporting every request's arrival to the tool through a pipe.
 package main
 
 import (
@@ -51,9 +54,13 @@ type flags struct {
 	template string
 	maxprocs int
 	logLevel string
+	perProc  int
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == helperArg {
+		os.Exit(helperMain(os.Args[2:]))
+	}
 	var f flags
 	flag.IntVar(&f.s.Backends, "backends", 1000, "backends, each its own loopback listener")
 	flag.DurationVar(&f.s.Checks.Interval, "interval", time.Second, "health check interval")
@@ -67,6 +74,7 @@ func main() {
 	flag.IntVar(&f.s.CPULoad, "cpu-load", 1, "CPU the backends and this tool are bound to (-1: not bound)")
 	flag.DurationVar(&f.s.ReadyTimeout, "ready-timeout", 0, "how long a target may take to probe every backend twice (default 5m + 3 intervals)")
 	flag.IntVar(&f.s.Rounds, "rounds", 1, "runs of each target, alternating; the table shows medians")
+	flag.IntVar(&f.perProc, "per-process", 0, "most backends one process serves (0: as many as RLIMIT_NOFILE allows, 2 descriptors each); more are split over helper processes")
 	flag.StringVar(&f.targets, "targets", "lb,haproxy", "targets, comma-separated: lb, haproxy")
 	flag.StringVar(&f.out, "out", "", "directory for checkcost.json, the configurations and the targets' output (default: a temporary one, removed)")
 	flag.StringVar(&f.lbBin, "lb", "", "lb binary (default: go build ./cmd/lb into a temporary directory)")
@@ -122,18 +130,20 @@ func run(f flags) error {
 	s := f.s
 	cpus := runtime.NumCPU()
 	// A descriptor per listener, one per connection a prober keeps open
-	// to each, and room for the rest.
-	lim, err := nofile.Raise(uint64(2*s.Backends + 1024))
+	// to each, and room for the rest; helper processes serve the backends
+	// one process cannot.
+	lim, err := nofile.Raise(uint64(fdsPerBackend*s.Backends + fdReserve))
 	if err != nil {
-		if lim.Hard < uint64(s.Backends+1024) {
+		if lim, err = nofile.Raise(0); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "checkcost: RLIMIT_NOFILE %d (the hard limit, which this process cannot raise): enough for probers that close each connection, not for one that keeps one open to each of %d backends\n",
-			lim.Hard, s.Backends)
-		lim, err = nofile.Raise(uint64(s.Backends + 1024))
-		if err != nil {
-			return err
-		}
+	}
+	perProc := (int(lim.Soft) - fdReserve) / fdsPerBackend
+	if f.perProc > 0 {
+		perProc = min(perProc, f.perProc)
+	}
+	if perProc < 1 {
+		return fmt.Errorf("RLIMIT_NOFILE %d leaves no room for backends (raise it: ulimit -n)", lim.Soft)
 	}
 
 	dir := f.out
@@ -164,7 +174,7 @@ func run(f flags) error {
 		}
 		runtime.GOMAXPROCS(1)
 	}
-	b, err := startBackends(s.Backends)
+	b, err := startBackends(s.Backends, perProc)
 	if err != nil {
 		return fmt.Errorf("starting %d backends: %w", s.Backends, err)
 	}
@@ -175,7 +185,11 @@ func run(f flags) error {
 	if s.Reload != reloadNone {
 		fmt.Printf(", reload (%s) halfway", s.Reload)
 	}
-	fmt.Printf("\ntarget on CPU %s, backends and this tool on CPU %s; %d CPUs; RLIMIT_NOFILE %d\n\n", cpuName(s.CPUTarget), cpuName(s.CPULoad), cpus, lim.Soft)
+	where := "this tool"
+	if b.procs() > 1 {
+		where = fmt.Sprintf("%d helper processes of this tool (RLIMIT_NOFILE %d: %d backends a process, %d descriptors each)", b.procs(), lim.Soft, perProc, fdsPerBackend)
+	}
+	fmt.Printf("\ntarget on CPU %s, the backends (served by %s) on CPU %s; %d CPUs; RLIMIT_NOFILE %d\n\n", cpuName(s.CPUTarget), where, cpuName(s.CPULoad), cpus, lim.Soft)
 
 	var runs []result
 	byTarget := map[string][]result{}

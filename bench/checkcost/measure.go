@@ -72,7 +72,7 @@ type result struct {
 	// window and -1 when the target is not bound. TargetRunDelay is the time the
 	// target's threads waited for a CPU (each other's turns included, for
 	// a target with several threads); LoadStall the worst delay this
-	// tool's goroutines (the backends') saw.
+	// tool's goroutines (the backends', when they run in this process) saw.
 	OthersPercent  float64       `json:"others_percent"`
 	IRQPercent     float64       `json:"irq_percent"`
 	TargetRunDelay time.Duration `json:"target_run_delay_ns"`
@@ -171,6 +171,7 @@ func measure(t target, b *backends, s settings, round int, dir string, progress 
 	r.LoadStall, stallsDone = stalls.finish(), true
 	r.TargetRunDelay = s1.RunDelay - s0.RunDelay
 	r.Goroutines = t.goroutines()
+	time.Sleep(3 * flushEvery) // what helpers still buffer from the window
 	arr := log.snapshot()
 
 	n, interval := len(b.addrs), s.Checks.Interval
