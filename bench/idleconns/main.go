@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lbtrust/lb/bench/nofile"
 	"github.com/lbtrust/lb/internal/freeport"
 	"github.com/valyala/fasthttp"
 )
@@ -42,16 +43,8 @@ func main() {
 }
 
 func run(n int, lbPath string) error {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return err
-	}
-	rl.Cur = rl.Max
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return err
-	}
-	if uint64(n)+100 > rl.Max {
-		return fmt.Errorf("RLIMIT_NOFILE hard limit %d is too low for %d connections", rl.Max, n)
+	if _, err := nofile.Raise(uint64(n) + 100); err != nil {
+		return fmt.Errorf("%d connections: %w", n, err)
 	}
 	dir, err := os.MkdirTemp("", "idleconns-")
 	if err != nil {

@@ -105,3 +105,26 @@ func TestStartErrors(t *testing.T) {
 		t.Error("missing program accepted")
 	}
 }
+
+func TestEnv(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	p, err := Start([]string{"sh", "-c", "echo $PROC_TEST_A $PROC_TEST_B"}, Options{
+		Env: []string{"PROC_TEST_A=one", "PROC_TEST_B=two"},
+		OnLine: func(l string) {
+			mu.Lock()
+			lines = append(lines, l)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Wait(10 * time.Second)
+	p.Stop(syscall.SIGTERM, time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 1 || lines[0] != "one two" {
+		t.Errorf("lines %q, want [\"one two\"]", lines)
+	}
+}

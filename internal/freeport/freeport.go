@@ -53,3 +53,32 @@ func ephemeralLow() int {
 	}
 	return low
 }
+
+// Listen opens n TCP listeners on 127.0.0.1 on ports below the kernel's
+// ephemeral range (see Loopback for why), for a program that serves many
+// backends itself. The ports are held from the bind, so nothing can take
+// them; they are tried in order from a random one, skipping any in use,
+// so n may be in the thousands. Binding port 0 instead would take the
+// ports from the ephemeral range, which outgoing connections (a load
+// balancer's probes to those very backends) need, and would skip every
+// port still held by a connection in TIME_WAIT.
+func Listen(n int) ([]net.Listener, error) {
+	low := ephemeralLow()
+	span := low - 10000
+	var lns []net.Listener
+	start := rand.IntN(span)
+	for i := 0; i < span && len(lns) < n; i++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 10000+(start+i)%span))
+		if err != nil {
+			continue
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) < n {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil, fmt.Errorf("freeport: %d ports free in 127.0.0.1:10000-%d, %d wanted", len(lns), low-1, n)
+	}
+	return lns, nil
+}
