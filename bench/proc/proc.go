@@ -22,6 +22,9 @@ type Options struct {
 	OnLine func(line string)
 	// Dir is the working directory (default: the current one).
 	Dir string
+	// Env are variables (KEY=VALUE) set for the process on top of this
+	// one's environment; a later entry for the same key wins.
+	Env []string
 }
 
 // Proc is a started child process. Safe for concurrent use.
@@ -42,6 +45,9 @@ func Start(argv []string, o Options) (*Proc, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = o.Dir
+	if len(o.Env) > 0 {
+		cmd.Env = append(os.Environ(), o.Env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw, err := os.Pipe()
 	if err != nil {

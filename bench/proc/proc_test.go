@@ -105,3 +105,23 @@ func TestStartErrors(t *testing.T) {
 		t.Error("missing program accepted")
 	}
 }
+
+func TestEnvIsAddedToTheEnvironment(t *testing.T) {
+	got := make(chan string, 4)
+	p, err := Start([]string{"sh", "-c", `echo "$PROC_TEST_A $PATH"`}, Options{
+		Env:    []string{"PROC_TEST_A=one", "PROC_TEST_A=two"},
+		OnLine: func(l string) { got <- l },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(syscall.SIGKILL, time.Second)
+	select {
+	case l := <-got:
+		if want := "two " + os.Getenv("PATH"); l != want {
+			t.Errorf("got %q, want %q (the later entry, on top of this environment)", l, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no output")
+	}
+}
