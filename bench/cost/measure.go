@@ -60,6 +60,10 @@ type result struct {
 	// Threads is how many threads of the target were checked to be on
 	// its CPU alone after the load.
 	Threads int `json:"threads_pinned"`
+	// Behind is true when the load generator sent under 95% of the
+	// requests the rate asked for: it was short of CPU (other work on
+	// its CPU), and the target's figure is for a lighter load.
+	Behind bool `json:"load_generator_behind,omitempty"`
 	// Profiled is true when lb was CPU-profiled during this load (the
 	// profiler's own cost is in CPUSeconds).
 	Profiled bool `json:"profiled,omitempty"`
@@ -148,6 +152,7 @@ func (b *bench) measure(ctx context.Context, p peer, program string, round int, 
 		}
 	}
 	res.fill(recs, cpu1-cpu0, window, busyPercent(busy0, busy1))
+	res.Behind = float64(res.Requests) < 0.95*float64(b.o.rate)*b.o.duration.Seconds()
 	return res, nil
 }
 

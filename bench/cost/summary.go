@@ -125,8 +125,11 @@ func printResult(w io.Writer, r result) {
 		return
 	}
 	note := ""
+	if r.Behind {
+		note += fmt.Sprintf("  (load generator behind: %.0f req/s sent)", float64(r.Requests)/r.WindowSeconds)
+	}
 	if r.Profiled {
-		note = "  (profiled)"
+		note += "  (profiled)"
 	}
 	fmt.Fprintf(w, "%-6d %-8s %9d %9d %7.2f %7.1f %7.2f %7.2f %8.1f%%%s\n",
 		r.Round, r.Target, r.Requests, r.Failures, r.CPUSeconds, r.MicrosPerRequest, r.P50ms, r.P99ms, r.CPUBusyPercent, note)
