@@ -122,6 +122,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	sum := summarize(results, names)
 	printSummary(stdout, sum, o.rounds)
+	for _, r := range results {
+		if r.Behind {
+			fmt.Fprintf(stdout, "\nthe load generator fell behind the rate (CPU %d was short): those rows measured a lighter load than asked, and an open-loop sender that falls behind piles up connections; use a lower -rate\n", o.cpuLoad)
+			break
+		}
+	}
 	if o.cpuProfile != "" {
 		fmt.Fprintf(stdout, "\nwrote %s (go tool pprof -top %s)\n", o.cpuProfile, o.cpuProfile)
 	}
