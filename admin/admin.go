@@ -4,7 +4,8 @@
 // the Prometheus metrics (/metrics, metrics.go) and an HTML status page for
 // operators (/, page.go). It only reads pool
 // views; the mutating endpoints (mutate.go) act through functions the
-// wiring gives it, behind an optional bearer token (auth.go).
+// wiring gives it, behind an optional bearer token (auth.go). Go's runtime
+// profiles (/debug/pprof/, pprof.go) are served only when turned on.
 package admin
 
 import (
@@ -74,6 +75,9 @@ type Options struct {
 	// Token, when not empty, is the bearer token the mutating endpoints
 	// require (see SetToken; auth.go says why reads stay open).
 	Token string
+	// Pprof serves Go's runtime profiles under /debug/pprof/ (pprof.go;
+	// see SetPprof).
+	Pprof bool
 	// Log receives errors writing answers; nil logs nothing.
 	Log *zap.Logger
 }
@@ -98,6 +102,7 @@ type Handler struct {
 	o            Options
 	shuttingDown atomic.Bool
 	token        atomic.Pointer[[sha256.Size]byte] // SHA-256 of the token; nil: none needed
+	pprof        atomic.Bool                       // serve /debug/pprof/ (pprof.go)
 }
 
 // New returns a Handler. Nil Pools or Listeners functions are taken as
@@ -121,6 +126,7 @@ func New(o Options) *Handler {
 	h := &Handler{o: o}
 	h.SetToken(o.Token)
 	h.o.Token = "" // kept only hashed
+	h.SetPprof(o.Pprof)
 	return h
 }
 
@@ -133,11 +139,12 @@ func (h *Handler) ShuttingDown() bool { return h.shuttingDown.Load() }
 
 // ServeHTTP routes an admin request. The read-only endpoints accept GET and
 // HEAD, the mutating ones (drain, undrain, reload) only POST; anything else
-// is 405. Unknown paths get 404. Every answer is JSON but /metrics and
-// the status page at / (page.go).
+// is 405. Unknown paths get 404, as do the profiles under /debug/pprof/
+// unless they are turned on (pprof.go). Every answer is JSON but /metrics,
+// the profiles and the status page at / (page.go).
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
-	if h.serveMutating(ctx, path) || h.serveMetrics(ctx, path) {
+	if h.serveMutating(ctx, path) || h.serveMetrics(ctx, path) || h.servePprof(ctx, path) {
 		return
 	}
 	switch path {

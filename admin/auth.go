@@ -19,7 +19,8 @@ import (
 // load balancer in front, which must not need a secret, and /status and
 // /events show state, never the token. Keep the admin listener on
 // loopback or a management network all the same: the token guards the
-// actions, not the view.
+// actions, not the view. Go's profiles (/debug/pprof/, when turned on)
+// need the token too: a profile costs CPU while it runs (pprof.go).
 //
 // The token is never logged nor shown in any answer.
 

@@ -35,13 +35,15 @@ func (s Secret) GoString() string { return s.String() }
 // MarshalText is String, for JSON and other encoders.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// decodeAdminAccess decodes the admin block's token, token_file and
-// event_buffer into a. A token_file is read here, at load: relative paths
+// decodeAdminAccess decodes the admin block's token, token_file,
+// event_buffer and pprof into a. A token_file is read here, at load: relative paths
 // are taken from the configuration file's directory, and trailing
 // whitespace (the newline an editor or echo adds) is trimmed.
 func decodeAdminAccess(a *Admin, b *adminBlock) hcl.Diagnostics {
 	var diags, moreDiags hcl.Diagnostics
 	a.EventBuffer, moreDiags = decodeIntIn("event_buffer", b.EventBuffer, DefaultEventBuffer, 1, MaxEventBuffer)
+	diags = append(diags, moreDiags...)
+	a.Pprof, moreDiags = decodeFlag(b.Pprof, false)
 	diags = append(diags, moreDiags...)
 
 	if written(b.Token) && written(b.TokenFile) {

@@ -106,6 +106,11 @@ func TestAdminAccessDiagnostics(t *testing.T) {
 			body:    `  event_buffer = "lots"`,
 			summary: "Unsuitable value type", line: 3, col: 19, // inside the quotes, as hcl points
 		},
+		{
+			name:    "pprof not a bool",
+			body:    `  pprof = "yes please"`,
+			summary: "Unsuitable value type", line: 3, col: 12,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,8 +142,11 @@ func TestAdminAccessValues(t *testing.T) {
 		body   string
 		token  string
 		buffer int
+		pprof  bool
 	}{
 		{name: "defaults", token: "", buffer: DefaultEventBuffer},
+		{name: "pprof on", body: `  pprof = true`, buffer: DefaultEventBuffer, pprof: true},
+		{name: "pprof off", body: `  pprof = false`, buffer: DefaultEventBuffer},
 		{name: "token", body: `  token = "abc.DEF-123_~+/="`, token: "abc.DEF-123_~+/=", buffer: DefaultEventBuffer},
 		{name: "event_buffer", body: `  event_buffer = 50`, buffer: 50},
 		{name: "event_buffer 1", body: `  event_buffer = 1`, buffer: 1},
@@ -162,6 +170,9 @@ func TestAdminAccessValues(t *testing.T) {
 			}
 			if cfg.Admin.EventBuffer != tt.buffer {
 				t.Errorf("EventBuffer = %d, want %d", cfg.Admin.EventBuffer, tt.buffer)
+			}
+			if cfg.Admin.Pprof != tt.pprof {
+				t.Errorf("Pprof = %v, want %v", cfg.Admin.Pprof, tt.pprof)
 			}
 		})
 	}

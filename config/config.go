@@ -87,6 +87,13 @@ type Admin struct {
 	// ("event_buffer", default 1000, 1..1000000).
 	EventBuffer int
 
+	// Pprof serves Go's runtime profiles (net/http/pprof's endpoints:
+	// /debug/pprof/profile?seconds=N for CPU, /debug/pprof/heap, ...) on
+	// the admin listener ("pprof", default false: a profile costs CPU
+	// while it runs and shows the program's internals, so it is opt-in).
+	// With a token set they need it, as the mutating endpoints do.
+	Pprof bool
+
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
 }

@@ -12,6 +12,8 @@
 //	  shutdown_delay = "0s"               # >= 0; after SIGTERM, listeners keep serving this long
 //	                                      # while /readyz already answers 503
 //	  grace_period   = "30s"              # then in-flight requests get this long to finish
+//	  pprof          = false              # true: Go's profiles at /debug/pprof/ (CPU:
+//	                                      # /debug/pprof/profile?seconds=N); token-guarded if set
 //	  upstream_probe {                    # optional; instead of shutdown_delay, never both
 //	    interval            = "10s"       # required; how often the tier in front probes /readyz
 //	    unhealthy_threshold = 3           # required, at least 1; its failures to take the LB out

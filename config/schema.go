@@ -25,6 +25,7 @@ type adminBlock struct {
 	Token         hcl.Expression `hcl:"token,optional"`
 	TokenFile     hcl.Expression `hcl:"token_file,optional"`
 	EventBuffer   hcl.Expression `hcl:"event_buffer,optional"`
+	Pprof         hcl.Expression `hcl:"pprof,optional"`
 
 	UpstreamProbe *upstreamProbeBlock `hcl:"upstream_probe,block"`
 

@@ -302,6 +302,7 @@ func (lb *LB) buildAdmin(ac *config.Admin) *adminListener {
 		Events:    lb.events,
 		Metrics:   lb.metrics.Handler(),
 		Token:     string(ac.Token),
+		Pprof:     ac.Pprof,
 		Log:       lb.log,
 	})
 	return &adminListener{address: ac.Address, handler: h, server: admin.NewServer(h)}

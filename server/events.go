@@ -96,8 +96,8 @@ func (lb *LB) recordOperator(kind events.Kind, poolName string, before, after po
 }
 
 // applyAdminLocked applies what a reload may change live in the admin
-// block (the token, the event buffer size) and returns changes with those
-// added. The token itself never appears in a change.
+// block (the token, the event buffer size, pprof) and returns changes
+// with those added. The token itself never appears in a change.
 func (lb *LB) applyAdminLocked(prev, next *config.Admin, changes []string) []string {
 	if prev == nil || next == nil || lb.admin == nil {
 		return changes // adding or removing the block was refused
@@ -117,6 +117,10 @@ func (lb *LB) applyAdminLocked(prev, next *config.Admin, changes []string) []str
 		default:
 			more = append(more, "admin: token changed")
 		}
+	}
+	if prev.Pprof != next.Pprof {
+		lb.admin.handler.SetPprof(next.Pprof)
+		more = append(more, fmt.Sprintf("admin: pprof %v -> %v", prev.Pprof, next.Pprof))
 	}
 	if len(more) == 0 {
 		return changes

@@ -19,12 +19,36 @@ const clockTicks = 100
 // exited is no longer counted; the load balancer's processes live for the
 // whole run.
 func GroupCPU(pgid int) (time.Duration, error) {
-	paths, err := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks uint64
+	found := false
+	err := eachInGroup(pgid, func(_ int, t uint64) {
+		found = true
+		ticks += t
+	})
 	if err != nil {
 		return 0, err
 	}
-	var ticks uint64
-	found := false
+	if !found {
+		return 0, fmt.Errorf("no process in group %d", pgid)
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// GroupPids are the ids of every live process in process group pgid (a
+// master and its workers), from /proc.
+func GroupPids(pgid int) ([]int, error) {
+	var pids []int
+	err := eachInGroup(pgid, func(pid int, _ uint64) { pids = append(pids, pid) })
+	return pids, err
+}
+
+// eachInGroup calls f with the pid and utime+stime (clock ticks) of every
+// live process in process group pgid.
+func eachInGroup(pgid int, f func(pid int, ticks uint64)) error {
+	paths, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return err
+	}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -34,13 +58,13 @@ func GroupCPU(pgid int) (time.Duration, error) {
 		if err != nil || grp != pgid {
 			continue
 		}
-		found = true
-		ticks += t
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil {
+			continue
+		}
+		f(pid, t)
 	}
-	if !found {
-		return 0, fmt.Errorf("no process in group %d", pgid)
-	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	return nil
 }
 
 // parseStat returns the process group and utime+stime (in clock ticks) of
