@@ -1,0 +1,125 @@
+package pool
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/lbtrust/lb/balancer"
+)
+
+// Pools of 3, 100 and 10,000 backends (issue 14: pick cost at 10,000
+// backends): what a request costs (Acquire and Release through each real
+// policy) and what a change of the eligible set costs (one backend
+// leaving or joining rotation: the machine, the snapshot rebuild with its
+// picker, the outbox).
+
+// scaleSizes are the pool sizes measured.
+var scaleSizes = []int{3, 100, 10_000}
+
+// scaleAddr is the i-th backend's address (127.0.0.1 only; nothing
+// listens, nothing dials).
+func scaleAddr(i int) string { return "127.0.0.1:" + strconv.Itoa(10_000+i) }
+
+// scalePool returns a pool of n HEALTHY backends under policy name, each
+// of weight weight(i), with thresholds of 1 (one probe moves a backend)
+// and the request-path signals off. The caller closes it.
+func scalePool(tb testing.TB, name string, n int, weight func(int) int) (*Pool, []*Backend) {
+	tb.Helper()
+	policy, err := balancer.New(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := New(Options{Name: "scale", Policy: policy, Thresholds: Thresholds{Healthy: 1, Unhealthy: 1}})
+	bs := make([]*Backend, n)
+	for i := range bs {
+		if bs[i], _, err = p.Add(scaleAddr(i), weight(i)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, b := range bs {
+		pass(b)
+	}
+	if got := p.Eligible(); got != n {
+		tb.Fatalf("%d eligible, want %d", got, n)
+	}
+	return p, bs
+}
+
+// scaleWeights are the weight shapes measured: all equal, and cycling
+// 1, 2, 3.
+var scaleWeights = []struct {
+	name string
+	of   func(int) int
+}{
+	{"uniform", func(int) int { return 1 }},
+	{"weighted", func(i int) int { return 1 + i%3 }},
+}
+
+// forEachScale runs fn as policy/weights/size over a pool built once per
+// weights and size (building 10,000 HEALTHY backends one probe at a time
+// takes a while) and switched between policies with SetPolicy.
+func forEachScale(parent *testing.B, fn func(b *testing.B, p *Pool, bs []*Backend)) {
+	type key struct{ w, n int }
+	built := map[key]struct {
+		p  *Pool
+		bs []*Backend
+	}{}
+	for _, name := range balancer.Names() {
+		for wi, w := range scaleWeights {
+			for _, n := range scaleSizes {
+				parent.Run(fmt.Sprintf("%s/%s/%d", name, w.name, n), func(b *testing.B) {
+					k := key{wi, n}
+					e, ok := built[k]
+					if !ok {
+						e.p, e.bs = scalePool(b, balancer.RoundRobin, n, w.of)
+						built[k] = e
+						parent.Cleanup(e.p.Close)
+					}
+					policy, _ := balancer.New(name)
+					e.p.SetPolicy(policy)
+					fn(b, e.p, e.bs)
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkAcquireReleaseAt is one request's pool cost, every core
+// acquiring at once.
+func BenchmarkAcquireReleaseAt(b *testing.B) {
+	forEachScale(b, func(b *testing.B, p *Pool, _ []*Backend) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				p.Acquire(nil).Release(RequestOK, 0)
+			}
+		})
+	})
+}
+
+// BenchmarkEligibilityChange is one transition that changes the eligible
+// set (a backend fails its check and leaves rotation, then passes and
+// comes back; one op each), as a checker's report pays it under the
+// pool's lock.
+func BenchmarkEligibilityChange(b *testing.B) {
+	forEachScale(b, func(b *testing.B, p *Pool, bs []*Backend) {
+		x := bs[len(bs)/2]
+		b.ReportAllocs()
+		up := true
+		for b.Loop() {
+			if up {
+				fail(x)
+			} else {
+				pass(x)
+			}
+			up = !up
+		}
+		if !up {
+			pass(x)
+		}
+		if p.Eligible() != len(bs) {
+			b.Fatalf("%d eligible after the run, want %d", p.Eligible(), len(bs))
+		}
+	})
+}
