@@ -98,3 +98,25 @@ func BenchmarkNewPicker(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkNewPickerDistinctWeights is weighted_round_robin's rebuild at
+// its most expensive: many distinct weights (the first min(n, 256)
+// targets weigh 1..256, the rest 1), so the smooth schedule has many
+// weight classes to compare at every one of its entries.
+func BenchmarkNewPickerDistinctWeights(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			ts, _ := benchTargets(n, func(i int) int {
+				if i < 256 {
+					return 1 + i
+				}
+				return 1
+			})
+			policy := mustNew(b, balancer.WeightedRoundRobin)
+			b.ReportAllocs()
+			for b.Loop() {
+				policy.NewPicker(ts)
+			}
+		})
+	}
+}
