@@ -23,14 +23,17 @@ func scaleAddr(i int) string { return "127.0.0.1:" + strconv.Itoa(10_000+i) }
 
 // scalePool returns a pool of n HEALTHY backends under policy name, each
 // of weight weight(i), with thresholds of 1 (one probe moves a backend)
-// and the request-path signals off. The caller closes it.
+// and the request-path signals off. The caller closes it. The backends
+// come up one probe each under the test round robin (whose picker costs
+// nothing to build), then the pool switches to the policy: n
+// transitions, each O(n), are the price of a pool coming up.
 func scalePool(tb testing.TB, name string, n int, weight func(int) int) (*Pool, []*Backend) {
 	tb.Helper()
 	policy, err := balancer.New(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := New(Options{Name: "scale", Policy: policy, Thresholds: Thresholds{Healthy: 1, Unhealthy: 1}})
+	p := New(Options{Name: "scale", Policy: &rrPolicy{}, Thresholds: Thresholds{Healthy: 1, Unhealthy: 1}})
 	bs := make([]*Backend, n)
 	for i := range bs {
 		if bs[i], _, err = p.Add(scaleAddr(i), weight(i)); err != nil {
@@ -40,10 +43,46 @@ func scalePool(tb testing.TB, name string, n int, weight func(int) int) (*Pool, 
 	for _, b := range bs {
 		pass(b)
 	}
+	p.SetPolicy(policy)
 	if got := p.Eligible(); got != n {
 		tb.Fatalf("%d eligible, want %d", got, n)
 	}
 	return p, bs
+}
+
+// TestAcquireAllocatesNothingAtScale pins 0 allocations per request
+// (Acquire and Release, with and without a backend to avoid) for every
+// policy at 3, 100 and 10,000 backends.
+func TestAcquireAllocatesNothingAtScale(t *testing.T) {
+	sizes := scaleSizes
+	if raceEnabled {
+		sizes = []int{3, 100, 1000}
+	}
+	for _, n := range sizes {
+		for _, w := range scaleWeights {
+			p, _ := scalePool(t, balancer.RoundRobin, n, w.of)
+			t.Cleanup(p.Close)
+			for _, name := range balancer.Names() {
+				t.Run(fmt.Sprintf("%s/%s/%d", name, w.name, n), func(t *testing.T) {
+					policy, _ := balancer.New(name)
+					p.SetPolicy(policy)
+					allocs := testing.AllocsPerRun(1000, func() {
+						var a Avoid
+						b := p.Acquire(&a)
+						a.Add(b)
+						if n > 1 {
+							c := p.Acquire(&a)
+							c.Release(RequestOK, 0)
+						}
+						b.Release(RequestOK, 0)
+					})
+					if allocs != 0 {
+						t.Fatalf("Acquire/Release allocate %.1f times", allocs)
+					}
+				})
+			}
+		}
+	}
 }
 
 // scaleWeights are the weight shapes measured: all equal, and cycling
@@ -78,6 +117,7 @@ func forEachScale(parent *testing.B, fn func(b *testing.B, p *Pool, bs []*Backen
 					}
 					policy, _ := balancer.New(name)
 					e.p.SetPolicy(policy)
+					b.ResetTimer()
 					fn(b, e.p, e.bs)
 				})
 			}
