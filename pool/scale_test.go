@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/lbtrust/lb/balancer"
 )
@@ -162,4 +163,40 @@ func BenchmarkEligibilityChange(b *testing.B) {
 			b.Fatalf("%d eligible after the run, want %d", p.Eligible(), len(bs))
 		}
 	})
+}
+
+// TestSetResilienceRebuildsOnlyForRouting: a reload sets every pool's
+// resilience; only the settings the eligible snapshot depends on rebuild
+// it (an O(n) rebuild per pool per reload otherwise).
+func TestSetResilienceRebuildsOnlyForRouting(t *testing.T) {
+	base := Resilience{PanicThreshold: 50, Passive: Passive{Enabled: true}}
+	tests := []struct {
+		name    string
+		change  func(*Resilience)
+		rebuild bool
+	}{
+		{"nothing", func(*Resilience) {}, false},
+		{"passive ejection", func(r *Resilience) { r.Passive.ConsecutiveFailures = 9 }, false},
+		{"silent detection", func(r *Resilience) { r.Silent.Enabled = true }, false},
+		{"panic_threshold", func(r *Resilience) { r.PanicThreshold = 10 }, true},
+		{"when_all_unhealthy", func(r *Resilience) { r.FailClosed = true }, true},
+		{"slow_start", func(r *Resilience) { r.SlowStart = time.Minute }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, bs, _ := newTestPoolWith(t, Options{Resilience: base}, "127.0.0.1:1", "127.0.0.1:2")
+			pass(bs[0])
+			pass(bs[1])
+			before := p.snap.Load()
+			r := base
+			tt.change(&r)
+			p.SetResilience(r)
+			if rebuilt := p.snap.Load() != before; rebuilt != tt.rebuild {
+				t.Fatalf("snapshot rebuilt: %v, want %v", rebuilt, tt.rebuild)
+			}
+			if p.Eligible() != 2 {
+				t.Fatalf("%d eligible, want 2", p.Eligible())
+			}
+		})
+	}
 }
