@@ -17,12 +17,12 @@ import (
 // a scan of a few dozen counters costs less than any structure would, and
 // it is NGINX's least_conn.
 //
-// Above it: best of sampleChoices (4) candidates, O(1) with equal weights
-// and O(log n) otherwise. The candidates are the target at the rotating
-// cursor (returned at once when idle, so idle backends still share evenly
-// and in turn) and three drawn at random, in proportion to their weights
-// when weights differ (a binary search over prefix sums), uniformly
-// otherwise; ties keep the cursor's, then the earliest drawn. This is
+// Above it: best of sampleChoices (4) candidates, O(1) whatever n. The
+// candidates are the target at the rotating cursor (returned at once when
+// idle, so idle backends still share evenly and in turn) and three drawn
+// at random, in proportion to their weights when weights differ (an alias
+// table), uniformly otherwise; ties keep the cursor's, then the earliest
+// drawn. This is
 // power-of-d-choices sampling, as Envoy's least_request (choice_count,
 // default 2) does for the same reason: an exact answer over thousands of
 // backends needs either a scan of them all on every request (the cost
@@ -58,13 +58,13 @@ const sampleChoices = 4
 func (*leastConn) Name() string { return LeastConn }
 
 // NewPicker is O(n): it reads the weights once (and, for a large weighted
-// snapshot, builds their prefix sums).
+// snapshot, builds their alias table).
 func (p *leastConn) NewPicker(targets []Target) Picker {
-	ws, _, uniform := weights(targets)
+	ws, total, uniform := weights(targets)
 	if len(targets) > exactScanMax {
 		pk := &sampledLeastConnPicker{cursor: &p.cursor, targets: targets}
 		if !uniform {
-			pk.weights, pk.prefix = ws, prefixSums(ws)
+			pk.weights, pk.table = ws, newAliasTable(ws, total)
 		}
 		return pk
 	}
@@ -125,13 +125,12 @@ func (p *leastConnPicker) Pick() int {
 }
 
 // sampledLeastConnPicker is the best of sampleChoices candidates: Pick is
-// O(1) with equal weights, O(log n) with weights (each draw a binary
-// search), and reads sampleChoices counters.
+// O(1) and reads sampleChoices counters.
 type sampledLeastConnPicker struct {
 	cursor  *atomic.Uint64
 	targets []Target
-	weights []uint64 // nil when all weights are equal
-	prefix  []uint64 // prefix sums of weights; nil when weights is nil
+	weights []uint64    // nil when all weights are equal
+	table   *aliasTable // draws in proportion to weights; nil when weights is nil
 }
 
 func (p *sampledLeastConnPicker) Pick() int {
@@ -154,9 +153,8 @@ func (p *sampledLeastConnPicker) Pick() int {
 		return best
 	}
 	bestW := p.weights[best]
-	total := p.prefix[n-1]
 	for range sampleChoices - 1 {
-		i := searchPrefix(p.prefix, rand.Uint64N(total))
+		i := p.table.draw()
 		l := loadOf(p.targets[i])
 		if l == 0 {
 			return i

@@ -35,13 +35,12 @@ const (
 	// Pick reads every target's counter, stopping at the first idle one,
 	// O(n) with n <= 32. Above 32 it picks the least loaded of 4
 	// candidates (the next in rotation and 3 drawn at random, in
-	// proportion to weight when weights differ): O(1) with equal
-	// weights, O(log n) otherwise, whatever n. The design and its
-	// reasons are on the type leastConn.
+	// proportion to weight when weights differ): O(1) whatever n. See
+	// the package doc and docs/DESIGN.md for why.
 	LeastConn = "least_conn"
 
 	// Random picks uniformly at random, or in proportion to the weights
-	// when they differ. Pick is O(1) uniform, O(log n) weighted.
+	// when they differ (Walker's alias method, exact). Pick is O(1).
 	Random = "random"
 
 	// PowerOfTwo draws two distinct targets at random and picks the one
