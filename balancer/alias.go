@@ -24,8 +24,11 @@ type aliasTable struct {
 func newAliasTable(ws []uint64, total uint64) *aliasTable {
 	n := len(ws)
 	t := &aliasTable{prob: make([]uint64, n), alias: make([]int32, n), total: total}
-	left := make([]uint64, n) // units still to place
-	work := make([]int32, n)  // small ones from the front, large from the back
+	// left[i] is what target i still has to place. Once i is taken as a
+	// small one, left[i] no longer changes and is its slot's own share,
+	// so prob serves as left.
+	left := t.prob
+	work := make([]int32, n) // small ones from the front, large from the back
 	s, l := 0, n
 	for i, w := range ws {
 		left[i] = w * uint64(n)
@@ -41,7 +44,6 @@ func newAliasTable(ws []uint64, total uint64) *aliasTable {
 		s--
 		small := work[s]
 		large := work[l]
-		t.prob[small] = left[small]
 		t.alias[small] = large
 		left[large] -= total - left[small]
 		if left[large] < total {
@@ -51,13 +53,8 @@ func newAliasTable(ws []uint64, total uint64) *aliasTable {
 			s++
 		}
 	}
-	// Whoever is left holds exactly one whole slot.
-	for ; s > 0; s-- {
-		t.prob[work[s-1]] = total
-	}
-	for ; l < n; l++ {
-		t.prob[work[l]] = total
-	}
+	// Whoever is left has exactly one whole slot to place (left[i] ==
+	// total): its own.
 	return t
 }
 
