@@ -245,3 +245,28 @@ func TestOverflowSafeLoadComparison(t *testing.T) {
 		})
 	}
 }
+
+// TestPickAllocatesNothingAtScale pins issue 14's "0 allocations per Pick
+// at 3, 100 and 10,000 backends" for every policy and weight shape the
+// benchmarks measure (bench_test.go), the sampled least_conn and the
+// weighted_round_robin stride fallback included.
+func TestPickAllocatesNothingAtScale(t *testing.T) {
+	shapes := append(benchWeights[:len(benchWeights):len(benchWeights)], struct {
+		name string
+		of   func(i int) int
+	}{"distinct", func(i int) int { return 1 + i }})
+	for _, name := range balancer.Names() {
+		for _, w := range shapes {
+			for _, n := range benchSizes {
+				t.Run(fmt.Sprintf("%s/%s/%d", name, w.name, n), func(t *testing.T) {
+					ts, _ := benchTargets(n, w.of)
+					pk := mustNew(t, name).NewPicker(ts)
+					var sink int
+					if a := testing.AllocsPerRun(1000, func() { sink += pk.Pick() }); a != 0 {
+						t.Errorf("Pick allocates %v times per call, want 0", a)
+					}
+				})
+			}
+		}
+	}
+}

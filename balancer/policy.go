@@ -20,20 +20,27 @@ const (
 	// WeightedRoundRobin is NGINX's smooth weighted round robin (weights
 	// 5,1,1 give a a b a c a a), precomputed per snapshot so Pick is O(1).
 	// Equal weights behave exactly like RoundRobin. A cycle longer than
-	// 65,536 picks (sum of weights divided by their gcd) falls back to a
-	// stride walk over the weight line that is still exact per cycle but
-	// not NGINX's interleaving; its Pick is O(log n).
+	// 65,536 picks (sum of weights divided by their gcd), or one whose
+	// schedule would cost more than 2^18 steps to build (cycle length
+	// times the number of distinct weights), falls back to a stride walk
+	// over the weight line that is still exact per cycle but not NGINX's
+	// interleaving; its Pick is O(log n). Either way a snapshot's picker
+	// is built in O(n) plus at most 2^18 steps.
 	WeightedRoundRobin = "weighted_round_robin"
 
 	// LeastConn picks the fewest in-flight requests (per weight when
 	// weights differ), ties rotated so equally loaded targets share the
 	// load. Weights therefore matter only once backends carry load: idle
-	// backends all tie and share evenly. Pick is O(n): it reads every
-	// target's counter, stopping at the first idle one.
+	// backends all tie and share evenly. Up to 32 targets it is exact:
+	// Pick reads every target's counter, stopping at the first idle one,
+	// O(n) with n <= 32. Above 32 it picks the least loaded of 4
+	// candidates (the next in rotation and 3 drawn at random, in
+	// proportion to weight when weights differ): O(1) whatever n. See
+	// the package doc and docs/DESIGN.md for why.
 	LeastConn = "least_conn"
 
 	// Random picks uniformly at random, or in proportion to the weights
-	// when they differ. Pick is O(1) uniform, O(log n) weighted.
+	// when they differ (Walker's alias method, exact). Pick is O(1).
 	Random = "random"
 
 	// PowerOfTwo draws two distinct targets at random and picks the one

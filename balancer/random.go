@@ -9,14 +9,14 @@ type random struct{}
 
 func (*random) Name() string { return Random }
 
-// NewPicker is O(n): it reads the weights and, if they differ, builds their
-// prefix sums.
+// NewPicker is O(n): it reads the weights and, if they differ, builds
+// their alias table.
 func (*random) NewPicker(targets []Target) Picker {
-	ws, _, uniform := weights(targets)
+	ws, total, uniform := weights(targets)
 	if uniform {
 		return uniformRandomPicker{n: len(targets)}
 	}
-	return &weightedRandomPicker{prefix: prefixSums(ws)}
+	return &weightedRandomPicker{table: newAliasTable(ws, total)}
 }
 
 // uniformRandomPicker: Pick is O(1).
@@ -24,12 +24,10 @@ type uniformRandomPicker struct{ n int }
 
 func (p uniformRandomPicker) Pick() int { return rand.IntN(p.n) }
 
-// weightedRandomPicker draws a point on the weight line and finds its owner
-// by binary search: O(log n) per Pick.
+// weightedRandomPicker draws from an alias table: O(1) per Pick, exactly
+// in proportion to the weights.
 type weightedRandomPicker struct {
-	prefix []uint64 // strictly increasing; last element is the weight total
+	table *aliasTable
 }
 
-func (p *weightedRandomPicker) Pick() int {
-	return searchPrefix(p.prefix, rand.Uint64N(p.prefix[len(p.prefix)-1]))
-}
+func (p *weightedRandomPicker) Pick() int { return p.table.draw() }

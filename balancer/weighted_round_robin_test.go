@@ -67,6 +67,9 @@ func TestWeightedRoundRobinExactPerCycle(t *testing.T) {
 		{"duplicate weights", []int{3, 1, 3, 1, 2}, 10},
 		{"many", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 55},
 		{"fallback", []int{100_000, 1, 70_001}, 170_002},
+		// 5,050 entries × 100 distinct weights is over the build budget
+		// (maxScheduleWork): the stride fallback, exact per cycle too.
+		{"fallback: many distinct weights", ascending(100), 5050},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +86,15 @@ func TestWeightedRoundRobinExactPerCycle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ascending returns 1, 2, ..., n.
+func ascending(n int) []int {
+	ws := make([]int, n)
+	for i := range ws {
+		ws[i] = i + 1
+	}
+	return ws
 }
 
 func sumInts(xs []int) int {

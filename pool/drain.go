@@ -146,6 +146,7 @@ func (p *Pool) forgetIfRemovedLocked(b *Backend) {
 			break
 		}
 	}
+	delete(p.byAddress, b.address)
 	p.postLocked(notice{kind: noticeRemoved, t: Transition{
 		Pool: p.name, Backend: b.address, Target: b,
 		From: StateDrained, To: StateDrained, Reason: ReasonRemovedFromConfig,

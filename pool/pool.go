@@ -88,6 +88,7 @@ type Pool struct {
 	deregDelay time.Duration
 	res        Resilience
 	backends   []*Backend
+	byAddress  map[string]*Backend // the backends, by address (findLocked)
 	closed     bool
 	watchStop  chan struct{} // closes to stop the silent-detection watchdog
 	watchDone  chan struct{} // closed when it has stopped
@@ -117,6 +118,7 @@ func New(opts Options) *Pool {
 		thresholds:   opts.Thresholds.withDefaults(),
 		deregDelay:   max(opts.DeregistrationDelay, 0),
 		res:          opts.Resilience.withDefaults(),
+		byAddress:    make(map[string]*Backend),
 		watchWake:    make(chan struct{}, 1),
 	}
 	p.snap.Store(newSnapshot(nil, modeNormal, p.policy))
@@ -144,10 +146,7 @@ func (p *Pool) Algorithm() string {
 // with revived true.
 func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err error) {
 	p.mu.Lock()
-	for _, x := range p.backends {
-		if x.address != address {
-			continue
-		}
+	if x := p.byAddress[address]; x != nil {
 		c, ok := x.m.readd(time.Now())
 		if !ok {
 			p.mu.Unlock()
@@ -164,6 +163,7 @@ func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err er
 	b.weight.Store(int64(max(weight, 1)))
 	b.m.since = time.Now()
 	p.backends = append(p.backends, b)
+	p.byAddress[address] = b
 	p.changedLocked() // a larger pool may hold out more
 	p.mu.Unlock()
 	return b, false, nil
@@ -176,14 +176,10 @@ func (p *Pool) Backend(address string) *Backend {
 	return p.findLocked(address)
 }
 
-// findLocked is Backend with the lock held.
+// findLocked is Backend with the lock held: O(1), so that a reload
+// touching a few backends of a large pool does not scan it for each.
 func (p *Pool) findLocked(address string) *Backend {
-	for _, b := range p.backends {
-		if b.address == address {
-			return b
-		}
-	}
-	return nil
+	return p.byAddress[address]
 }
 
 // Backends returns the pool's backends in the order they were added (a

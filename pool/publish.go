@@ -34,36 +34,48 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 
 // republishLocked rebuilds and swaps the eligible snapshot: the HEALTHY
 // backends, or, in panic or fail-open mode, every HEALTHY or UNHEALTHY one.
-// DRAINING, DRAINED and INITIAL backends never get new requests.
+// DRAINING, DRAINED and INITIAL backends never get new requests. It is
+// O(n) in the pool's backends (two passes over their states, one
+// allocation of the set, the policy's NewPicker): the cost of a change,
+// paid once per change, never per request.
 func (p *Pool) republishLocked() {
-	var healthy, checked []*Backend
+	healthy, checked := 0, 0
 	for _, b := range p.backends {
 		switch b.State() {
 		case StateHealthy:
-			healthy = append(healthy, b)
-			checked = append(checked, b)
+			healthy++
+			checked++
 		case StateUnhealthy:
-			checked = append(checked, b)
+			checked++
 		}
 	}
-	mode, set := modeNormal, healthy
+	mode, size := modeNormal, healthy
 	switch {
-	case len(checked) == 0:
-	case len(healthy) == 0 && p.res.FailClosed:
-		mode, set = modeFailClosed, nil
-	case len(healthy) == 0:
-		mode, set = modeFailOpen, checked
-	case 100*len(healthy) < p.res.PanicThreshold*len(checked):
-		mode, set = modePanic, checked
+	case checked == 0:
+	case healthy == 0 && p.res.FailClosed:
+		mode, size = modeFailClosed, 0
+	case healthy == 0:
+		mode, size = modeFailOpen, checked
+	case 100*healthy < p.res.PanicThreshold*checked:
+		mode, size = modePanic, checked
+	}
+	var set []*Backend
+	if size > 0 {
+		set = make([]*Backend, 0, size)
+		for _, b := range p.backends {
+			if st := b.State(); st == StateHealthy || (mode != modeNormal && st == StateUnhealthy) {
+				set = append(set, b)
+			}
+		}
 	}
 	s := newSnapshot(set, mode, p.policy)
 	if p.res.SlowStart > 0 && mode == modeNormal {
-		s.setRamp(p.res.SlowStart)
+		s.setRamp(p.res.SlowStart, p.now())
 	}
 	if old := p.snap.Load(); old.mode != mode {
 		p.logLocked(zapcore.WarnLevel, "pool routing mode changed", zap.String("pool", p.name),
 			zap.String("from", old.mode.String()), zap.String("to", mode.String()),
-			zap.Int("healthy", len(healthy)), zap.Int("checked", len(checked)))
+			zap.Int("healthy", healthy), zap.Int("checked", checked))
 	}
 	p.snap.Store(s)
 }

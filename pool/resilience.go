@@ -110,13 +110,18 @@ func (r Resilience) withDefaults() Resilience {
 }
 
 // SetResilience replaces the pool's request-path signal settings (a
-// reload); backends keep their states. Safe for concurrent use.
+// reload); backends keep their states. The eligible snapshot is rebuilt
+// (O(n)) only when a setting it depends on changed: panic_threshold,
+// when_all_unhealthy or slow_start. Safe for concurrent use.
 func (p *Pool) SetResilience(r Resilience) {
 	r = r.withDefaults()
 	p.mu.Lock()
+	routing := r.PanicThreshold != p.res.PanicThreshold || r.FailClosed != p.res.FailClosed || r.SlowStart != p.res.SlowStart
 	p.res = r
 	p.changedLocked()
-	p.republishLocked()
+	if routing {
+		p.republishLocked()
+	}
 	stop := p.syncWatchdogLocked()
 	p.mu.Unlock()
 	p.flush()

@@ -3,6 +3,7 @@ package pool
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -258,6 +259,56 @@ func TestSlowStartFollowsTheRamp(t *testing.T) {
 				}
 				t.Logf("%s over a %s window: too few to judge; again with a %s window", why, window, 2*window)
 				window *= 2
+			}
+		})
+	}
+}
+
+// TestSlowStartSteadySet: a request a ramping backend turns down goes to
+// a backend drawn from the snapshot's steady set, built with the snapshot,
+// so that it never scans the pool. The set holds the backends not ramping
+// when the snapshot was built: never ramped, or ramp over by then.
+func TestSlowStartSteadySet(t *testing.T) {
+	tests := []struct {
+		name   string
+		window time.Duration
+		// wait before the last backend joins: past the window, the first
+		// ramp is over when the snapshot is built
+		wait time.Duration
+		// want lists the steady backends by index
+		want []int
+	}{
+		{"two ramping", time.Hour, 0, []int{0}},
+		{"first ramp over", 200 * time.Millisecond, 400 * time.Millisecond, []int{0, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, bs, _ := newTestPoolWith(t, Options{}, "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3")
+			pass(bs[0]) // nobody else serves: no ramp
+			p.SetResilience(Resilience{SlowStart: tt.window})
+			pass(bs[1])
+			pass(bs[1])
+			time.Sleep(tt.wait)
+			pass(bs[2])
+			pass(bs[2])
+			s := p.snap.Load()
+			var got []int
+			for _, x := range s.steady {
+				for i, b := range bs {
+					if x == b {
+						got = append(got, i)
+					}
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("steady backends %v, want %v", got, tt.want)
+			}
+			for range 100 {
+				var a Avoid
+				a.Add(bs[0])
+				if x := s.other(bs[2], &a); x != nil && (x == bs[0] || x == bs[2] || !slices.Contains(s.steady, x)) {
+					t.Fatalf("other gave %s: avoided, the refusing one, or not steady", x.Address())
+				}
 			}
 		})
 	}

@@ -47,6 +47,10 @@ type snapshot struct {
 	rampUntil, window int64
 	// weights is the sum of the backends' weights (for fair shares).
 	weights int64
+	// steady are the backends not in slow start when s was built, where
+	// a request a ramping backend turned down goes (other); nil unless a
+	// ramp was under way then.
+	steady []*Backend
 }
 
 // newSnapshot builds a snapshot over set (which it takes ownership of)
@@ -63,8 +67,9 @@ func newSnapshot(set []*Backend, mode routingMode, policy balancer.Policy) *snap
 	return s
 }
 
-// setRamp records the slow-start window and when the last ramp ends.
-func (s *snapshot) setRamp(window time.Duration) {
+// setRamp records the slow-start window, when the last ramp ends and,
+// while one is under way at now (pool clock), the steady backends.
+func (s *snapshot) setRamp(window time.Duration, now int64) {
 	s.window = int64(window)
 	for _, b := range s.backends {
 		s.weights += int64(b.Weight())
@@ -72,6 +77,21 @@ func (s *snapshot) setRamp(window time.Duration) {
 			s.rampUntil = max(s.rampUntil, start+s.window)
 		}
 	}
+	if now >= s.rampUntil {
+		return
+	}
+	s.steady = make([]*Backend, 0, len(s.backends))
+	for _, b := range s.backends {
+		if !s.ramping(b, now) {
+			s.steady = append(s.steady, b)
+		}
+	}
+}
+
+// ramping reports whether b is in its slow start at now (pool clock).
+func (s *snapshot) ramping(b *Backend, now int64) bool {
+	start := b.rampStart.Load()
+	return start > 0 && now-start < s.window
 }
 
 // SlowStartInitialPercent is the share of its normal traffic, in percent,
@@ -134,14 +154,23 @@ func (p *Pool) pick(s *snapshot, avoid *Avoid) *Backend {
 	return nil
 }
 
-// other returns a backend of s other than b, not in avoid and not itself
-// refused by a slow start, scanning from a random start; nil if none.
+// other returns a steady backend of s (one not in slow start when s was
+// built) other than b and not in avoid, drawn at random; nil if none. It
+// skips only b and the avoided, so it looks at no more than len(avoid) + 2
+// backends, however large the pool: a request turned down by a ramping
+// backend never scans the pool.
 func (s *snapshot) other(b *Backend, avoid *Avoid) *Backend {
-	n := len(s.backends)
+	n := len(s.steady)
+	if n == 0 {
+		return nil
+	}
 	start := rand.IntN(n)
 	for k := 0; k < n; k++ {
-		x := s.backends[(start+k)%n]
-		if x != b && (avoid == nil || !avoid.Has(x)) && x.rampStart.Load() == 0 {
+		i := start + k
+		if i >= n {
+			i -= n
+		}
+		if x := s.steady[i]; x != b && (avoid == nil || !avoid.Has(x)) {
 			return x
 		}
 	}

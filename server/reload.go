@@ -88,17 +88,17 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 	if problems := liveProblems(lb.cfg, cfg); len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrReloadRefused, strings.Join(problems, "; "))
 	}
+	old := make(map[string]*poolRuntime, len(lb.pools))
+	for _, pr := range lb.pools {
+		old[pr.cfg.Name] = pr
+	}
 	for _, pc := range cfg.Pools {
-		if err := lb.validatePool(pc); err != nil {
+		if err := lb.validatePool(unvalidated(pc, old[pc.Name])); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err)
 		}
 	}
 	// From here on nothing can fail for input reasons.
 	var changes []string
-	old := make(map[string]*poolRuntime, len(lb.pools))
-	for _, pr := range lb.pools {
-		old[pr.cfg.Name] = pr
-	}
 	var next []*poolRuntime
 	for _, pc := range cfg.Pools {
 		pr := old[pc.Name]
@@ -138,8 +138,36 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 	return changes, nil
 }
 
+// unvalidated is pc as validatePool needs to see it on a reload: without
+// the backends that already run in pr (the pool of that name in service,
+// or nil) under the same check settings. Those were validated when they
+// were added and healthcheck.New would say the same again, so a reload of
+// a 10,000-backend pool that changes one backend builds one checker to
+// validate, not 10,000. lb.mu must be held.
+func unvalidated(pc *config.Pool, pr *poolRuntime) *config.Pool {
+	if pr == nil || !sameSpec(checkSpecTLS(pr.cfg), checkSpecTLS(pc), pr.cfg.TLS, pc.TLS) {
+		return pc
+	}
+	var fresh []*config.Backend
+	for _, bc := range pc.Backends {
+		if pr.backends[bc.Address] == nil {
+			fresh = append(fresh, bc)
+		}
+	}
+	out := *pc
+	out.Backends = fresh
+	return &out
+}
+
 // updatePoolLocked brings pr (new or existing) in line with pc and returns
 // what changed. pc has passed validatePool.
+//
+// Its cost for a pool of n backends is O(n) map lookups and weight reads,
+// plus work for what changed only: the check settings are compared once
+// for the pool (every backend kept from before runs its checker under
+// them; only a backend taken back while draining may run older ones, and
+// is compared itself), and each changed weight, added or removed backend
+// costs the pool one snapshot rebuild.
 func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 	var changes []string
 	prev := pr.cfg
@@ -154,11 +182,13 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 	pr.pool.SetResilience(resilience(pc))
 	newClients := clientOptions(prev) != clientOptions(pc) || !prev.TLS.Equal(pc.TLS)
 	spec := checkSpecTLS(pc)
+	specChanged := !sameSpec(checkSpecTLS(prev), spec, prev.TLS, pc.TLS)
 
 	keep := make(map[string]bool, len(pc.Backends))
 	for _, bc := range pc.Backends {
 		keep[bc.Address] = true
 		br := pr.backends[bc.Address]
+		compare := specChanged
 		if br == nil {
 			nb, revived, err := lb.addBackend(pr, bc)
 			if err != nil {
@@ -172,6 +202,7 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 				continue
 			}
 			changes = append(changes, fmt.Sprintf("pool %s: backend %s added back while draining", pc.Name, bc.Address))
+			compare = true // its checker may date from older settings
 		}
 		b := br.backend
 		if b.Weight() != bc.Weight {
@@ -185,7 +216,7 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 				prevClient.CloseIdle()
 			}
 		}
-		if !sameSpec(br.currentSpec(), spec, prev.TLS, pc.TLS) {
+		if compare && !sameSpec(br.currentSpec(), spec, prev.TLS, pc.TLS) {
 			if checker, err := lb.newChecker(pc.Name, b, spec); err == nil {
 				br.start(&lb.checks, checker, spec)
 				changes = append(changes, fmt.Sprintf("pool %s: backend %s health check restarted", pc.Name, bc.Address))
