@@ -213,7 +213,7 @@ func TestGRPCRunFlips(t *testing.T) {
 			after[i]()
 		}
 	})
-	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: 300 * time.Millisecond, Timeout: 250 * time.Millisecond}, b.Addr(), rep)
+	c := newChecker(t, Spec{Type: TypeGRPC, GRPCService: grpcService, Interval: time.Second, Timeout: 900 * time.Millisecond}, b.Addr(), rep)
 	stop := run(t, c)
 	got := rec.waitFor(t, len(want))
 	stop()
