@@ -254,8 +254,10 @@ func refuseConn(c net.Conn) {
 // request read deadlines (fasthttp's own ReadTimeout is off): the header
 // must arrive within ReadHeaderTimeout of the request's first byte (of
 // the accept, for a connection's first request); the body deadline
-// fasthttp sets after the header (limits.headerReceived) marks the body
-// phase and is capped at the request's start plus ReadTimeout. It
+// fasthttp sets after the header of a request with a body
+// (limits.headerReceived) marks the body phase and is capped at the
+// request's start plus ReadTimeout (a request without a body keeps the
+// header's deadline until its answer is written). It
 // releases its slot when closed and counts a write timeout (a client
 // that does not read its answer), after which it resets the connection
 // rather than leave the unsent answer in the kernel. fasthttp uses it
@@ -266,7 +268,8 @@ type limitConn struct {
 	// reqStart is when the current request's first byte arrived (unix
 	// nanoseconds), 0 between requests.
 	reqStart atomic.Int64
-	// inBody is true from the end of the current request's header.
+	// inBody is true while the current request's body is read (from the
+	// body deadline on).
 	inBody        atomic.Bool
 	served        int // requests started; connection goroutine only
 	closed        atomic.Bool
