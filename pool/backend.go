@@ -156,6 +156,20 @@ func (o RequestOutcome) answered() bool { return o == RequestOK || o == RequestS
 // becomes DRAINED. Lock-free and allocation-free unless it changes a
 // state.
 func (b *Backend) Release(o RequestOutcome, latency time.Duration) {
+	b.release(o, latency, time.Time{})
+}
+
+// ReleaseAt is Release for a request that ended at now, the caller's own
+// reading of the clock (it must be a recent one): the pool then reads no
+// clock of its own. Lock-free and allocation-free unless it changes a
+// state.
+func (b *Backend) ReleaseAt(o RequestOutcome, latency time.Duration, now time.Time) {
+	b.release(o, latency, now)
+}
+
+// release is Release at now (zero: the pool reads the clock when it needs
+// it).
+func (b *Backend) release(o RequestOutcome, latency time.Duration, now time.Time) {
 	switch o {
 	case RequestServerError, RequestTransportError, RequestTimeout:
 		b.errors.Add(1)
@@ -164,7 +178,7 @@ func (b *Backend) Release(o RequestOutcome, latency time.Duration) {
 		b.unanswered.Add(1)
 	}
 	if o != RequestLocal {
-		b.pool.signals.observe(b, o, latency)
+		b.pool.signals.observe(b, o, latency, now)
 	}
 	if b.inFlight.Add(-1) == 0 && b.State() == StateDraining {
 		b.pool.finishDrain(b)

@@ -23,7 +23,7 @@ import (
 // Release. Lock-free and allocation-free.
 func (b *Backend) Upgraded(latency time.Duration) {
 	b.upgraded.Add(1)
-	b.pool.signals.observe(b, RequestOK, latency)
+	b.pool.signals.observe(b, RequestOK, latency, time.Time{})
 }
 
 // ReleaseUpgraded ends an upgraded connection that Upgraded started. It
@@ -47,7 +47,7 @@ func (b *Backend) StartStream(o RequestOutcome, latency time.Duration) {
 	if o == RequestServerError {
 		b.errors.Add(1)
 	}
-	b.pool.signals.observe(b, o, latency)
+	b.pool.signals.observe(b, o, latency, time.Time{})
 }
 
 // EndStream ends a streamed answer that StartStream started. o says how
@@ -64,7 +64,7 @@ func (b *Backend) EndStream(o RequestOutcome) {
 	switch o {
 	case RequestTransportError, RequestTimeout:
 		b.errors.Add(1)
-		b.pool.signals.observe(b, o, 0)
+		b.pool.signals.observe(b, o, 0, time.Time{})
 	}
 	b.endLong(&b.streams)
 }

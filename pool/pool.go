@@ -222,7 +222,16 @@ func (p *Pool) Healthy() int {
 // A backend that leaves rotation between the pick and the count is
 // released and another is picked, so a DRAINING backend never gets a new
 // request after its transition is published.
-func (p *Pool) Acquire(avoid *Avoid) *Backend {
+func (p *Pool) Acquire(avoid *Avoid) *Backend { return p.acquire(avoid, time.Time{}) }
+
+// AcquireAt is Acquire for a request that began at now, the caller's own
+// reading of the clock (it must be a recent one): the pool then reads no
+// clock of its own. Lock-free and allocation-free.
+func (p *Pool) AcquireAt(avoid *Avoid, now time.Time) *Backend { return p.acquire(avoid, now) }
+
+// acquire is Acquire at now (zero: the pool reads the clock when it needs
+// it).
+func (p *Pool) acquire(avoid *Avoid, now time.Time) *Backend {
 	for attempt := 0; attempt < 4; attempt++ {
 		s := p.snap.Load()
 		b := p.pick(s, avoid)
@@ -232,7 +241,7 @@ func (p *Pool) Acquire(avoid *Avoid) *Backend {
 		if b.inFlight.Add(1)-b.upgraded.Load() == 1 {
 			// The first request waiting for an answer (upgraded
 			// connections are not waiting).
-			b.busySince.Store(p.now())
+			b.busySince.Store(p.at(now))
 		}
 		if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {
 			b.requests.Add(1)

@@ -19,12 +19,12 @@ type signals struct {
 	ejectFailures, ejectTimeouts atomic.Int64
 }
 
-// observe takes one request outcome on b: lock-free unless it changes a
-// state.
-func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration) {
+// observe takes one request outcome on b, which came at now (zero: read
+// the clock): lock-free unless it changes a state.
+func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration, now time.Time) {
 	p := b.pool
 	if o.answered() {
-		b.lastAnswer.Store(p.now())
+		b.lastAnswer.Store(p.at(now))
 		if latency > 0 {
 			s.latency.record(latency)
 		}
@@ -61,9 +61,6 @@ func (s *signals) observe(b *Backend, o RequestOutcome, latency time.Duration) {
 		p.eject(b, failures, "failures")
 	}
 }
-
-// now is the pool's monotonic clock in ns since the pool was made.
-func (p *Pool) now() int64 { return int64(time.Since(p.epoch)) }
 
 // eject takes a HEALTHY backend out for its ejection time (reason
 // passive_ejection) after n failures of kind what ("failures",

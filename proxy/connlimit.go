@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -254,8 +255,10 @@ func refuseConn(c net.Conn) {
 // request read deadlines (fasthttp's own ReadTimeout is off): the header
 // must arrive within ReadHeaderTimeout of the request's first byte (of
 // the accept, for a connection's first request); the body deadline
-// fasthttp sets after the header (limits.headerReceived) marks the body
-// phase and is capped at the request's start plus ReadTimeout. It
+// fasthttp sets after the header of a request with a body
+// (limits.headerReceived) marks the body phase and is capped at the
+// request's start plus ReadTimeout (a request without a body keeps the
+// header's deadline until its answer is written). It
 // releases its slot when closed and counts a write timeout (a client
 // that does not read its answer), after which it resets the connection
 // rather than leave the unsent answer in the kernel. fasthttp uses it
@@ -264,9 +267,14 @@ type limitConn struct {
 	net.Conn
 	l *limits
 	// reqStart is when the current request's first byte arrived (unix
-	// nanoseconds), 0 between requests.
+	// nanoseconds), 0 between requests, reqStartWhole for a request
+	// whose header came whole with its first byte.
 	reqStart atomic.Int64
-	// inBody is true from the end of the current request's header.
+	// headerIn: the bytes read between requests held a whole request
+	// header (connection goroutine only; requestStarted takes it).
+	headerIn bool
+	// inBody is true while the current request's body is read (from the
+	// body deadline on).
 	inBody        atomic.Bool
 	served        int // requests started; connection goroutine only
 	closed        atomic.Bool
@@ -280,17 +288,41 @@ func newLimitConn(c net.Conn, l *limits) *limitConn {
 	return lc
 }
 
+// reqStartWhole is reqStart for a request whose whole header arrived
+// with its first byte: the header needs no deadline, and the body's needs
+// no cap (the header took no time, and BodyReadTimeout is at most
+// ReadTimeout), so when it began does not matter.
+const reqStartWhole = 1
+
 // requestStarted marks the first byte of a request: its header is due
 // within ReadHeaderTimeout (for the first request, of the accept, whose
-// deadline is already set).
+// deadline is already set). A header that came whole with that byte
+// (headerIn) is read from fasthttp's buffer without waiting: it gets no
+// deadline, which saves a reading of the clock and a timer on most
+// requests.
 func (c *limitConn) requestStarted() {
-	now := time.Now()
-	c.reqStart.Store(now.UnixNano())
 	c.inBody.Store(false)
 	c.served++
+	if c.headerIn {
+		c.headerIn = false
+		c.reqStart.Store(reqStartWhole)
+		return
+	}
+	now := time.Now()
+	c.reqStart.Store(now.UnixNano())
 	if c.served > 1 {
 		_ = c.Conn.SetReadDeadline(now.Add(c.l.o.ReadHeaderTimeout))
 	}
+}
+
+// holdsHeaderEnd reports whether p, the bytes read while no request was
+// under way, holds the end of a request's header (an empty line after a
+// non-empty one; empty lines before a request line do not count).
+func holdsHeaderEnd(p []byte) bool {
+	for len(p) > 0 && (p[0] == '\r' || p[0] == '\n') {
+		p = p[1:]
+	}
+	return bytes.Contains(p, []byte("\n\r\n")) || bytes.Contains(p, []byte("\n\n"))
 }
 
 // requestEnded marks the answer written: the connection is idle.
@@ -312,7 +344,7 @@ func (c *limitConn) SetReadDeadline(t time.Time) error {
 		return nil
 	}
 	c.inBody.Store(true)
-	if limit := time.Unix(0, s).Add(c.l.o.ReadTimeout); t.After(limit) {
+	if limit := time.Unix(0, s).Add(c.l.o.ReadTimeout); s != reqStartWhole && t.After(limit) {
 		t = limit
 	}
 	return c.Conn.SetReadDeadline(t)
@@ -333,6 +365,11 @@ func (c *limitConn) setBodyDeadline(t time.Time) {
 // 408.
 func (c *limitConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
+	if n > 0 && c.reqStart.Load() == 0 && !c.idleTimedOut.Load() {
+		// Between requests (not in a tunnel, which sets idleTimedOut):
+		// does the next request's header come whole?
+		c.headerIn = holdsHeaderEnd(b[:n])
+	}
 	if err != nil && c.reqStart.Load() == 0 && c.served > 0 {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && c.idleTimedOut.CompareAndSwap(false, true) {

@@ -168,3 +168,25 @@ func TestGuardListenerKeepsAccepting(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestHoldsHeaderEnd: a read between requests holds a whole header when
+// an empty line follows a non-empty one, whatever the line endings; empty
+// lines before the request line do not count.
+func TestHoldsHeaderEnd(t *testing.T) {
+	for in, want := range map[string]bool{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n":        true,
+		"GET / HTTP/1.1\nHost: a\n\n":              true,
+		"GET / HTTP/1.1\r\nHost: a\n\r\nbody":      true,
+		"GET / HTTP/1.1\r\nHost: a\r\n":            false,
+		"GET / HTTP/1.1\r\nHost: a\r\n\r":          false,
+		"G":                                        false,
+		"\r\n\r\n":                                 false,
+		"\r\n\r\nGET / HTTP/1.1\r\n":               false,
+		"\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n":  true,
+		"POST / HTTP/1.1\r\nContent-Length: 1\r\n": false,
+	} {
+		if got := holdsHeaderEnd([]byte(in)); got != want {
+			t.Errorf("%q: %v, want %v", in, got, want)
+		}
+	}
+}

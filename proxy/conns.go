@@ -71,6 +71,16 @@ func (t *trackedConn) SetWriteDeadline(d time.Time) error {
 	return t.Conn.SetWriteDeadline(d)
 }
 
+// SetDeadline is SetWriteDeadline for both directions at once (the
+// round trip sets one deadline for writing a request and reading its
+// header's answer): errConnCut on a connection CloseAll closed.
+func (t *trackedConn) SetDeadline(d time.Time) error {
+	if t.closed.Load() {
+		return errConnCut
+	}
+	return t.Conn.SetDeadline(d)
+}
+
 // detach removes t from its owner's set and reports whether this call did
 // it (false when t was already closed).
 func (t *trackedConn) detach() bool {

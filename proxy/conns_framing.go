@@ -1,6 +1,9 @@
 package proxy
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+)
 
 // errResponseFraming is the read error of a backend answer whose header
 // carries both Content-Length and Transfer-Encoding: two parsers could
@@ -48,20 +51,41 @@ func (s *framingScan) start() {
 
 // scan looks at bytes of the answer as they are read and returns
 // errResponseFraming as soon as a header block holds both framing fields.
+// A field's value is skipped whole (bytes.IndexByte to its line's end):
+// only names are looked at byte by byte.
 func (s *framingScan) scan(p []byte) error {
-	for _, c := range p {
+	for len(p) > 0 {
 		if s.state == scanIdle {
 			return nil
 		}
+		if s.colon {
+			// In a value (blank is already false): on to the line's end.
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				return nil
+			}
+			p = p[i+1:]
+			s.endLine()
+			continue
+		}
+		if s.state == scanHeader && s.n == 0 && s.blank && !s.space {
+			// At a line's start: a whole field line is judged at once.
+			if rest, ok, err := s.fieldLine(p); ok {
+				if err != nil {
+					return err
+				}
+				p = rest
+				continue
+			}
+		}
+		c := p[0]
+		p = p[1:]
 		if c == '\n' {
 			s.endLine()
 			continue
 		}
 		if c != '\r' {
 			s.blank = false
-		}
-		if s.colon {
-			continue
 		}
 		switch {
 		case c == ':' && s.state == scanHeader:
@@ -96,6 +120,39 @@ func (s *framingScan) scan(p []byte) error {
 		}
 	}
 	return nil
+}
+
+// fieldLine judges the header field line at the start of p when p holds
+// it whole, is a plain "name: value" line (no fold, no CR before the
+// colon) and the scan is at a line's start: it reports true with the
+// bytes after the line, and errResponseFraming when the line completes a
+// conflict. Any other line is left to scan's byte-by-byte reading (false),
+// which judges every line the same way, only slower.
+func (s *framingScan) fieldLine(p []byte) (rest []byte, ok bool, err error) {
+	i := bytes.IndexByte(p, '\n')
+	if i <= 0 || p[0] == ' ' || p[0] == '\t' || p[0] == '\r' {
+		return nil, false, nil
+	}
+	j := bytes.IndexByte(p[:i], ':')
+	if j <= 0 || bytes.IndexByte(p[:j], '\r') >= 0 {
+		return nil, false, nil
+	}
+	name := p[:j]
+	for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
+		name = name[:len(name)-1]
+	}
+	if (len(name) == len(hdrContentLength) || len(name) == len(hdrTransferEncoding)) &&
+		bytes.IndexByte(name, ' ') < 0 && bytes.IndexByte(name, '\t') < 0 {
+		s.cl = s.cl || equalFold(name, hdrContentLength)
+		s.te = s.te || equalFold(name, hdrTransferEncoding)
+		if s.cl && s.te {
+			s.state = scanIdle
+			return nil, true, errResponseFraming
+		}
+	}
+	s.blank = false
+	s.endLine()
+	return p[i+1:], true, nil
 }
 
 // endLine ends the current line: a status line decides whether its block

@@ -57,8 +57,17 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	// address, as HTTP/1.1 requires a Host.
 	hostless := len(req.Header.Host()) == 0
 	rp := &up.retry
-	now := time.Now()
-	defer up.observeSince(now)
+	// One reading of the clock per request and one per try: the request
+	// began when fasthttp read it for the handler (ctx.Time; a context
+	// fasthttp did not serve has none), and each try ends at
+	// times.ended, which the pool and the duration observer take as
+	// they are.
+	now := ctx.Time()
+	if now.IsZero() {
+		now = time.Now()
+	}
+	times := tryTimes{idle: up.idle, wait: up.header}
+	defer up.observe(now, &times.ended)
 
 	// kept is the last 5xx answer that was retried, returned if no later
 	// try gets an answer.
@@ -81,7 +90,6 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		rsc.up, rsc.deadline, rsc.hdr = up, deadline, &ctx.Request.Header
 		rs = &rsc
 	}
-	times := tryTimes{idle: up.idle, wait: up.header}
 	if up.perTry > 0 {
 		times.wait = up.perTry
 	}
@@ -102,7 +110,8 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		if rs != nil {
 			rs.from, rs.attempt, rs.next = b, attempt, nil
 		}
-		f, status, s, err := try(b, req, body.up, resp, now, &times, rs)
+		times.start = now
+		f, status, s, err := try(b, req, body.up, resp, &times, rs)
 		switch f {
 		case failClientBody:
 			h.refuseBody(ctx, err)
@@ -111,7 +120,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			ex.retries++
 			ex.rescued = true
 			h.logRescue(up, b, rs.next, ex.retries)
-			b, now = rs.next, time.Now()
+			b, now = rs.next, times.ended
 			continue
 		}
 
@@ -129,7 +138,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		} else {
 			cond, reached = f.condition()
 		}
-		now = time.Now()
+		now = times.ended
 		// A streamed body cannot be sent again once a byte of it went.
 		replay := replayable(&ctx.Request.Header) && (body.up == nil || !body.up.sent)
 		if !rp.allows(cond, reached, attempt, !reached || replay) || !now.Before(deadline) {
@@ -156,12 +165,18 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	}
 }
 
-// observeSince records the duration of a client request that started at
-// start in the upstream's Duration observer, if any.
-func (up *upstream) observeSince(start time.Time) {
-	if up.duration != nil {
-		up.duration.Observe(time.Since(start).Seconds())
+// observe records the duration of a client request that started at
+// start in the upstream's Duration observer, if any: until *end, when its
+// last try ended, or until now when it made none.
+func (up *upstream) observe(start time.Time, end *time.Time) {
+	if up.duration == nil {
+		return
 	}
+	e := *end
+	if e.IsZero() {
+		e = time.Now()
+	}
+	up.duration.Observe(e.Sub(start).Seconds())
 }
 
 // begin starts a client request on up at now: it counts it in up's retry
@@ -174,7 +189,7 @@ func (up *upstream) begin(now time.Time, avoid *pool.Avoid, resp *fasthttp.Respo
 	if up.retry.attempts > 0 {
 		up.budget.noteRequest(now)
 	}
-	b := up.pool.Acquire(avoid)
+	b := up.pool.AcquireAt(avoid, now)
 	if b == nil {
 		up.pool.NoteNoBackend()
 		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
@@ -193,7 +208,7 @@ func (up *upstream) retryTarget(now time.Time, avoid *pool.Avoid, b *pool.Backen
 		return nil, true
 	}
 	avoid.Add(b)
-	if next = up.pool.Acquire(avoid); next != nil {
+	if next = up.pool.AcquireAt(avoid, now); next != nil {
 		up.budget.noteRetry(now)
 		up.pool.NoteRetry()
 	}
@@ -263,11 +278,12 @@ func (h *Handler) logRescue(up *upstream, from, to *pool.Backend, retry int) {
 }
 
 // try sends req to b once (with its body streamed from upload when that
-// is not nil), started at start and bounded by t, and on an
+// is not nil), started at t.start and bounded by t, and on an
 // answer returns its status and leaves its header, cleaned of hop-by-hop
 // fields, in resp, with its body when it was read whole. b is released
 // with the outcome and the time the try took (a 5xx answer as
-// pool.RequestServerError, a timeout as pool.RequestTimeout), except for
+// pool.RequestServerError, a timeout as pool.RequestTimeout) at t.ended,
+// when the try ended (the one reading of the clock it makes), except for
 // an answer whose body is to be streamed: that is returned as a stream,
 // counted on b with pool.Backend.StartStream, and the caller must hand it
 // to the client (Handler.streamAnswer), whose end releases b.
@@ -275,20 +291,22 @@ func (h *Handler) logRescue(up *upstream, from, to *pool.Backend, retry int) {
 // r, when not nil, makes the try rescuable (see rescue): a try moved to
 // another backend ends with failRescued, counted on b (NoteRescued), and
 // r.next is the backend the request moved to, already acquired.
-func try(b *pool.Backend, req *fasthttp.Request, upload *upload, resp *fasthttp.Response, start time.Time, t *tryTimes, r *rescue) (failure, int, *stream, error) {
+func try(b *pool.Backend, req *fasthttp.Request, upload *upload, resp *fasthttp.Response, t *tryTimes, r *rescue) (failure, int, *stream, error) {
 	c, ok := b.Attached().(*BackendClient)
 	if !ok {
+		t.ended = time.Now()
 		b.Release(pool.RequestLocal, 0)
 		return failUnwired, 0, nil, errUnwired
 	}
 	s, err := c.roundTrip(req, upload, resp, t, r)
-	latency := time.Since(start)
+	t.ended = time.Now()
+	latency := t.ended.Sub(t.start)
 	if err != nil {
 		f := classify(err)
 		if f == failRescued {
 			b.NoteRescued()
 		}
-		b.Release(f.outcome(), latency)
+		b.ReleaseAt(f.outcome(), latency, t.ended)
 		return f, 0, nil, err
 	}
 	status := resp.StatusCode()
@@ -300,7 +318,7 @@ func try(b *pool.Backend, req *fasthttp.Request, upload *upload, resp *fasthttp.
 	if s != nil {
 		b.StartStream(o, latency)
 	} else {
-		b.Release(o, latency)
+		b.ReleaseAt(o, latency, t.ended)
 	}
 	cleanResponse(&resp.Header)
 	return 0, status, s, nil

@@ -116,3 +116,39 @@ func TestResponseFraming502(t *testing.T) {
 		})
 	}
 }
+
+// FuzzFramingScan: a framingScan reaches the same verdict on any answer
+// whether it reads it whole (whole field lines take the fast path,
+// fieldLine) or one byte at a time (every line read byte by byte), and
+// in two pieces cut anywhere.
+func FuzzFramingScan(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"), 20)
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length : 2\r\n\r\nok"), 7)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nX-A: a\r\n Content-Length: 2\r\n\rTransfer-Encoding\t: chunked\r\n\r\n"), 30)
+	f.Fuzz(func(t *testing.T, answer []byte, cut int) {
+		verdict := func(pieces ...[]byte) bool {
+			var s framingScan
+			s.start()
+			for _, p := range pieces {
+				if s.scan(p) != nil {
+					return true
+				}
+			}
+			return false
+		}
+		var bytewise [][]byte
+		for i := range answer {
+			bytewise = append(bytewise, answer[i:i+1])
+		}
+		want := verdict(bytewise...)
+		if got := verdict(answer); got != want {
+			t.Fatalf("whole: conflict %v, byte by byte %v", got, want)
+		}
+		if len(answer) > 0 {
+			c := (cut%len(answer) + len(answer)) % len(answer)
+			if got := verdict(answer[:c], answer[c:]); got != want {
+				t.Fatalf("cut at %d: conflict %v, byte by byte %v", c, got, want)
+			}
+		}
+	})
+}

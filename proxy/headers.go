@@ -117,27 +117,38 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted boo
 	var connArr [128]byte
 	var xffArr [256]byte
 	conn, xff := connArr[:0], xffArr[:0]
-	var hasProto, hasHost bool
+	// drop: a field to delete was seen (a Connection field is one, so a
+	// field it names is found by the passes below).
+	var hasProto, hasHost, drop bool
 	for k, v := range h.All() {
 		switch {
 		case equalFold(k, hdrConnection):
 			conn = append(append(conn, v...), ',')
-		case !trusted:
+		case isHopByHop(k), equalFold(k, "Expect"):
+			drop = true
 		case equalFold(k, hdrXForwardedFor):
+			drop = true
+			if !trusted {
+				break
+			}
 			if len(xff) > 0 {
 				xff = append(xff, ", "...)
 			}
 			xff = append(xff, v...)
 		case equalFold(k, hdrXForwardedProto):
-			hasProto = true
+			hasProto = trusted
+			drop = drop || !trusted
 		case equalFold(k, hdrXForwardedHost):
-			hasHost = true
+			hasHost = trusted
+			drop = drop || !trusted
 		}
 	}
+	drop = drop || len(conn) > 0
 
 	dropTrailers(h)
 	var keyArr [64]byte
-	for pass := 0; pass < maxHeaderPasses; pass++ {
+	pass := 0
+	for ; drop && pass < maxHeaderPasses; pass++ {
 		key := keyArr[:0]
 		for k := range h.All() {
 			if isHopByHop(k) || (inTokenList(conn, k) && !isFraming(k)) || equalFold(k, "Expect") ||
@@ -158,16 +169,35 @@ func prepareRequest(out *fasthttp.Request, ctx *fasthttp.RequestCtx, trusted boo
 		xff = append(xff, ", "...)
 	}
 	xff = appendClientIP(xff, ctx.RemoteAddr())
-	h.SetBytesV(hdrXForwardedFor, xff)
+	// None of the three is left when it is put (deleted above, or
+	// absent), unless the passes ran out: put then replaces one as Set.
+	put := putter{h: h, set: pass == maxHeaderPasses}
+	put.field(hdrXForwardedFor, xff)
 	if !hasProto {
 		if ctx.IsTLS() {
-			h.Set(hdrXForwardedProto, "https")
+			put.field(hdrXForwardedProto, []byte("https"))
 		} else {
-			h.Set(hdrXForwardedProto, "http")
+			put.field(hdrXForwardedProto, []byte("http"))
 		}
 	}
 	if host := h.Host(); len(host) > 0 && !hasHost {
-		h.SetBytesV(hdrXForwardedHost, host)
+		put.field(hdrXForwardedHost, host)
+	}
+}
+
+// putter puts the X-Forwarded-* fields into a request header: with Add,
+// which appends without looking for a field of the same name, when none
+// can be there, else (set) with Set.
+type putter struct {
+	h   *fasthttp.RequestHeader
+	set bool
+}
+
+func (p putter) field(k string, v []byte) {
+	if p.set {
+		p.h.SetBytesV(k, v)
+	} else {
+		p.h.AddBytesV(k, v)
 	}
 }
 
@@ -221,14 +251,18 @@ func peerTrusted(prefixes []netip.Prefix, a net.Addr) bool {
 func cleanResponse(h *fasthttp.ResponseHeader) {
 	var connArr [128]byte
 	conn := connArr[:0]
+	drop := false // a hop-by-hop field was seen (Connection is one)
 	for k, v := range h.All() {
-		if equalFold(k, hdrConnection) {
-			conn = append(append(conn, v...), ',')
+		if isHopByHop(k) {
+			drop = true
+			if equalFold(k, hdrConnection) {
+				conn = append(append(conn, v...), ',')
+			}
 		}
 	}
 	dropTrailers(h)
 	var keyArr [64]byte
-	for pass := 0; pass < maxHeaderPasses; pass++ {
+	for pass := 0; drop && pass < maxHeaderPasses; pass++ {
 		key := keyArr[:0]
 		for k := range h.All() {
 			if isHopByHop(k) || (inTokenList(conn, k) && !isFraming(k)) {

@@ -75,7 +75,7 @@ func (l *limits) headerVerdict(hdr *fasthttp.RequestHeader) (Reject, bool) {
 
 // headerReceived is the listener's fasthttp.Server.HeaderReceived hook:
 // it runs after the header, before the body, and takes the header's one
-// verdict. It gives the body its own read deadline (BodyReadTimeout;
+// verdict. It gives a body its own read deadline (BodyReadTimeout;
 // limitConn caps it at the request's start plus ReadTimeout, and takes
 // this deadline as the sign that the header is done). It runs the
 // request-smuggling guard (guardHeader), which neutralises the body
@@ -112,6 +112,12 @@ func (l *limits) headerReceived(hdr *fasthttp.RequestHeader) fasthttp.RequestCon
 	}
 	if bad {
 		markRefused(hdr, r)
+	}
+	if hdr.ContentLength() == 0 {
+		// No body to read: no body deadline either (a deadline costs a
+		// reading of the clock and a timer); the header's, which
+		// limitConn set, stays until the answer is written.
+		rc.ReadTimeout = 0
 	}
 	return rc
 }

@@ -411,3 +411,34 @@ func TestIdleTimeoutCounted(t *testing.T) {
 		t.Errorf("an idle close counted as %d header timeouts", got)
 	}
 }
+
+// TestSlowlorisKeptAlive: on a kept-alive connection, a request whose
+// header came whole is answered, and the next one, trickled, is cut at
+// the header timeout from its first byte with a 408 (a header that comes
+// whole gets no deadline of its own; one that does not still does).
+func TestSlowlorisKeptAlive(t *testing.T) {
+	const timeout = 1500 * time.Millisecond
+	l, _ := limitsLB(t, ServerOptions{ReadHeaderTimeout: timeout, IdleTimeout: time.Minute})
+	c := l.conn(t)
+	if resp := c.raw("GET / HTTP/1.1\r\nHost: lb\r\n\r\n", false); resp.StatusCode() != 200 {
+		t.Fatalf("first request: %d", resp.StatusCode())
+	}
+	header := "GET / HTTP/1.1\r\nHost: lb\r\nX-Slow: " + strings.Repeat("s", 50) + "\r\n\r\n"
+	start := time.Now()
+	go func() { // the trickle; ends when the LB closes the connection
+		for j := 0; j < len(header); j++ {
+			if _, err := c.c.Write([]byte{header[j]}); err != nil {
+				return
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}()
+	answer := readClosed(t, c.c, 30*time.Second)
+	if took := time.Since(start); took < timeout-100*time.Millisecond || took > timeout+3*time.Second {
+		t.Errorf("closed after %s, want about %s", took, timeout)
+	}
+	if !strings.HasPrefix(answer, "HTTP/1.1 408 ") {
+		t.Errorf("got %q, want a 408", answer)
+	}
+	waitCount(t, l, RejectHeaderTimeout, 1)
+}

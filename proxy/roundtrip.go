@@ -50,7 +50,7 @@ var errTooManyInterim = errors.New("proxy: too many 1xx answers from the backend
 func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *fasthttp.Response, t *tryTimes, r *rescue) (*stream, error) {
 	hc := &c.hc
 	deadline := t.header
-	timeout := time.Until(deadline)
+	timeout := deadline.Sub(t.start)
 	if timeout <= 0 {
 		return nil, fasthttp.ErrTimeout
 	}
@@ -59,7 +59,15 @@ func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *f
 		return nil, err
 	}
 	conn := cc.Conn()
-	if err := conn.SetWriteDeadline(deadline); err != nil {
+	// Writing the request and reading the header share one deadline:
+	// set once, both ways (one timer), unless the body is streamed,
+	// after which the wait for the header starts.
+	if upload == nil {
+		err = conn.SetDeadline(deadline)
+	} else {
+		err = conn.SetWriteDeadline(deadline)
+	}
+	if err != nil {
 		hc.CloseConn(cc) // errConnCut: nothing was sent
 		return nil, err
 	}
@@ -86,10 +94,10 @@ func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *f
 		if !t.end.IsZero() && t.end.Before(deadline) {
 			deadline = t.end
 		}
-	}
-	if err := conn.SetReadDeadline(deadline); err != nil {
-		hc.CloseConn(cc)
-		return nil, err
+		if err := conn.SetReadDeadline(deadline); err != nil {
+			hc.CloseConn(cc)
+			return nil, err
+		}
 	}
 	// A rescuable try is marked waiting on its connection from here to
 	// the answer's header (rescue.go).
@@ -232,8 +240,12 @@ func chunkedComplete(br *bufio.Reader) bool {
 	}
 }
 
-// tryTimes are the time limits of one try at a backend.
+// tryTimes are the time limits of one try at a backend, and when it
+// began and ended.
 type tryTimes struct {
+	// start is when the try began (the caller's reading of the clock);
+	// ended is when it ended, set by try.
+	start, ended time.Time
 	// header is when the answer's header must have arrived (the try's
 	// deadline: per-try and header timeouts, and end).
 	header time.Time

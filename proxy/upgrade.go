@@ -131,7 +131,8 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 
 	rp := &up.retry
 	now := time.Now()
-	defer up.observeSince(now)
+	var end time.Time // zero: the duration ends when upgrade returns
+	defer up.observe(now, &end)
 	var avoid pool.Avoid
 	deadline, b := up.begin(now, &avoid, resp)
 	if b == nil {
