@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/lbtrust/lb/internal/buildrev"
 )
 
 // peer is one kind of target: where its program is, its configuration
@@ -132,20 +134,9 @@ func lbVersion(program string) string {
 	if err != nil {
 		return "lb (unknown build)"
 	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
+	rev, dirty := buildrev.Of(info)
 	if rev == "" {
 		return "lb (" + info.GoVersion + ")"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
 	}
 	if dirty {
 		rev += "+dirty"

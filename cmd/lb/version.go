@@ -1,6 +1,10 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+
+	"github.com/lbtrust/lb/internal/buildrev"
+)
 
 // version reports the module version, or the VCS revision of a development
 // build ("devel+abc1234"), or "devel".
@@ -12,20 +16,9 @@ func version() string {
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
+	rev, dirty := buildrev.Of(bi)
 	if rev == "" {
 		return "devel"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
 	}
 	if dirty {
 		rev += "-dirty"
