@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -65,11 +66,17 @@ type ClientOptions struct {
 // connection set is touched only when a connection is dialed or closed,
 // never per request, so the request path takes no lock and allocates
 // nothing for it.
+//
+// The fasthttp.HostClient is made on the first request, not by
+// NewBackendClient: a backend that only ever gets health checks (a pool
+// of 10,000 at startup, a spare) costs its small BackendClient alone.
 type BackendClient struct {
-	hc fasthttp.HostClient
+	hc      atomic.Pointer[fasthttp.HostClient] // nil until the first request (hostClient)
+	address string
+	opts    ClientOptions // defaults applied; what hostClient builds from
 
 	mu    sync.Mutex
-	conns map[*trackedConn]struct{} // open connections; guarded by mu
+	conns map[*trackedConn]struct{} // open connections, nil while none was; guarded by mu
 
 	// dial opens a raw connection (tunnels use it); maxConns caps the
 	// tunnels, as MaxConns caps pooled connections: tunnelSlots holds a
@@ -115,12 +122,33 @@ func newBackendClient(address string, o ClientOptions, dial fasthttp.DialFuncWit
 	if o.TLS != nil {
 		dial = tlsDialer(dial, o.ConnectTimeout, backendTLSConfig(o.TLS, address))
 	}
-	c := &BackendClient{conns: make(map[*trackedConn]struct{}), dial: dial, maxConns: o.MaxConns}
-	c.hc = fasthttp.HostClient{
-		Addr:                          address,
-		DialTimeout:                   c.track(dial),
-		MaxConns:                      o.MaxConns,
-		MaxIdleConnDuration:           o.IdleConnTimeout,
+	return &BackendClient{address: address, opts: o, dial: dial, maxConns: o.MaxConns}
+}
+
+// HostClient returns the underlying client, for sending requests (the
+// Handler uses it) and reading its counters, making it if no request has
+// yet. Do not change its fields: in particular, replacing DialTimeout or
+// Dial would stop connection tracking.
+func (c *BackendClient) HostClient() *fasthttp.HostClient {
+	if hc := c.hc.Load(); hc != nil {
+		return hc
+	}
+	return c.makeHostClient()
+}
+
+// makeHostClient makes the HostClient once: concurrent first requests
+// share the one that wins.
+func (c *BackendClient) makeHostClient() *fasthttp.HostClient {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hc := c.hc.Load(); hc != nil {
+		return hc
+	}
+	hc := &fasthttp.HostClient{
+		Addr:                          c.address,
+		DialTimeout:                   c.track(c.dial),
+		MaxConns:                      c.opts.MaxConns,
+		MaxIdleConnDuration:           c.opts.IdleConnTimeout,
 		MaxIdemponentCallAttempts:     1,
 		RetryIfErr:                    noRetry,
 		ReadBufferSize:                backendReadBufferSize,
@@ -128,19 +156,19 @@ func newBackendClient(address string, o ClientOptions, dial fasthttp.DialFuncWit
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
 	}
-	return c
+	c.hc.Store(hc)
+	return hc
 }
-
-// HostClient returns the underlying client, for sending requests (the
-// Handler uses it) and reading its counters. Do not change its fields: in
-// particular, replacing DialTimeout or Dial would stop connection tracking.
-func (c *BackendClient) HostClient() *fasthttp.HostClient { return &c.hc }
 
 // CloseIdle closes the backend's idle kept-alive connections now
 // (HostClient.CloseIdleConnections); connections carrying a request are
 // left alone and return to the idle pool when their request completes.
 // Call it when the backend starts draining. Safe for concurrent use.
-func (c *BackendClient) CloseIdle() { c.hc.CloseIdleConnections() }
+func (c *BackendClient) CloseIdle() {
+	if hc := c.hc.Load(); hc != nil {
+		hc.CloseIdleConnections()
+	}
+}
 
 // noRetry turns HostClient's same-host retries off (belt and braces with
 // MaxIdemponentCallAttempts = 1).

@@ -103,6 +103,9 @@ func (c *BackendClient) track(dial fasthttp.DialFuncWithTimeout) fasthttp.DialFu
 		}
 		t := &trackedConn{Conn: conn, owner: c}
 		c.mu.Lock()
+		if c.conns == nil {
+			c.conns = make(map[*trackedConn]struct{})
+		}
 		c.conns[t] = struct{}{}
 		c.mu.Unlock()
 		return t, nil
@@ -145,7 +148,7 @@ func (c *BackendClient) CloseAll() int {
 	c.mu.Unlock()
 
 	// Idle ones through fasthttp, so they leave its pool and its count.
-	c.hc.CloseIdleConnections()
+	c.CloseIdle()
 	// The rest carry a request: fasthttp sees the error and drops them.
 	for _, t := range open {
 		if t.detach() {
@@ -155,7 +158,7 @@ func (c *BackendClient) CloseAll() int {
 	// A request that completed meanwhile may have put its (now closed)
 	// connection back in the pool. A pooled connection that slips past
 	// this too fails with errConnCut before anything is sent.
-	c.hc.CloseIdleConnections()
+	c.CloseIdle()
 	return len(open) + streams + c.tunnels.closeAll(causeDeregistration, false)
 }
 

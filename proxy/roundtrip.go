@@ -48,7 +48,7 @@ var errTooManyInterim = errors.New("proxy: too many 1xx answers from the backend
 // answer's header (see rescue): if it is moved to another backend, the
 // connection is closed and roundTrip returns errRescued.
 func (c *BackendClient) roundTrip(req *fasthttp.Request, upload *upload, resp *fasthttp.Response, t *tryTimes, r *rescue) (*stream, error) {
-	hc := &c.hc
+	hc := c.HostClient()
 	deadline := t.header
 	timeout := deadline.Sub(t.start)
 	if timeout <= 0 {

@@ -279,7 +279,7 @@ func (c *BackendClient) dialTunnel(deadline time.Time) (net.Conn, error) {
 	if d <= 0 {
 		return nil, &dialError{err: errDeadline, timeout: true}
 	}
-	return c.dial(c.hc.Addr, d)
+	return c.dial(c.address, d)
 }
 
 // errDeadline is a dial not attempted because the request's time was up.

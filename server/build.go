@@ -47,6 +47,11 @@ type poolRuntime struct {
 	// yet stopped for good (LB.reap); a retired pool is freed when it
 	// reaches 0. Guarded by LB.mu.
 	unreaped int
+	// checkLog is the logger of the pool's checkers: LB's with the pool's
+	// name, made once per pool (each checker adds its backend per line;
+	// a logger per checker would keep an encoder per backend). Made on
+	// first use; guarded by LB.mu.
+	checkLog *zap.Logger
 }
 
 // backendRuntime is what the LB holds per backend besides the pool entry:
@@ -171,7 +176,7 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntim
 		return br, true, nil
 	}
 	spec := checkSpecTLS(pr.cfg)
-	checker, err := lb.newChecker(pr.cfg.Name, b, spec)
+	checker, err := lb.newChecker(pr, b, spec)
 	if err != nil {
 		return nil, false, err
 	}
@@ -183,12 +188,16 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntim
 	return br, false, nil
 }
 
-// newChecker makes the checker of backend b.
-func (lb *LB) newChecker(poolName string, b *pool.Backend, spec healthcheck.Spec) (*healthcheck.Checker, error) {
-	c, err := healthcheck.New(spec, b.Address(), checkReporter{b, lb.metrics.Checks(poolName)},
-		lb.log.With(zap.String("pool", poolName), zap.String("backend", b.Address())))
+// newChecker makes the checker of backend b of pool pr. Call it with
+// LB.mu held.
+func (lb *LB) newChecker(pr *poolRuntime, b *pool.Backend, spec healthcheck.Spec) (*healthcheck.Checker, error) {
+	name := pr.cfg.Name
+	if pr.checkLog == nil {
+		pr.checkLog = lb.log.With(zap.String("pool", name))
+	}
+	c, err := healthcheck.New(spec, b.Address(), checkReporter{b, lb.metrics.Checks(name)}, pr.checkLog)
 	if err != nil {
-		return nil, fmt.Errorf("pool %q backend %q: %w", poolName, b.Address(), err)
+		return nil, fmt.Errorf("pool %q backend %q: %w", name, b.Address(), err)
 	}
 	return c, nil
 }

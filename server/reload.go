@@ -217,7 +217,7 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 			}
 		}
 		if compare && !sameSpec(br.currentSpec(), spec, prev.TLS, pc.TLS) {
-			if checker, err := lb.newChecker(pc.Name, b, spec); err == nil {
+			if checker, err := lb.newChecker(pr, b, spec); err == nil {
 				br.start(&lb.checks, checker, spec)
 				changes = append(changes, fmt.Sprintf("pool %s: backend %s health check restarted", pc.Name, bc.Address))
 			}
