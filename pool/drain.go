@@ -50,6 +50,12 @@ func (p *Pool) Remove(address string) error {
 	return p.takeOut(address, ReasonRemovedFromConfig)
 }
 
+// RemoveDiscovered is Remove for a backend the pool's discovery sources no
+// longer list (reason removed_from_discovery).
+func (p *Pool) RemoveDiscovered(address string) error {
+	return p.takeOut(address, ReasonRemovedFromDiscovery)
+}
+
 // takeOut is Drain and Remove.
 func (p *Pool) takeOut(address string, reason Reason) error {
 	p.mu.Lock()
@@ -134,7 +140,7 @@ func (p *Pool) expireDrain(b *Backend, gen uint64) {
 // forgetIfRemovedLocked drops a removed backend whose drain has ended and
 // posts its last Transition (Removed set).
 func (p *Pool) forgetIfRemovedLocked(b *Backend) {
-	if b.m.hold != ReasonRemovedFromConfig || b.m.state != StateDrained || b.removed {
+	if !isRemoval(b.m.hold) || b.m.state != StateDrained || b.removed {
 		return
 	}
 	b.removed = true
@@ -149,7 +155,7 @@ func (p *Pool) forgetIfRemovedLocked(b *Backend) {
 	delete(p.byAddress, b.address)
 	p.postLocked(notice{kind: noticeRemoved, t: Transition{
 		Pool: p.name, Backend: b.address, Target: b,
-		From: StateDrained, To: StateDrained, Reason: ReasonRemovedFromConfig,
+		From: StateDrained, To: StateDrained, Reason: b.m.hold,
 		At: time.Now(), InFlight: b.inFlight.Load(), Removed: true,
 	}})
 }

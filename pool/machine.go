@@ -23,8 +23,9 @@ type machine struct {
 	checked   bool
 
 	// hold is why the backend must stay out whatever its checks say:
-	// ReasonAdminDrain (until Undrain) or ReasonRemovedFromConfig (for
-	// good). "" when checks decide.
+	// ReasonAdminDrain (until Undrain) or a removal (for good:
+	// ReasonRemovedFromConfig, ReasonRemovedFromDiscovery). "" when checks
+	// decide.
 	hold Reason
 
 	// ejections counts passive ejections (the next lasts longer);
@@ -147,16 +148,16 @@ func (m *machine) answered(at time.Time) (change, bool) {
 }
 
 // drain takes the backend out of rotation at the request of an operator
-// or a reload (reason ReasonAdminDrain or ReasonRemovedFromConfig) and
-// holds it out. A backend already DRAINING or DRAINED is only held (no
+// a reload or the discovery sources (reason ReasonAdminDrain or a removal)
+// and holds it out. A backend already DRAINING or DRAINED is only held (no
 // transition) unless the reason is a removal, which is always shown.
 func (m *machine) drain(reason Reason, at time.Time) (change, bool) {
-	if m.hold == ReasonRemovedFromConfig {
+	if isRemoval(m.hold) {
 		return change{}, false
 	}
 	m.hold = reason
 	m.passes, m.failures = 0, 0
-	if (m.state == StateDraining || m.state == StateDrained) && reason != ReasonRemovedFromConfig {
+	if (m.state == StateDraining || m.state == StateDrained) && !isRemoval(reason) {
 		return change{}, false
 	}
 	return m.move(StateDraining, reason, "", at), true
@@ -174,15 +175,16 @@ func (m *machine) undrain(at time.Time) (change, bool) {
 	return m.move(StateInitial, ReasonAdminUndrain, "", at), true
 }
 
-// readd cancels a removal when a reload adds the backend back while it is
-// still draining: it starts over as INITIAL.
-func (m *machine) readd(at time.Time) (change, bool) {
-	if m.hold != ReasonRemovedFromConfig {
+// readd cancels a removal when a reload or a discovery source adds the
+// backend back while it is still draining: it starts over as INITIAL, with
+// reason (ReasonAddedToConfig or ReasonDiscovered).
+func (m *machine) readd(reason Reason, at time.Time) (change, bool) {
+	if !isRemoval(m.hold) {
 		return change{}, false
 	}
 	m.hold = ReasonNone
 	m.passes, m.failures = 0, 0
-	return m.move(StateInitial, ReasonAddedToConfig, "", at), true
+	return m.move(StateInitial, reason, "", at), true
 }
 
 // expire ends a drain whose deregistration delay ran out with requests

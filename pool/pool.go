@@ -141,13 +141,24 @@ func (p *Pool) Algorithm() string {
 // Add creates a backend in StateInitial (not eligible until a check passes).
 // A weight below 1 is taken as 1. It returns ErrDuplicateBackend for an
 // address already in the pool, except for a backend that is still
-// draining after a reload removed it: that one is taken back (it starts
+// draining after a removal (a reload, a discovery source): that one is taken back (it starts
 // over as INITIAL, reason added_to_config, with its counters) and returned
 // with revived true.
 func (p *Pool) Add(address string, weight int) (b *Backend, revived bool, err error) {
+	return p.add(address, weight, ReasonAddedToConfig)
+}
+
+// AddDiscovered is Add for a backend a discovery source lists: one taken
+// back while draining starts over with reason discovered.
+func (p *Pool) AddDiscovered(address string, weight int) (b *Backend, revived bool, err error) {
+	return p.add(address, weight, ReasonDiscovered)
+}
+
+// add is Add, readd the reason of a backend taken back while draining.
+func (p *Pool) add(address string, weight int, readd Reason) (b *Backend, revived bool, err error) {
 	p.mu.Lock()
 	if x := p.byAddress[address]; x != nil {
-		c, ok := x.m.readd(time.Now())
+		c, ok := x.m.readd(readd, time.Now())
 		if !ok {
 			p.mu.Unlock()
 			return nil, false, fmt.Errorf("%w: %s in %s", ErrDuplicateBackend, address, p.name)

@@ -53,6 +53,12 @@ const (
 	// ReasonAdminUndrain: an operator lifted a drain; the backend starts
 	// over as INITIAL.
 	ReasonAdminUndrain Reason = "admin_undrain"
+	// ReasonRemovedFromDiscovery: the pool's discovery sources stopped
+	// listing the backend (a DNS answer or etcd key without it).
+	ReasonRemovedFromDiscovery Reason = "removed_from_discovery"
+	// ReasonDiscovered: a discovery source listed again a backend that was
+	// still draining after it left; it starts over as INITIAL.
+	ReasonDiscovered Reason = "discovered"
 	// ReasonAddedToConfig: a reload added back a backend that was still
 	// draining after an earlier removal; it starts over as INITIAL.
 	ReasonAddedToConfig Reason = "added_to_config"
@@ -70,3 +76,9 @@ const (
 	// the detail says how many and for how long it is ejected.
 	ReasonPassiveEjection Reason = "passive_ejection"
 )
+
+// isRemoval reports whether r takes a backend out for good: a reload or
+// the discovery sources dropped it.
+func isRemoval(r Reason) bool {
+	return r == ReasonRemovedFromConfig || r == ReasonRemovedFromDiscovery
+}
