@@ -337,8 +337,16 @@ type Pool struct {
 	HealthCheck HealthCheck
 
 	// Backends are the "backend" blocks, in file order. There is at least
-	// one, and no address appears twice.
+	// one unless the pool has a discovery block, and no address appears
+	// twice.
 	Backends []*Backend
+
+	// Discovery are the pool's `discovery "dns"` and `discovery "etcd"`
+	// blocks, in file order (none by default): registries its backends
+	// come from, beside its backend blocks. No two read the same source
+	// (the same record type and name, or the same prefix of the same etcd
+	// endpoints).
+	Discovery []*Discovery
 
 	// HeaderTimeout bounds the wait for a backend's response header:
 	// from the start of the client request at the LB until the header

@@ -104,6 +104,8 @@ func adviseDecodeDiags(diags hcl.Diagnostics) {
 			d.Detail += " Remove it, or check its spelling against the configuration reference."
 		case d.Summary == "Variables not allowed" || d.Summary == "Function calls not allowed":
 			d.Detail += " Write the value out literally, such as \"10s\" or 2."
+		case d.Summary == "Missing type for discovery":
+			d.Detail += ` Name the source after the block type, such as discovery "dns" { name = "_http._tcp.web.internal" } or discovery "etcd" { endpoints = ["127.0.0.1:2379"]  prefix = "/lb/pools/web/" }.`
 		case d.Summary == "Unsuitable value type":
 			d.Detail += ". Numbers are written bare (weight = 2); durations, addresses and names are quoted strings (interval = \"10s\")."
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"time"
 
@@ -37,7 +38,8 @@ type Discovery struct {
 type DNSDiscovery struct {
 	// Name is the name looked up ("name", required): an SRV name such as
 	// "_http._tcp.web.service.internal" for Type srv, a host name for
-	// Type a. A trailing dot is optional.
+	// Type a. A trailing dot is optional in the file; Name holds the name
+	// lower-cased, without it. It is never an IP address.
 	Name string
 	// Type is the record type ("type", DNSRecordSRV or DNSRecordA;
 	// default srv when Name starts with "_", else a).
@@ -46,10 +48,13 @@ type DNSDiscovery struct {
 	// refused for srv, whose records carry their port).
 	Port int
 	// Resolver is the DNS server asked, "host:port" ("resolver"; default
-	// the first nameserver of /etc/resolv.conf, port 53).
+	// "": the first nameserver of /etc/resolv.conf, port 53). Written, it
+	// is an IP address and a port, both required, held in
+	// netip.AddrPort's form ("127.0.0.1:8600", "[::1]:53").
 	Resolver string
 	// Refresh is how often the name is looked up again ("refresh"; default
 	// 0: follow the answer's TTL, clamped to [DNSMinRefresh, DNSMaxRefresh]).
+	// Written, it lies in that range.
 	Refresh time.Duration
 	// Timeout bounds one lookup ("timeout", default DefaultDNSTimeout).
 	Timeout time.Duration
@@ -70,7 +75,9 @@ const (
 // EtcdDiscovery is a `discovery "etcd"` block.
 type EtcdDiscovery struct {
 	// Endpoints are the etcd members, "host:port" or URLs ("endpoints",
-	// at least one).
+	// at least one), as written. A URL is http:// or https:// with a port
+	// and no path; no member is listed twice, and http:// and https://
+	// are not mixed.
 	Endpoints []string
 	// Prefix is the key prefix of the pool's backends ("prefix", required,
 	// not empty): one key per backend whose value is JSON
@@ -85,10 +92,17 @@ type EtcdDiscovery struct {
 	PasswordFile string
 	// TLS is the connection's TLS config from the block's `tls { ca_file,
 	// cert_file, key_file }`, files read at load; nil for plain TCP.
+	// It has MinVersion TLS 1.2, RootCAs from ca_file (nil: the system's
+	// roots) and the client certificate of cert_file and key_file, which
+	// go together. An https:// endpoint without a tls block gets one with
+	// the system's roots, so TLS is nil exactly when the connection is
+	// plain. Shared: clone it before changing it.
 	TLS *tls.Config
 	// DialTimeout bounds connecting to etcd ("dial_timeout", default
 	// DefaultEtcdDialTimeout).
 	DialTimeout time.Duration
+
+	tlsSum [sha256.Size]byte // digest of the tls block's files, for Equal
 }
 
 // DefaultEtcdDialTimeout is an etcd block's dial_timeout when none is

@@ -119,7 +119,35 @@
 //	    server_name          = "api.internal"  # SNI and verified name; default each backend's host
 //	    insecure_skip_verify = false      # true: no verification (a warning); not with ca_file
 //	  }
-//	  backend "127.0.0.1:9001" { weight = 1 }  # at least one; host:port, unique in the pool
+//	  backend "127.0.0.1:9001" { weight = 1 }  # host:port, unique in the pool; at least one,
+//	                                      # unless the pool has a discovery block
+//	  discovery "dns" {                   # zero or more; backends from DNS, beside the backend blocks
+//	    name     = "_http._tcp.web.internal"  # required; SRV name, or a host name for type "a"
+//	    type     = "srv"                  # srv | a (A and AAAA); default srv when name starts
+//	                                      # with "_", else a
+//	    port     = 8080                   # required for type a (1..65535); refused for srv,
+//	                                      # whose records carry their port
+//	    resolver = "127.0.0.1:8600"       # optional IP:port; default the first nameserver
+//	                                      # of /etc/resolv.conf
+//	    refresh  = "5s"                   # optional, 1s..5m; default: each answer's TTL,
+//	                                      # clamped to 1s..5m
+//	    timeout  = "2s"                   # one lookup
+//	  }
+//	  discovery "etcd" {                  # zero or more; one key per backend under prefix
+//	    endpoints     = ["127.0.0.1:2379"]  # required, at least one; host:port or
+//	                                      # http(s)://host:port, not http and https mixed
+//	    prefix        = "/lb/pools/web/"  # required; a prefix without a trailing "/" is a warning
+//	    username      = "lb"              # optional; with password_file, never without
+//	    password_file = "etcd.pass"       # read at load, relative to this file; trailing
+//	                                      # line break trimmed
+//	    dial_timeout  = "5s"
+//	    tls {                             # optional; an https:// endpoint without it uses the
+//	                                      # system's roots
+//	      ca_file   = "etcd-ca.pem"       # PEM CA certificates; default the system's roots
+//	      cert_file = "client.crt"        # client certificate; with key_file, never without
+//	      key_file  = "client.key"
+//	    }
+//	  }
 //	}
 //
 // # Shutdown
@@ -192,6 +220,18 @@
 // "http/1.1" in ALPN (ALPNProtocol). Certificates are matched to the SNI
 // name exactly (case and a trailing dot ignored), then by a "*." wildcard
 // for one label, then the default.
+//
+// # Discovery
+//
+// A pool's discovery blocks name registries its backends come from, read
+// at run time (package discovery does that); here they are only decoded
+// and checked. Files they name (password_file, the tls block's files)
+// are read at load, like every other file, so a missing one is a
+// diagnostic and a reload reads them again. No two blocks of one pool
+// may read the same source: the same record type and name, or the same
+// prefix of the same etcd members (order, scheme and case of the
+// endpoints aside). Discovery.Equal tells a reload whether a block
+// changed, comparing the files' contents rather than their names.
 //
 // # Diagnostics
 //

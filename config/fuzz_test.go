@@ -9,6 +9,7 @@ import (
 // file that parses without errors parses the same way twice.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimalConfig))
+	f.Add([]byte(discoveryConfig))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, diags := Parse(src, "fuzz.hcl")
 		if diags.HasErrors() {
@@ -42,6 +43,28 @@ const minimalConfig = `listener "l" {
 }
 pool "p" {
   backend "127.0.0.1:9001" {}
+}
+`
+
+// discoveryConfig is a file whose pool finds its backends by discovery.
+const discoveryConfig = `listener "l" {
+  address = "127.0.0.1:8080"
+  pool    = "p"
+}
+pool "p" {
+  discovery "dns" {
+    name     = "_http._tcp.web.internal"
+    resolver = "127.0.0.1:8600"
+    refresh  = "5s"
+  }
+  discovery "dns" {
+    name = "web.internal"
+    port = 8080
+  }
+  discovery "etcd" {
+    endpoints = ["https://127.0.0.1:2379"]
+    prefix    = "/lb/pools/p/"
+  }
 }
 `
 

@@ -9,8 +9,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// decodePoolBlock decodes a pool block with its health check and
-// backends, and reports a backend declared twice in it.
+// decodePoolBlock decodes a pool block with its health check, backends
+// and discovery blocks, and reports a backend declared twice in it. A
+// pool needs a backend block or a discovery block.
 func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 	var diags, moreDiags hcl.Diagnostics
 	p := &Pool{Name: b.Name, DeclRange: b.DeclRange}
@@ -54,9 +55,11 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 	p.TLS, moreDiags = decodeBackendTLSBlock(b.TLS)
 	diags = append(diags, moreDiags...)
 
-	if len(b.Backends) == 0 {
+	p.Discovery, moreDiags = decodeDiscoveryBlocks(b.Discovery, b.Name)
+	diags = append(diags, moreDiags...)
+	if len(b.Backends) == 0 && len(b.Discovery) == 0 {
 		diags = append(diags, errorf(b.DeclRange, "Pool has no backends",
-			"Pool %q needs at least one backend block, such as backend \"127.0.0.1:9001\" {}.", b.Name))
+			"Pool %q needs at least one backend block, such as backend \"127.0.0.1:9001\" {}, or a discovery block to find them, such as discovery \"dns\" { name = \"_http._tcp.web.service.internal\" }.", b.Name))
 	}
 	seen := make(map[string]*backendBlock, len(b.Backends))
 	for _, bb := range b.Backends {

@@ -100,6 +100,7 @@ type poolBlock struct {
 	Passive     *passiveBlock     `hcl:"passive,block"`
 	Backends    []*backendBlock   `hcl:"backend,block"`
 	TLS         *backendTLSBlock  `hcl:"tls,block"`
+	Discovery   []*discoveryBlock `hcl:"discovery,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

@@ -272,28 +272,35 @@ func decodeCertificateBlock(b *certificateBlock) (*Certificate, hcl.Diagnostics)
 // holds no PEM of the right kind; a key that does not match the
 // certificate is reported at key_file.
 func loadKeyPair(certFile, keyFile string, certRng, keyRng hcl.Range) (*tls.Certificate, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	certPEM, d := readPEMFile(certFile, certRng, "cert_file", "the certificate chain")
+	pair, _, _, diags := readKeyPair(certFile, keyFile, certRng, keyRng)
+	return pair, diags
+}
+
+// readKeyPair is loadKeyPair that also returns the two files' contents,
+// as parsed, when the pair is valid.
+func readKeyPair(certFile, keyFile string, certRng, keyRng hcl.Range) (pair *tls.Certificate, certPEM, keyPEM []byte, diags hcl.Diagnostics) {
+	var d *hcl.Diagnostic
+	certPEM, d = readPEMFile(certFile, certRng, "cert_file", "the certificate chain")
 	if d != nil {
 		diags = append(diags, d)
 	}
-	keyPEM, d := readPEMFile(keyFile, keyRng, "key_file", "the private key")
+	keyPEM, d = readPEMFile(keyFile, keyRng, "key_file", "the private key")
 	if d != nil {
 		diags = append(diags, d)
 	}
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, nil, nil, diags
 	}
 	if _, err := x509ChainOf(certPEM); err != nil {
-		return nil, append(diags, errorf(certRng, "Invalid certificate",
+		return nil, nil, nil, append(diags, errorf(certRng, "Invalid certificate",
 			"%s: %v. cert_file must hold the PEM certificate (BEGIN CERTIFICATE), then any intermediates.", certFile, err))
 	}
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	p, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, append(diags, errorf(keyRng, "Invalid key pair",
+		return nil, nil, nil, append(diags, errorf(keyRng, "Invalid key pair",
 			"%s with %s: %v. key_file must hold the PEM private key of the certificate in cert_file.", keyFile, certFile, err))
 	}
-	return &pair, diags
+	return &p, certPEM, keyPEM, diags
 }
 
 // x509ChainOf parses every CERTIFICATE block of pemData; it fails when
