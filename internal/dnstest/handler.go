@@ -117,10 +117,14 @@ func (s *Server) negativeLocked(m *mdns.Msg, name string) {
 		zone = labels[len(labels)-1] + "."
 	}
 	m.Ns = append(m.Ns, &mdns.SOA{
-		Hdr:    mdns.RR_Header{Name: zone, Rrtype: mdns.TypeSOA, Class: mdns.ClassINET, Ttl: s.neg.ttl},
-		Ns:     "ns." + zone, Mbox: "hostmaster." + zone,
-		Serial: 1, Refresh: 3600, Retry: 600, Expire: 86400,
-		Minttl: s.neg.minttl,
+		Hdr:     mdns.RR_Header{Name: zone, Rrtype: mdns.TypeSOA, Class: mdns.ClassINET, Ttl: s.neg.ttl},
+		Ns:      "ns." + zone,
+		Mbox:    "hostmaster." + zone,
+		Serial:  1,
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  86400,
+		Minttl:  s.neg.minttl,
 	})
 }
 
