@@ -41,8 +41,13 @@ func srvTargets(recs []*mdns.SRV, addrs map[string][]netip.Addr) []discovery.Tar
 	at := map[string]int{} // address -> index in out
 	for _, r := range recs {
 		w := max(int(r.Weight), 1)
+		mine := map[string]bool{} // an address listed twice for one target counts once
 		for _, ip := range addrs[canonical(r.Target)] {
 			a := hostPort(ip, int(r.Port))
+			if mine[a] {
+				continue
+			}
+			mine[a] = true
 			if i, ok := at[a]; ok {
 				out[i].Weight += w
 				continue

@@ -87,8 +87,14 @@ func (s *Server) answer(req *mdns.Msg, q mdns.Question, tcp bool) (*mdns.Msg, bo
 	case mdns.TypeSRV:
 		m.Answer = copyRRs(e.srv)
 		if e.glue {
+			glued := map[string]bool{}
 			for _, rr := range e.srv {
-				if t := s.names[canonical(rr.(*mdns.SRV).Target)]; t != nil {
+				k := canonical(rr.(*mdns.SRV).Target)
+				if glued[k] {
+					continue
+				}
+				glued[k] = true
+				if t := s.names[k]; t != nil {
 					m.Extra = append(m.Extra, copyRRs(t.a)...)
 					m.Extra = append(m.Extra, copyRRs(t.aaaa)...)
 				}
