@@ -23,6 +23,7 @@ const svc = "_http._tcp.web.test"
 // removed one and a changed weight, each seen on the TTL-driven refresh
 // (TTL 1s, no refresh written).
 func TestRunSRVFollowsChanges(t *testing.T) {
+	t.Parallel()
 	srv := dnstest.Start(t)
 	srv.SetGlue(svc, true)
 	srv.SetA("a.test", 1, "127.0.0.2")
@@ -76,6 +77,7 @@ func (r *run) logged(level zapcore.Level, msg, key string, val int64) bool {
 // TestRunSRVLowestPriorityOnly: records of higher priority values are
 // fallbacks, used once the lower ones are gone from DNS.
 func TestRunSRVLowestPriorityOnly(t *testing.T) {
+	t.Parallel()
 	srv := dnstest.Start(t)
 	srv.SetA("primary.test", 1, "127.0.0.2")
 	srv.SetA("backup.test", 1, "127.0.0.3")
@@ -102,7 +104,9 @@ func TestRunSRVLowestPriorityOnly(t *testing.T) {
 // asked again and again, and a change is seen; a written refresh wins
 // over a long TTL.
 func TestRunTTLDrivesRefresh(t *testing.T) {
+	t.Parallel()
 	t.Run("ttl", func(t *testing.T) {
+		t.Parallel()
 		srv := dnstest.Start(t)
 		srv.SetA("web.test", 1, "127.0.0.2")
 		r := start(t, srv, Config{Name: "web.test", Port: 8080})
@@ -116,6 +120,7 @@ func TestRunTTLDrivesRefresh(t *testing.T) {
 		}
 	})
 	t.Run("written refresh", func(t *testing.T) {
+		t.Parallel()
 		srv := dnstest.Start(t)
 		srv.SetA("web.test", 3600, "127.0.0.2")
 		r := start(t, srv, Config{Name: "web.test", Port: 8080, Refresh: time.Second})
@@ -129,6 +134,7 @@ func TestRunTTLDrivesRefresh(t *testing.T) {
 // unreachable one each give Fail and no Update (so the last set stays),
 // then the next good answer gives an Update again.
 func TestRunFailureKeepsLastSet(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		mode    dnstest.Mode
@@ -139,6 +145,7 @@ func TestRunFailureKeepsLastSet(t *testing.T) {
 		{"timeout", dnstest.Drop, []string{"timed out", "timeout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			srv := dnstest.Start(t)
 			srv.SetGlue(svc, true)
 			srv.SetA("a.test", 1, "127.0.0.2")
@@ -159,7 +166,7 @@ func TestRunFailureKeepsLastSet(t *testing.T) {
 			}
 			evs := r.sink.all()
 			first := n
-			for evs[first].fail == false {
+			for !evs[first].fail {
 				first++ // an Update from a lookup before the switch
 			}
 			for _, e := range evs[first:] {
@@ -185,6 +192,7 @@ func TestRunFailureKeepsLastSet(t *testing.T) {
 // TestRunFailureOfATargetFailsTheLookup: a target's A query failing is
 // the whole lookup failing, not that target's backends leaving.
 func TestRunFailureOfATargetFailsTheLookup(t *testing.T) {
+	t.Parallel()
 	srv := dnstest.Start(t)
 	srv.SetA("a.test", 1, "127.0.0.2")
 	srv.SetA("b.test", 1, "127.0.0.3")
@@ -210,6 +218,7 @@ func TestRunFailureOfATargetFailsTheLookup(t *testing.T) {
 
 // TestRunUnreachableResolver: nothing listens on the resolver's port.
 func TestRunUnreachableResolver(t *testing.T) {
+	t.Parallel()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +251,7 @@ func containsAny(s string, subs []string) bool {
 // SRV records gone and every target gone are authoritative: an Update
 // with no targets, never a Fail; the set comes back when the records do.
 func TestRunEmptyAnswerIsAnEmptyUpdate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		empty func(*dnstest.Server)
@@ -254,6 +264,7 @@ func TestRunEmptyAnswerIsAnEmptyUpdate(t *testing.T) {
 		{"targets gone", func(s *dnstest.Server) { s.Remove("a.test") }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			srv := dnstest.Start(t)
 			if tc.soa {
 				srv.SetNegativeTTL(1, 1) // refresh 1s after the empty answer
@@ -281,6 +292,7 @@ func TestRunEmptyAnswerIsAnEmptyUpdate(t *testing.T) {
 
 // TestRunTypeA: A and AAAA answers, AAAA only, A only; IPv6 in brackets.
 func TestRunTypeA(t *testing.T) {
+	t.Parallel()
 	srv := dnstest.Start(t)
 	srv.SetAAAA("web.test", 1, "::1", "2001:db8::5")
 	r := start(t, srv, Config{Name: "web.test", Type: config.DNSRecordA, Port: 8080})
@@ -298,8 +310,10 @@ func TestRunTypeA(t *testing.T) {
 // target is asked for A and AAAA. The sets are the same: a target with
 // several addresses gives several backends of its port and weight.
 func TestRunGlue(t *testing.T) {
+	t.Parallel()
 	for _, glue := range []bool{true, false} {
 		t.Run(map[bool]string{true: "glue", false: "no glue"}[glue], func(t *testing.T) {
+			t.Parallel()
 			srv := dnstest.Start(t)
 			srv.SetGlue(svc, glue)
 			srv.SetA("a.test", 30, "127.0.0.2", "127.0.0.3")
@@ -327,6 +341,7 @@ func TestRunGlue(t *testing.T) {
 // again over TCP, whether the server truncates on purpose or because the
 // answer (200 records) exceeds the UDP buffer.
 func TestRunTruncatedAnswerRetriedOverTCP(t *testing.T) {
+	t.Parallel()
 	t.Run("forced", func(t *testing.T) {
 		srv := dnstest.Start(t)
 		srv.SetGlue(svc, true)
@@ -362,6 +377,7 @@ func TestRunTruncatedAnswerRetriedOverTCP(t *testing.T) {
 // server never answers, the timeout is long) and Run returns without
 // reporting anything.
 func TestRunStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	srv := dnstest.Start(t)
 	srv.SetMode("web.test", dnstest.Drop)
 	s, err := New(Config{Name: "web.test", Port: 80, Resolver: srv.Addr(), Timeout: 10 * time.Minute}, nil)
@@ -384,5 +400,26 @@ func TestRunStopsAtOnce(t *testing.T) {
 	}
 	if evs := sink.all(); len(evs) != 0 {
 		t.Errorf("events after the end: %v", evs)
+	}
+}
+
+// TestRunTargetTTLDrivesRefresh: the smallest TTL of everything used sets
+// the refresh, a target's addresses included: a long SRV TTL with a 1s
+// address TTL, from glue or from the target's own A answer, still has a
+// changed address seen.
+func TestRunTargetTTLDrivesRefresh(t *testing.T) {
+	t.Parallel()
+	for _, glue := range []bool{true, false} {
+		t.Run(map[bool]string{true: "glue", false: "no glue"}[glue], func(t *testing.T) {
+			t.Parallel()
+			srv := dnstest.Start(t)
+			srv.SetGlue(svc, glue)
+			srv.SetA("a.test", 1, "127.0.0.2")
+			srv.SetSRV(svc, dnstest.SRV{Priority: 1, Weight: 1, Port: 80, Target: "a.test", TTL: 3600})
+			r := start(t, srv, Config{Name: svc})
+			r.waitSet(t, tg("127.0.0.2:80", 1))
+			srv.SetA("a.test", 1, "127.0.0.3")
+			r.waitSet(t, tg("127.0.0.3:80", 1))
+		})
 	}
 }
