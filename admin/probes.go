@@ -3,6 +3,8 @@ package admin
 import (
 	"fmt"
 
+	"github.com/lbtrust/lb/pool"
+
 	"github.com/valyala/fasthttp"
 )
 
@@ -41,7 +43,10 @@ func (h *Handler) serveHealthz(ctx *fasthttp.RequestCtx) {
 // serveReadyz is deep readiness: 200 "ok" when every listener is bound and
 // every pool has an eligible backend; 503 "degraded" when any of those
 // fails; 503 "shutting_down" once shutdown began. Each condition is listed
-// under checks as "listener:NAME" or "pool:NAME".
+// under checks as "listener:NAME" or "pool:NAME"; a pool's detail also
+// names each discovery source that is stale (its last read failed; the
+// pool keeps the last set it read) or not read yet. A stale source alone
+// does not fail readiness: the backends it listed still serve.
 func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 	b := probeBody{Status: statusOK, Version: h.o.Version, UptimeSeconds: h.uptime(), Checks: map[string]check{}}
 	ok := true
@@ -58,6 +63,14 @@ func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 		c := check{Status: "ok", Detail: fmt.Sprintf("%d of %d backends healthy", healthy, total)}
 		if mode := p.Mode(); mode != "normal" {
 			c.Detail += fmt.Sprintf("; routing mode %s across %d backends", mode, p.Eligible())
+		}
+		for _, s := range p.Sources() {
+			switch s.State {
+			case pool.SourceStale:
+				c.Detail += fmt.Sprintf("; discovery %s stale (%s)", s.Source, s.LastError)
+			case pool.SourcePending:
+				c.Detail += fmt.Sprintf("; discovery %s not read yet", s.Source)
+			}
 		}
 		if healthy == 0 {
 			c.Status = "fail"

@@ -19,6 +19,8 @@ type poolCollector struct {
 	requests, noBackend, inFlight, state *prometheus.Desc
 	retries, retriesRefused, streams     *prometheus.Desc
 	rescued                              *prometheus.Desc
+	discoveryReads, discoveryBackends    *prometheus.Desc
+	discoveryStale                       *prometheus.Desc
 }
 
 func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
@@ -48,12 +50,22 @@ func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
 		rescued: prometheus.NewDesc(NameRescued,
 			"Requests that were waiting on a backend when it was held out for not answering (silent, passive_ejection) and were sent to another backend instead, by pool and the backend they were rescued from.",
 			[]string{"pool", "backend"}, nil),
+		discoveryReads: prometheus.NewDesc(NameDiscoveryReads,
+			"Reads of a discovery source (a DNS lookup, an etcd read or watch update) by pool, source and result (ok, error).",
+			[]string{"pool", "source", "result"}, nil),
+		discoveryBackends: prometheus.NewDesc(NameDiscoveryTarget,
+			"Backends in the set in force of a discovery source, by pool and source.",
+			[]string{"pool", "source"}, nil),
+		discoveryStale: prometheus.NewDesc(NameDiscoveryStale,
+			"1 while a discovery source's last read failed (the pool keeps the last set it read), else 0; by pool and source.",
+			[]string{"pool", "source"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.streams, c.state, c.retries, c.retriesRefused, c.rescued} {
+	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.streams, c.state, c.retries, c.retriesRefused, c.rescued,
+		c.discoveryReads, c.discoveryBackends, c.discoveryStale} {
 		ch <- d
 	}
 }
@@ -68,6 +80,16 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(st.Retries), name)
 		ch <- prometheus.MustNewConstMetric(c.retriesRefused, prometheus.CounterValue, float64(st.RetriesRefused), name)
 		ch <- prometheus.MustNewConstMetric(c.noBackend, prometheus.CounterValue, float64(p.NoBackend()), name)
+		for _, s := range st.Discovery {
+			ch <- prometheus.MustNewConstMetric(c.discoveryReads, prometheus.CounterValue, float64(s.Updates), name, s.Source, "ok")
+			ch <- prometheus.MustNewConstMetric(c.discoveryReads, prometheus.CounterValue, float64(s.Errors), name, s.Source, "error")
+			ch <- prometheus.MustNewConstMetric(c.discoveryBackends, prometheus.GaugeValue, float64(s.Backends), name, s.Source)
+			stale := 0.0
+			if s.State == pool.SourceStale {
+				stale = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.discoveryStale, prometheus.GaugeValue, stale, name, s.Source)
+		}
 		for _, bs := range st.Backends {
 			addr := bs.Address
 			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(bs.InFlight), name, addr)

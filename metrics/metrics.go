@@ -37,6 +37,9 @@ const (
 	NameRetries         = "lb_retries_total"
 	NameRetriesRefused  = "lb_retries_refused_total"
 	NameRescued         = "lb_backend_rescued_total"
+	NameDiscoveryReads  = "lb_discovery_reads_total"
+	NameDiscoveryTarget = "lb_discovery_backends"
+	NameDiscoveryStale  = "lb_discovery_stale"
 )
 
 // requestBuckets span a fast in-memory answer to a slow upstream (seconds).
@@ -78,7 +81,7 @@ func New(pools func() []*pool.Pool) *Metrics {
 		}, []string{"pool", "reason"}),
 		drains: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: NameDrains,
-			Help: "Backends that started draining, by pool and reason (backend_draining, admin_drain, removed_from_config).",
+			Help: "Backends that started draining, by pool and reason (backend_draining, admin_drain, removed_from_config, removed_from_discovery).",
 		}, []string{"pool", "reason"}),
 		checkDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    NameCheckDuration,

@@ -89,6 +89,7 @@ type Pool struct {
 	res        Resilience
 	backends   []*Backend
 	byAddress  map[string]*Backend // the backends, by address (findLocked)
+	sources    []SourceStatus      // what SetSources last set
 	closed     bool
 	watchStop  chan struct{} // closes to stop the silent-detection watchdog
 	watchDone  chan struct{} // closed when it has stopped

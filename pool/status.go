@@ -17,9 +17,12 @@ type PoolStatus struct {
 	DeregistrationDelaySeconds float64 `json:"deregistration_delay_seconds"`
 	// Retries counts requests sent again to another backend;
 	// RetriesRefused, retries the retry budget did not allow.
-	Retries        uint64          `json:"retries"`
-	RetriesRefused uint64          `json:"retries_refused_by_budget"`
-	Backends       []BackendStatus `json:"backends"`
+	Retries        uint64 `json:"retries"`
+	RetriesRefused uint64 `json:"retries_refused_by_budget"`
+	// Discovery lists the pool's discovery sources (omitted when it has
+	// none): where its backends come from besides backend blocks.
+	Discovery []SourceStatus  `json:"discovery,omitempty"`
+	Backends  []BackendStatus `json:"backends"`
 }
 
 // BackendStatus is a point-in-time view of one backend: one state and why.
@@ -31,8 +34,10 @@ type BackendStatus struct {
 	Reason Reason    `json:"reason"`
 	Detail string    `json:"detail,omitempty"`
 	Since  time.Time `json:"since"`
-	// HeldBy is set while an operator (admin_drain) or a reload
-	// (removed_from_config) keeps the backend out whatever its checks say.
+	// HeldBy is set while an operator (admin_drain), a reload
+	// (removed_from_config) or the discovery sources
+	// (removed_from_discovery) keep the backend out whatever its checks
+	// say.
 	HeldBy Reason `json:"held_by,omitempty"`
 	// DrainSecondsLeft is, while DRAINING, the time left before the
 	// requests still in flight are cancelled.
@@ -78,6 +83,7 @@ func (p *Pool) Status() PoolStatus {
 		Retries:                    p.retries.Load(),
 		RetriesRefused:             p.retriesRefused.Load(),
 		Backends:                   make([]BackendStatus, 0, len(p.backends)),
+		Discovery:                  append([]SourceStatus(nil), p.sources...),
 	}
 	for _, b := range p.backends {
 		ps.Backends = append(ps.Backends, b.statusLocked())

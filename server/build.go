@@ -52,6 +52,9 @@ type poolRuntime struct {
 	// a logger per checker would keep an encoder per backend). Made on
 	// first use; guarded by LB.mu.
 	checkLog *zap.Logger
+	// sources are the pool's discovery blocks at run time, in file order
+	// (discovery.go). Guarded by LB.mu.
+	sources []*sourceRuntime
 }
 
 // backendRuntime is what the LB holds per backend besides the pool entry:
@@ -164,9 +167,15 @@ func (lb *LB) validatePool(pc *config.Pool) error {
 // addBackend adds a backend block to pr's pool with its connection pool and
 // checker (not started). A backend still draining after an earlier removal
 // is taken back with its state machine, counters, connections and
-// checker. The block must have passed validatePool.
-func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend) (br *backendRuntime, revived bool, err error) {
-	b, revived, err := pr.pool.Add(bc.Address, bc.Weight)
+// checker. The block must have passed validatePool. discovered says a
+// discovery source, not the file, lists it (the reason it is taken back
+// with).
+func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend, discovered bool) (br *backendRuntime, revived bool, err error) {
+	add := pr.pool.Add
+	if discovered {
+		add = pr.pool.AddDiscovered
+	}
+	b, revived, err := add(bc.Address, bc.Weight)
 	if err != nil {
 		return nil, false, err
 	}

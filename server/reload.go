@@ -11,7 +11,6 @@ import (
 	"github.com/lbtrust/lb/balancer"
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/pool"
-	"github.com/lbtrust/lb/proxy"
 	"go.uber.org/zap"
 )
 
@@ -112,6 +111,7 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 	}
 	lb.pools = next
 	for name, pr := range old {
+		lb.stopSourcesLocked(pr)
 		for addr := range pr.backends {
 			pr.pool.Remove(addr)
 		}
@@ -184,54 +184,11 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 	spec := checkSpecTLS(pc)
 	specChanged := !sameSpec(checkSpecTLS(prev), spec, prev.TLS, pc.TLS)
 
-	keep := make(map[string]bool, len(pc.Backends))
-	for _, bc := range pc.Backends {
-		keep[bc.Address] = true
-		br := pr.backends[bc.Address]
-		compare := specChanged
-		if br == nil {
-			nb, revived, err := lb.addBackend(pr, bc)
-			if err != nil {
-				lb.log.Error("reload: cannot add backend", zap.String("pool", pc.Name), zap.Error(err))
-				continue
-			}
-			br = nb
-			if !revived {
-				br.start(&lb.checks, br.checker, br.spec)
-				changes = append(changes, fmt.Sprintf("pool %s: backend %s added", pc.Name, bc.Address))
-				continue
-			}
-			changes = append(changes, fmt.Sprintf("pool %s: backend %s added back while draining", pc.Name, bc.Address))
-			compare = true // its checker may date from older settings
-		}
-		b := br.backend
-		if b.Weight() != bc.Weight {
-			pr.pool.SetWeight(bc.Address, bc.Weight)
-			changes = append(changes, fmt.Sprintf("pool %s: backend %s weight %d", pc.Name, bc.Address, bc.Weight))
-		}
-		if newClients {
-			prevClient := clientOf(b)
-			b.Attach(proxy.NewBackendClient(bc.Address, clientOptionsTLS(pc)))
-			if prevClient != nil {
-				prevClient.CloseIdle()
-			}
-		}
-		if compare && !sameSpec(br.currentSpec(), spec, prev.TLS, pc.TLS) {
-			if checker, err := lb.newChecker(pr, b, spec); err == nil {
-				br.start(&lb.checks, checker, spec)
-				changes = append(changes, fmt.Sprintf("pool %s: backend %s health check restarted", pc.Name, bc.Address))
-			}
-		}
-	}
-	for addr := range pr.backends {
-		if !keep[addr] {
-			delete(pr.backends, addr)
-			if err := pr.pool.Remove(addr); err != nil && !errors.Is(err, pool.ErrUnknownBackend) {
-				lb.log.Error("reload: cannot remove backend", zap.String("pool", pc.Name), zap.Error(err))
-			}
-			changes = append(changes, fmt.Sprintf("pool %s: backend %s removed; draining", pc.Name, addr))
-		}
-	}
+	changes = append(changes, lb.reconcileSourcesLocked(pr, pc)...)
+	changes = append(changes, lb.syncMembersLocked(pr, memberSync{
+		newClients: newClients, spec: spec, specChanged: specChanged, prevTLS: prev.TLS,
+		removal: pool.ReasonRemovedFromConfig,
+	})...)
 	if newClients {
 		changes = append(changes, fmt.Sprintf("pool %s: backend connection settings changed", pc.Name))
 	}

@@ -53,6 +53,9 @@ type LB struct {
 
 	checks healthcheck.Group
 	serve  sync.WaitGroup
+	// sourcesRunning counts the discovery sources' goroutines
+	// (discovery.go); Shutdown waits for them.
+	sourcesRunning sync.WaitGroup
 	// reaper stops the checkers of forgotten backends and frees retired
 	// pools (retire.go).
 	reaper reaper
@@ -94,10 +97,11 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 			return nil, err
 		}
 		for _, bc := range pc.Backends {
-			if _, _, err := lb.addBackend(pr, bc); err != nil {
+			if _, _, err := lb.addBackend(pr, bc, false); err != nil {
 				return nil, err
 			}
 		}
+		lb.reconcileSourcesLocked(pr, pc) // not running yet: Start starts them
 		lb.pools = append(lb.pools, pr)
 	}
 	routes := lb.routesLocked(cfg)
@@ -165,6 +169,9 @@ func (lb *LB) Start() error {
 		}
 	}
 	lb.running = true
+	for _, pr := range lb.pools {
+		lb.startSourcesLocked(pr)
+	}
 	return nil
 }
 
@@ -267,6 +274,11 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 	}
 	lb.shutdown = true
 	running := lb.running
+	// The backend sets stay as they are for the drain: no source changes
+	// them from here on.
+	for _, pr := range lb.pools {
+		lb.stopSourcesLocked(pr)
+	}
 	lb.mu.Unlock()
 	lb.BeginShutdown()
 
@@ -311,6 +323,7 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 		lb.serve.Wait()
 	}
 	lb.checks.Stop()
+	lb.sourcesRunning.Wait()
 	// Checkers are stopped: a backend forgotten from now on has nothing
 	// left to reap, and what is still retired is closed below.
 	lb.reaper.Close()
