@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lbtrust/lb/discovery"
+	"github.com/lbtrust/lb/internal/backoff"
 )
 
 // Defaults and fixed timings of a Source.
@@ -23,6 +24,11 @@ const (
 	// ProbeInterval is how often a silent watch is asked for a progress
 	// report (see the package doc).
 	ProbeInterval = 2 * time.Second
+	// MinBackoff is the delay before reading again after the first
+	// failure in a row.
+	MinBackoff = 200 * time.Millisecond
+	// MaxBackoff caps that delay, however many failures in a row.
+	MaxBackoff = 10 * time.Second
 )
 
 // Config is where a Source finds its backends. It mirrors
@@ -95,7 +101,7 @@ func New(cfg Config, log *zap.Logger) (*Source, error) {
 // still running then.
 func (s *Source) Run(ctx context.Context, sink discovery.Sink) {
 	var (
-		b      backoff
+		b      = backoff.Backoff{Min: MinBackoff, Max: MaxBackoff}
 		cli    *clientv3.Client
 		failed bool
 	)
@@ -113,14 +119,14 @@ func (s *Source) Run(ctx context.Context, sink discovery.Sink) {
 			var read bool
 			read, err = s.session(ctx, cli, sink, failed)
 			if read {
-				b.reset()
+				b.Reset()
 			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		failed = true
-		d := b.delay()
+		d := b.Delay()
 		s.log.Warn("etcd discovery failed; the last set stays in force", zap.Error(err), zap.Duration("retry_in", d))
 		sink.Fail(err)
 		t := time.NewTimer(d)
