@@ -4,6 +4,8 @@
 //	lb validate -config FILE
 //	lb demo [-config FILE]           start demo backends for FILE, then run it
 //	lb backend -listen ADDR [-name N] a demo backend (for the demo and tests)
+//	lb register -etcd ADDR[,ADDR] -prefix P -address IP:PORT [-weight N] [-ttl D] [-check URL] [-check-interval D]
+//	                                 keep a backend registered in etcd while it is ready
 //	lb -version
 //
 // Exit codes: 0 clean stop, 1 invalid configuration or runtime error,
@@ -29,6 +31,8 @@ func run(args []string) int {
 			return cmdDemo(args[1:])
 		case "backend":
 			return cmdBackend(args[1:])
+		case "register":
+			return cmdRegister(args[1:])
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(os.Stdout, usage)
 			return 0
@@ -45,5 +49,9 @@ usage:
   lb demo [-config FILE]       start a demo backend for each loopback backend in FILE
                                (default examples/lb.hcl), then run the load balancer
   lb backend -listen ADDR      run one demo backend
+  lb register -etcd ADDR[,ADDR] -prefix P -address IP:PORT [-weight N] [-ttl 10s]
+              [-check URL] [-check-interval D]
+                               keep a backend's key in etcd under a lease while its
+                               readiness URL passes; SIGTERM deletes it (exit 0)
   lb -version
 `
