@@ -85,9 +85,10 @@ type EtcdDiscovery struct {
 	Prefix string
 	// Username and Password authenticate to etcd ("username",
 	// "password_file": the password is read from that file at load, its
-	// trailing newline trimmed); both empty for none.
+	// trailing newline trimmed; a Secret, so printing the block shows
+	// [redacted]); both empty for none.
 	Username string
-	Password string
+	Password Secret
 	// PasswordFile is the path given as password_file, as written.
 	PasswordFile string
 	// TLS is the connection's TLS config from the block's `tls { ca_file,

@@ -213,7 +213,7 @@ func decodeEtcdAuth(b *etcdDiscoveryBlock, e *EtcdDiscovery) hcl.Diagnostics {
 			"%v. password_file must name a readable regular file (at most %d bytes) holding the etcd password; a relative path is taken from the configuration file's directory.",
 			err, maxPasswordFileSize))
 	}
-	e.Password = strings.TrimRight(string(raw), "\r\n")
+	e.Password = Secret(strings.TrimRight(string(raw), "\r\n"))
 	if e.Password == "" {
 		return append(diags, errorf(b.PasswordFile.Range(), "Empty password file",
 			"%s holds no password. Write the etcd password of user %q into it, or remove username and password_file to connect without authentication.",

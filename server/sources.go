@@ -26,7 +26,7 @@ func newSource(d *config.Discovery, log *zap.Logger) (sourceRunner, error) {
 		e := d.Etcd
 		return etcd.New(etcd.Config{
 			Endpoints: e.Endpoints, Prefix: e.Prefix,
-			Username: e.Username, Password: e.Password,
+			Username: e.Username, Password: string(e.Password),
 			TLS: e.TLS, DialTimeout: e.DialTimeout,
 		}, log)
 	}
