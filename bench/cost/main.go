@@ -57,6 +57,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "backend" {
 		os.Exit(backend.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		os.Exit(bareMain(os.Args[2:], os.Stderr))
+	}
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -79,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("cost", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	targets := fs.String("targets", "lb,haproxy,nginx", "targets to measure, in order: lb, haproxy, nginx")
+	targets := fs.String("targets", "lb,haproxy,nginx", "targets to measure, in order: lb, haproxy, nginx, bare (a bare fasthttp proxy: what Go and fasthttp cost)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds; each measures every target once, in turn")
 	fs.IntVar(&o.rate, "rate", 8000, "requests per second, open loop")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load per target and round")

@@ -17,8 +17,11 @@ import (
 type peer struct {
 	name string // lb, haproxy, nginx
 	// program is looked up on PATH, then in /usr/sbin and /sbin (not on a
-	// user's PATH on Debian); "" for lb, which is built or given by -lb.
+	// user's PATH on Debian); "" for lb, which is built or given by -lb,
+	// and for a self peer.
 	program string
+	// self is a peer this tool runs itself (bare: its `bare` subcommand).
+	self bool
 	// install is how to get it on Debian.
 	install string
 	// template is its configuration under bench/examples.
@@ -67,6 +70,14 @@ func peers() []peer {
 			},
 			version: []string{"-v"},
 		},
+		{
+			name: "bare", self: true, template: "bare-cost.conf",
+			oneCore: "GOMAXPROCS=1",
+			env:     []string{"GOMAXPROCS=1"},
+			argv: func(program, conf, _ string) []string {
+				return []string{program, "bare", "-config", conf}
+			},
+		},
 	}
 }
 
@@ -114,6 +125,9 @@ func findProgram(name string) (string, error) {
 // (HAProxy and NGINX), or for lb the commit it was built from (built: the
 // tool built it from the working tree).
 func versionOf(p peer, program string, built bool) string {
+	if p.self {
+		return "fasthttp " + fasthttpVersion(program) + " round robin, nothing else"
+	}
 	if p.version == nil {
 		v := lbVersion(program)
 		if built && !strings.Contains(v, " rev ") {
@@ -157,4 +171,18 @@ func workTree() string {
 		s += "+dirty"
 	}
 	return s
+}
+
+// fasthttpVersion is the fasthttp module version program was built with.
+func fasthttpVersion(program string) string {
+	info, err := buildinfo.ReadFile(program)
+	if err != nil {
+		return "(unknown)"
+	}
+	for _, d := range info.Deps {
+		if d.Path == "github.com/valyala/fasthttp" {
+			return d.Version
+		}
+	}
+	return "(unknown)"
 }

@@ -174,7 +174,13 @@ func resolve(o options, work string, stderr io.Writer) ([]ready, []skipped, erro
 	for _, name := range o.targets {
 		p, _ := peerNamed(name)
 		program, built := o.lbPath, false
-		if p.program != "" {
+		if p.self {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, nil, err
+			}
+			program = exe
+		} else if p.program != "" {
 			var err error
 			if program, err = findProgram(p.program); err != nil {
 				skips = append(skips, skipped{Target: name, Reason: p.program + " is not installed", Install: p.install})
