@@ -160,17 +160,23 @@ func (p *Pool) syncWatchdogLocked() (wait func()) {
 	return func() {}
 }
 
-// watchdogTick is how often the watchdog looks for silent backends.
+// watchdogTick is the shortest time between two looks of the watchdog
+// for silent backends: it bounds how often it wakes however close the
+// next possible verdict is.
 const watchdogTick = 5 * time.Millisecond
 
-// watchdog looks for silent backends every tick and re-estimates the
-// auto silence threshold every second, until stop is closed. When no
-// eligible backend has a request waiting for an answer there is nothing
-// to watch: it parks (no timer) until the next Acquire wakes it
-// (wakeWatchdog), so an idle pool costs nothing.
+// watchdog looks for silent backends and re-estimates the auto silence
+// threshold every second, until stop is closed. It does not poll: after
+// each look it sleeps until the earliest moment a backend could turn
+// silent if nothing answers meanwhile (scanSilent's next), or the next
+// estimate, whichever comes first, and at least watchdogTick. Under
+// steady traffic with fast answers that is about silent_after from now,
+// not every tick. When no eligible backend has a request waiting for an
+// answer there is nothing to watch: it parks (no timer) until the next
+// Acquire wakes it (wakeWatchdog), so an idle pool costs nothing.
 func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(watchdogTick)
+	t := time.NewTimer(watchdogTick)
 	defer t.Stop()
 	var prev [latencyBuckets]uint64
 	lastEstimate, estimated := time.Now(), false
@@ -191,8 +197,9 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 			lastEstimate = time.Now()
 			estimated = p.estimateSilentAfter(&prev) || estimated
 		}
-		p.scanSilent()
+		next := p.scanSilent()
 		if p.waiting() {
+			t.Reset(p.watchdogSleep(next, time.Until(lastEstimate.Add(every))))
 			continue
 		}
 		// Park, then look again: an Acquire that came before the flag
@@ -202,7 +209,6 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 			p.watchParked.Store(false)
 			continue
 		}
-		t.Stop()
 		select {
 		case <-stop:
 			return
@@ -210,6 +216,27 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 		}
 		t.Reset(watchdogTick)
 	}
+}
+
+// watchdogSleep is how long the watchdog sleeps after a look: until next
+// (the pool clock's time a backend could first turn silent, 0 for none)
+// or until the next estimate is due (estimateIn), whichever is sooner,
+// never shorter than watchdogTick. With no candidate and no threshold
+// (silent detection has nothing to judge: a panic or fail-open pool, a
+// single backend) it looks again after the threshold or a second.
+func (p *Pool) watchdogSleep(next int64, estimateIn time.Duration) time.Duration {
+	d := estimateIn
+	switch {
+	case next > 0:
+		d = min(d, time.Duration(next-p.now()))
+	default:
+		after := time.Duration(p.signals.silentAfter.Load())
+		if after <= 0 {
+			after = time.Second
+		}
+		d = min(d, after)
+	}
+	return max(d, watchdogTick)
 }
 
 // waiting reports whether an eligible backend has a request waiting for
@@ -266,11 +293,16 @@ func (p *Pool) estimateSilentAfter(prev *[latencyBuckets]uint64) (estimated bool
 // scanSilent finds the eligible backend with the oldest unanswered request;
 // if that is older than the threshold while another backend answered
 // within it, the backend is taken out.
-func (p *Pool) scanSilent() {
+//
+// It returns next, the pool clock's earliest time at which a backend with
+// a request waiting could be judged silent if it answers nothing until
+// then (0 when none could: nothing waits, or detection does not apply
+// now), so the watchdog need not look before.
+func (p *Pool) scanSilent() (next int64) {
 	after := p.signals.silentAfter.Load()
 	s := p.snap.Load()
 	if after <= 0 || s.mode != modeNormal || len(s.backends) < 2 {
-		return
+		return 0
 	}
 	now := p.now()
 	othersAnswered := false
@@ -278,18 +310,39 @@ func (p *Pool) scanSilent() {
 	var oldest int64
 	for _, b := range s.backends {
 		last := b.lastAnswer.Load()
+		inFlight := b.requestsInFlight() > 0 // else idle, or only upgraded connections (they wait for nothing)
 		if last > 0 && now-last < after {
 			othersAnswered = true
+			if inFlight {
+				next = earliest(next, max(last, b.busySince.Load())+after+1)
+			}
 			continue
 		}
-		if b.requestsInFlight() <= 0 {
-			continue // idle, or only upgraded connections (they wait for nothing)
+		if !inFlight {
+			continue
 		}
-		if age := now - max(last, b.busySince.Load()); age > after && age > oldest {
+		since := max(last, b.busySince.Load())
+		if age := now - since; age > after && age > oldest {
 			silent, oldest = b, age
+		} else if age <= after {
+			next = earliest(next, since+after+1)
 		}
 	}
 	if silent != nil && othersAnswered {
 		p.silence(silent, time.Duration(oldest), time.Duration(after))
 	}
+	if silent != nil && !othersAnswered {
+		// A verdict waits for another backend's answer, which may come
+		// any moment: look again soon.
+		next = earliest(next, now+1)
+	}
+	return next
+}
+
+// earliest is the sooner of two pool clock times, 0 being none.
+func earliest(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
 }
