@@ -13,12 +13,6 @@ import (
 	"github.com/lbtrust/lb/internal/leakcheck"
 )
 
-// b4Warmup is how long the new backend of TestDiscoveryEtcdTwoLBs fails
-// the LBs' checks after the first: under 2 check intervals, so its
-// first checks fail and it stays INITIAL (unhealthy_threshold 5) until
-// one passes.
-const b4Warmup = 2 * discoveryCheckInterval
-
 // discoveryRate is the GET rate of TestDiscoveryEtcdTwoLBs, spread evenly
 // over the two LBs.
 const discoveryRate = 1000
@@ -39,10 +33,11 @@ const discoveryRate = 1000
 //     outlives it until the lease expires, then b2 leaves both pools
 //     (asserted within TTL + 3 s; the time is logged).
 //  3. A new backend b4 (in this process, so its own request counter can
-//     be read) is registered, and fails the LBs' first checks while it
-//     warms up: on each LB it is INITIAL first, its first transition is
-//     initial -> healthy (initial_check), and it answers no request
-//     before that LB's /status shows it HEALTHY.
+//     be read) is registered, and fails the LBs' checks while it warms
+//     up (its sidecar checks another path): on each LB it is INITIAL
+//     first, for a while under load, its first transition is initial ->
+//     healthy (initial_check), and it answers no request before that
+//     LB's /status shows it HEALTHY.
 //
 // No request of the whole run may fail.
 func TestDiscoveryEtcdTwoLBs(t *testing.T) {
@@ -136,9 +131,19 @@ func TestDiscoveryEtcdTwoLBs(t *testing.T) {
 	samples := rec.end()
 
 	// 3. A new backend joins.
-	b4 := startWarmingBackend(t, "b4", b4Warmup)
+	b4 := startWarmingBackend(t, "b4")
 	joinRec := recordStatus(t, b4.Served, admins...)
 	startSidecarChecking(t, etcd.Addr(), b4.Addr(), "/livez")
+	for i, admin := range admins {
+		eventually(t, 30*time.Second, fmt.Sprintf("lb%d: b4 discovered, INITIAL, its check failing", i+1), func() bool {
+			b, ok := backendStatus(t, c, admin, b4.Addr())
+			return ok && b.State == "initial" && b.LastCheck != nil
+		})
+	}
+	// Traffic flows while b4 is listed but not HEALTHY (its checks fail
+	// for fewer than unhealthy_threshold intervals), then it is ready.
+	load.waitMore(t, discoveryRate/4)
+	b4.SetReady()
 	for i := range lbs {
 		eventually(t, 60*time.Second, fmt.Sprintf("b4 serving through lb%d", i+1), func() bool {
 			return load.servedVia(i, "b4") >= 20

@@ -29,7 +29,7 @@ const discoveryCheckInterval = 200 * time.Millisecond
 // admin, a traffic listener "public" on listener, and pool "web" whose
 // backends come only from the etcd member at etcdAddr (discoveryPrefix),
 // probed on /readyz every discoveryCheckInterval. unhealthy_threshold is
-// 5, so a new backend whose first checks fail for less than 4 intervals
+// 10, so a new backend whose first checks fail for less than about 2 s
 // stays INITIAL until its first passing one (warmingBackend).
 func discoveryLBConfig(admin, listener, etcdAddr string) string {
 	return fmt.Sprintf(`admin {
@@ -45,7 +45,7 @@ pool "web" {
     interval            = %q
     timeout             = "150ms"
     healthy_threshold   = 2
-    unhealthy_threshold = 5
+    unhealthy_threshold = 10
   }
   discovery "etcd" {
     endpoints = [%q]
@@ -342,31 +342,28 @@ func (p *proc) transitionAt(backend, to, reason string) (time.Time, bool) {
 }
 
 // warmingBackend is a backend in the test process that warms up: its
-// /readyz, the LBs' health check, answers 503 for warmup after the first
-// time it is asked, then 200; /livez, its sidecar's readiness check,
-// answers 200 from the start. Every other request gets a 200 tagged
-// X-Backend: name and is counted. So it is registered (the sidecar's
-// check passes) while the LBs' first checks still fail: a window in
-// which an LB that routed to a backend before its first passing check
-// would send it requests.
+// /readyz, the LBs' health check, answers 503 until SetReady, then 200;
+// /livez, its sidecar's readiness check, answers 200 from the start.
+// Every other request gets a 200 tagged X-Backend: name and is counted.
+// So it is registered (the sidecar's check passes) while the LBs' checks
+// still fail: a window in which an LB that routed to a backend before its
+// first passing check would send it requests.
 type warmingBackend struct {
-	srv      *httptest.Server
-	warmup   time.Duration
-	mu       sync.Mutex
-	firstAsk time.Time // first /readyz; zero before
-	served   atomic.Uint64
+	srv    *httptest.Server
+	ready  atomic.Bool
+	served atomic.Uint64
 }
 
 // startWarmingBackend starts a warmingBackend on 127.0.0.1, closed at
 // cleanup.
-func startWarmingBackend(t *testing.T, name string, warmup time.Duration) *warmingBackend {
-	w := &warmingBackend{warmup: warmup}
+func startWarmingBackend(t *testing.T, name string) *warmingBackend {
+	w := &warmingBackend{}
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/livez":
 			rw.WriteHeader(http.StatusOK)
 		case "/readyz":
-			if !w.ready(time.Now()) {
+			if !w.ready.Load() {
 				rw.WriteHeader(http.StatusServiceUnavailable)
 				io.WriteString(rw, `{"status":"warming_up"}`)
 				return
@@ -382,16 +379,8 @@ func startWarmingBackend(t *testing.T, name string, warmup time.Duration) *warmi
 	return w
 }
 
-// ready reports whether /readyz passes at now, starting the warm-up clock
-// on the first call.
-func (w *warmingBackend) ready(now time.Time) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.firstAsk.IsZero() {
-		w.firstAsk = now
-	}
-	return now.Sub(w.firstAsk) >= w.warmup
-}
+// SetReady makes /readyz pass from now on.
+func (w *warmingBackend) SetReady() { w.ready.Store(true) }
 
 // Addr is the backend's "127.0.0.1:port".
 func (w *warmingBackend) Addr() string { return w.srv.Listener.Addr().String() }
