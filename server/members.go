@@ -34,22 +34,32 @@ type memberSync struct {
 // earlier source) names, with the source's weight. discovered holds the
 // addresses that come from sources only. lb.mu must be held.
 func desiredLocked(pr *poolRuntime) (want []*config.Backend, discovered map[string]bool) {
+	n := len(pr.cfg.Backends)
+	for _, s := range pr.sources {
+		n += len(s.targets)
+	}
+	want = make([]*config.Backend, 0, n)
 	want = append(want, pr.cfg.Backends...)
-	seen := make(map[string]bool, len(want))
+	if n == len(want) {
+		return want, nil
+	}
+	seen := make(map[string]bool, n)
 	for _, bc := range want {
 		seen[bc.Address] = true
 	}
+	// One array for every discovered entry: an update of a 1,000-backend
+	// set allocates it once, not once per backend.
+	found := make([]config.Backend, 0, n-len(want))
+	discovered = make(map[string]bool, n-len(want))
 	for _, s := range pr.sources {
 		for _, t := range s.targets {
 			if seen[t.Address] {
 				continue
 			}
 			seen[t.Address] = true
-			if discovered == nil {
-				discovered = map[string]bool{}
-			}
 			discovered[t.Address] = true
-			want = append(want, &config.Backend{Address: t.Address, Weight: max(t.Weight, 1)})
+			found = append(found, config.Backend{Address: t.Address, Weight: max(t.Weight, 1)})
+			want = append(want, &found[len(found)-1])
 		}
 	}
 	return want, discovered
