@@ -81,6 +81,9 @@ type Pool struct {
 	// holdOutGen counts the changes that may turn a refused hold-out
 	// into an allowed one (holdout.go); raised with mu held.
 	holdOutGen atomic.Uint64
+	// publishPending is up while a coalesced snapshot rebuild waits for
+	// its window (coalesce.go); set with mu held, read by Acquire.
+	publishPending atomic.Bool
 
 	mu         sync.Mutex
 	policy     balancer.Policy
@@ -90,9 +93,13 @@ type Pool struct {
 	backends   []*Backend
 	byAddress  map[string]*Backend // the backends, by address (findLocked)
 	sources    []SourceStatus      // what SetSources last set
-	closed     bool
-	watchStop  chan struct{} // closes to stop the silent-detection watchdog
-	watchDone  chan struct{} // closed when it has stopped
+	// lastPublish is when the snapshot was last rebuilt; publishTimer
+	// rebuilds it at the end of a window (coalesce.go).
+	lastPublish  time.Time
+	publishTimer *time.Timer
+	closed       bool
+	watchStop    chan struct{} // closes to stop the silent-detection watchdog
+	watchDone    chan struct{} // closed when it has stopped
 	// watchParked is up while the watchdog sleeps with nothing to watch;
 	// watchWake (buffered, 1) wakes it (wakeWatchdog).
 	watchParked atomic.Bool
@@ -229,7 +236,8 @@ func (p *Pool) Healthy() int {
 // Acquire picks an eligible backend that is not in avoid (nil avoids
 // nothing), counts the request as in flight on it and returns it; the
 // caller must call Release on it exactly once. It returns nil when no
-// eligible backend is left. Lock-free and allocation-free.
+// eligible backend is left. Lock-free and allocation-free, but for the
+// rare rebuild of a snapshot whose every pick had left (coalesce.go).
 //
 // A backend that leaves rotation between the pick and the count is
 // released and another is picked, so a DRAINING backend never gets a new
@@ -245,26 +253,45 @@ func (p *Pool) AcquireAt(avoid *Avoid, now time.Time) *Backend { return p.acquir
 // it).
 func (p *Pool) acquire(avoid *Avoid, now time.Time) *Backend {
 	for attempt := 0; attempt < 4; attempt++ {
-		s := p.snap.Load()
-		b := p.pick(s, avoid)
-		if b == nil {
-			return nil
-		}
-		if b.inFlight.Add(1)-b.upgraded.Load() == 1 {
-			// The first request waiting for an answer (upgraded
-			// connections are not waiting).
-			b.busySince.Store(p.at(now))
-		}
-		if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {
-			b.requests.Add(1)
-			if p.watchParked.Load() {
-				p.wakeWatchdog()
-			}
+		if b, done := p.tryAcquire(avoid, now); done {
 			return b
 		}
-		b.Release(RequestLocal, 0)
+	}
+	if p.publishPending.Load() {
+		// Every try found a backend that left while a coalesced rebuild
+		// waits for its window (coalesce.go): rebuild now and pick from
+		// the truth.
+		p.publishPendingNow()
+		b, _ := p.tryAcquire(avoid, now)
+		return b
 	}
 	return nil
+}
+
+// tryAcquire picks once from the current snapshot and takes the pick if it
+// is still eligible. done is false when it was not (it left after the
+// snapshot was built): the caller may pick again. A nil b with done true
+// means the snapshot has nothing to pick.
+func (p *Pool) tryAcquire(avoid *Avoid, now time.Time) (b *Backend, done bool) {
+	s := p.snap.Load()
+	b = p.pick(s, avoid)
+	if b == nil {
+		return nil, true
+	}
+	if b.inFlight.Add(1)-b.upgraded.Load() == 1 {
+		// The first request waiting for an answer (upgraded
+		// connections are not waiting).
+		b.busySince.Store(p.at(now))
+	}
+	if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {
+		b.requests.Add(1)
+		if p.watchParked.Load() {
+			p.wakeWatchdog()
+		}
+		return b, true
+	}
+	b.Release(RequestLocal, 0)
+	return nil, false
 }
 
 // Close stops the pool's deregistration timers and its silent-detection
@@ -274,6 +301,7 @@ func (p *Pool) acquire(avoid *Avoid, now time.Time) *Backend {
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
+	p.stopPublishTimerLocked()
 	for _, b := range p.backends {
 		b.stopDrainTimerLocked()
 	}

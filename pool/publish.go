@@ -20,7 +20,7 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 		p.startRampLocked(b)
 	}
 	if (c.from == StateHealthy) != (c.to == StateHealthy) || c.from == StateUnhealthy || c.to == StateUnhealthy {
-		p.republishLocked()
+		p.republishSoonLocked()
 	}
 	if c.from == StateDraining && c.to != StateDraining {
 		b.stopDrainTimerLocked()
@@ -39,6 +39,8 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 // allocation of the set, the policy's NewPicker): the cost of a change,
 // paid once per change, never per request.
 func (p *Pool) republishLocked() {
+	p.publishPending.Store(false)
+	p.lastPublish = time.Now()
 	healthy, checked := 0, 0
 	for _, b := range p.backends {
 		switch b.State() {
