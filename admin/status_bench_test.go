@@ -1,0 +1,70 @@
+package admin
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lbtrust/lb/balancer"
+	"github.com/lbtrust/lb/pool"
+	"github.com/valyala/fasthttp"
+)
+
+// benchPool returns a pool "web" of n HEALTHY backends (127.0.0.1 only;
+// nothing listens, nothing dials), each probed once. The caller closes
+// it.
+func benchPool(tb testing.TB, n int) *pool.Pool {
+	tb.Helper()
+	pol, err := balancer.New(balancer.RoundRobin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := pool.New(pool.Options{Name: "web", Policy: pol, Thresholds: pool.Thresholds{Healthy: 1, Unhealthy: 1}})
+	for i := range n {
+		b, _, err := p.Add("127.0.0.1:"+strconv.Itoa(10_000+i), 1)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed, Code: 200, Latency: 1500 * time.Microsecond})
+	}
+	return p
+}
+
+// countWriter counts what is written to it.
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// BenchmarkStatus is one GET /status of an LB with one pool of 100 or
+// 10,000 backends, its whole body read (issue 14). body-bytes is the
+// answer's size.
+func BenchmarkStatus(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			p := benchPool(b, n)
+			defer p.Close()
+			h := New(Options{Version: "bench", Pools: func() []*pool.Pool { return []*pool.Pool{p} },
+				Listeners: func() []ListenerState {
+					return []ListenerState{{Name: "public", Address: "127.0.0.1:8080", Bound: true}}
+				}})
+			var ctx fasthttp.RequestCtx
+			size := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Request.Reset()
+				ctx.Response.Reset()
+				ctx.Request.SetRequestURI("/status")
+				h.ServeHTTP(&ctx)
+				if c := ctx.Response.StatusCode(); c != fasthttp.StatusOK {
+					b.Fatalf("GET /status: %d", c)
+				}
+				var n countWriter
+				if err := ctx.Response.BodyWriteTo(&n); err != nil {
+					b.Fatal(err)
+				}
+				size = int(n)
+			}
+			b.ReportMetric(float64(size), "body-bytes")
+		})
+	}
+}
