@@ -148,6 +148,7 @@ func (p *Pool) forgetIfRemovedLocked(b *Backend) {
 	p.changedLocked()
 	for i, x := range p.backends {
 		if x == b {
+			// A new array: the old one stays as RangeBackends read it.
 			p.backends = append(p.backends[:i:i], p.backends[i+1:]...)
 			break
 		}

@@ -90,9 +90,12 @@ type Pool struct {
 	thresholds Thresholds
 	deregDelay time.Duration
 	res        Resilience
-	backends   []*Backend
-	byAddress  map[string]*Backend // the backends, by address (findLocked)
-	sources    []SourceStatus      // what SetSources last set
+	// backends is never changed in place: Add appends, a removal builds
+	// a new array, so a copy of the slice taken under mu stays valid
+	// without it (RangeBackends).
+	backends  []*Backend
+	byAddress map[string]*Backend // the backends, by address (findLocked)
+	sources   []SourceStatus      // what SetSources last set
 	// lastPublish is when the snapshot was last rebuilt; publishTimer
 	// rebuilds it at the end of a window (coalesce.go).
 	lastPublish  time.Time

@@ -74,6 +74,17 @@ type CheckStatus struct {
 func (p *Pool) Status() PoolStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	ps := p.summaryLocked()
+	ps.Backends = make([]BackendStatus, 0, len(p.backends))
+	for _, b := range p.backends {
+		ps.Backends = append(ps.Backends, b.statusLocked())
+	}
+	return ps
+}
+
+// summaryLocked is the pool's view without its backends (Backends nil);
+// the pool's lock must be held.
+func (p *Pool) summaryLocked() PoolStatus {
 	ps := PoolStatus{
 		Name:                       p.name,
 		Algorithm:                  p.policy.Name(),
@@ -82,11 +93,9 @@ func (p *Pool) Status() PoolStatus {
 		DeregistrationDelaySeconds: p.deregDelay.Seconds(),
 		Retries:                    p.retries.Load(),
 		RetriesRefused:             p.retriesRefused.Load(),
-		Backends:                   make([]BackendStatus, 0, len(p.backends)),
 		Discovery:                  append([]SourceStatus(nil), p.sources...),
 	}
 	for _, b := range p.backends {
-		ps.Backends = append(ps.Backends, b.statusLocked())
 		if b.State() == StateHealthy {
 			ps.Healthy++
 		}
@@ -96,7 +105,16 @@ func (p *Pool) Status() PoolStatus {
 
 // statusLocked builds b's view; the pool's lock must be held.
 func (b *Backend) statusLocked() BackendStatus {
-	s := BackendStatus{
+	var s BackendStatus
+	b.fillStatusLocked(&s, new(float64), new(CheckStatus))
+	return s
+}
+
+// fillStatusLocked writes b's view into s; the pool's lock must be held.
+// s.DrainSecondsLeft and s.LastCheck point at left and check when set,
+// else are nil.
+func (b *Backend) fillStatusLocked(s *BackendStatus, left *float64, check *CheckStatus) {
+	*s = BackendStatus{
 		Address:             b.address,
 		Weight:              b.Weight(),
 		HeldBy:              b.m.hold,
@@ -114,21 +132,20 @@ func (b *Backend) statusLocked() BackendStatus {
 		Rescued:             b.rescued.Load(),
 	}
 	if b.m.state == StateDraining && !b.drainDeadline.IsZero() {
-		left := max(time.Until(b.drainDeadline), 0).Seconds()
-		s.DrainSecondsLeft = &left
+		*left = max(time.Until(b.drainDeadline), 0).Seconds()
+		s.DrainSecondsLeft = left
 	}
 	if b.m.checked {
 		r := b.m.lastCheck
-		cs := &CheckStatus{
+		*check = CheckStatus{
 			At:        r.At,
 			LatencyMS: float64(r.Latency) / float64(time.Millisecond),
 			Outcome:   r.Outcome,
 			Code:      r.Code,
 		}
 		if r.Err != nil {
-			cs.Error = r.Err.Error()
+			check.Error = r.Err.Error()
 		}
-		s.LastCheck = cs
+		s.LastCheck = check
 	}
-	return s
 }
