@@ -1,9 +1,14 @@
 package metrics
 
-import (
-	"github.com/lbtrust/lb/pool"
-	"github.com/prometheus/client_golang/prometheus"
-)
+import "github.com/lbtrust/lb/pool"
+
+// The pool families: the pools' own counters and states, read at scrape
+// time so the request path pays nothing for them, and written straight
+// as Prometheus text (text.go) by Handler, not through client_golang: a
+// const metric, its label pairs and its dto copy cost ~10 KB of garbage
+// per backend, 100 MB for one scrape of 10,000 backends (issue 14).
+// TestPoolFamiliesMatchClientGolang holds the text to what client_golang
+// wrote for the same series.
 
 // classes are the status class label values of lb_requests_total, in the
 // order of pool.Answers.ByClass, then "error" for Answers.Unanswered.
@@ -12,106 +17,155 @@ var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
 // states are the states lb_backend_state reports, one series each.
 var states = [...]pool.State{pool.StateInitial, pool.StateHealthy, pool.StateUnhealthy, pool.StateDraining, pool.StateDrained}
 
-// poolCollector reads the pools' own counters and states at scrape time,
-// so the request path pays nothing for these metrics.
-type poolCollector struct {
-	pools                                func() []*pool.Pool
-	requests, noBackend, inFlight, state *prometheus.Desc
-	retries, retriesRefused, streams     *prometheus.Desc
-	rescued                              *prometheus.Desc
-	discoveryReads, discoveryBackends    *prometheus.Desc
-	discoveryStale                       *prometheus.Desc
+// scope says what a pool family has series for.
+type scope uint8
+
+const (
+	perPool    scope = iota // one set per pool
+	perSource               // one set per discovery source of a pool
+	perBackend              // one set per backend of a pool
+)
+
+// poolFamily is one metric family written from the pools.
+type poolFamily struct {
+	name, help, typ string
+	scope           scope
+	// write appends the family's samples of pool p, whose Summary is s.
+	write func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus)
 }
 
-func newPoolCollector(pools func() []*pool.Pool) *poolCollector {
-	return &poolCollector{
-		pools: pools,
-		requests: prometheus.NewDesc(NameRequests,
-			"Tries sent to a backend by pool, backend and how they ended: the answer's status class (1xx..5xx) or error (no answer: transport error, timeout, or a failure of the LB itself). A retried request counts once per try.",
-			[]string{"pool", "backend", "class"}, nil),
-		noBackend: prometheus.NewDesc(NameNoBackend,
-			"Requests answered 503 by the LB because the pool had no backend to send them to, by pool.",
-			[]string{"pool"}, nil),
-		inFlight: prometheus.NewDesc(NameInFlight,
-			"Requests a backend is serving now, by pool and backend.",
-			[]string{"pool", "backend"}, nil),
-		streams: prometheus.NewDesc(NameStreams,
-			"Answers a backend is streaming now (their body relayed as it arrives: Server-Sent Events, large downloads), by pool and backend; lb_backend_in_flight counts them too.",
-			[]string{"pool", "backend"}, nil),
-		state: prometheus.NewDesc(NameState,
-			"1 for the backend's current state, 0 for the others, by pool, backend and state.",
-			[]string{"pool", "backend", "state"}, nil),
-		retries: prometheus.NewDesc(NameRetries,
-			"Requests sent again to another backend, by pool.",
-			[]string{"pool"}, nil),
-		retriesRefused: prometheus.NewDesc(NameRetriesRefused,
-			"Retries not made because the pool's retry budget was spent, by pool.",
-			[]string{"pool"}, nil),
-		rescued: prometheus.NewDesc(NameRescued,
-			"Requests that were waiting on a backend when it was held out for not answering (silent, passive_ejection) and were sent to another backend instead, by pool and the backend they were rescued from.",
-			[]string{"pool", "backend"}, nil),
-		discoveryReads: prometheus.NewDesc(NameDiscoveryReads,
-			"Reads of a discovery source (a DNS lookup, an etcd read or watch update) by pool, source and result (ok, error).",
-			[]string{"pool", "source", "result"}, nil),
-		discoveryBackends: prometheus.NewDesc(NameDiscoveryTarget,
-			"Backends in the set in force of a discovery source, by pool and source.",
-			[]string{"pool", "source"}, nil),
-		discoveryStale: prometheus.NewDesc(NameDiscoveryStale,
-			"1 while a discovery source's last read failed (the pool keeps the last set it read), else 0; by pool and source.",
-			[]string{"pool", "source"}, nil),
-	}
-}
-
-// Describe implements prometheus.Collector.
-func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.requests, c.noBackend, c.inFlight, c.streams, c.state, c.retries, c.retriesRefused, c.rescued,
-		c.discoveryReads, c.discoveryBackends, c.discoveryStale} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector. Counters of a backend or pool
-// a reload removed disappear with it; a re-added one starts from zero,
-// which Prometheus reads as a counter reset.
-func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, p := range c.pools() {
-		st := p.Status()
-		name := st.Name
-		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(st.Retries), name)
-		ch <- prometheus.MustNewConstMetric(c.retriesRefused, prometheus.CounterValue, float64(st.RetriesRefused), name)
-		ch <- prometheus.MustNewConstMetric(c.noBackend, prometheus.CounterValue, float64(p.NoBackend()), name)
-		for _, s := range st.Discovery {
-			ch <- prometheus.MustNewConstMetric(c.discoveryReads, prometheus.CounterValue, float64(s.Updates), name, s.Source, "ok")
-			ch <- prometheus.MustNewConstMetric(c.discoveryReads, prometheus.CounterValue, float64(s.Errors), name, s.Source, "error")
-			ch <- prometheus.MustNewConstMetric(c.discoveryBackends, prometheus.GaugeValue, float64(s.Backends), name, s.Source)
-			stale := 0.0
-			if s.State == pool.SourceStale {
-				stale = 1
+// poolFamilies are the pool families in name order (the order of the
+// registry's families, with which Handler merges them). Labels are
+// written in name order, as client_golang writes them. Read-only.
+var poolFamilies = [...]poolFamily{
+	{NameInFlight, "Requests a backend is serving now, by pool and backend.",
+		"gauge", perBackend, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			p.RangeBackends(func(b *pool.Backend) bool {
+				t.sample2(name, "backend", b.Address(), "pool", s.Name, float64(b.InFlight()))
+				return t.err == nil
+			})
+		}},
+	{NameRescued, "Requests that were waiting on a backend when it was held out for not answering (silent, passive_ejection) and were sent to another backend instead, by pool and the backend they were rescued from.",
+		"counter", perBackend, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			p.RangeBackends(func(b *pool.Backend) bool {
+				t.sample2(name, "backend", b.Address(), "pool", s.Name, float64(b.Rescued()))
+				return t.err == nil
+			})
+		}},
+	{NameState, "1 for the backend's current state, 0 for the others, by pool, backend and state.",
+		"gauge", perBackend, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			p.RangeBackends(func(b *pool.Backend) bool {
+				now := b.State()
+				for _, st := range states {
+					v := 0.0
+					if st == now {
+						v = 1
+					}
+					t.sample3(name, "backend", b.Address(), "pool", s.Name, "state", st.String(), v)
+				}
+				return t.err == nil
+			})
+		}},
+	{NameStreams, "Answers a backend is streaming now (their body relayed as it arrives: Server-Sent Events, large downloads), by pool and backend; lb_backend_in_flight counts them too.",
+		"gauge", perBackend, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			p.RangeBackends(func(b *pool.Backend) bool {
+				t.sample2(name, "backend", b.Address(), "pool", s.Name, float64(b.Streams()))
+				return t.err == nil
+			})
+		}},
+	{NameDiscoveryTarget, "Backends in the set in force of a discovery source, by pool and source.",
+		"gauge", perSource, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			for _, d := range s.Discovery {
+				t.sample2(name, "pool", s.Name, "source", d.Source, float64(d.Backends))
 			}
-			ch <- prometheus.MustNewConstMetric(c.discoveryStale, prometheus.GaugeValue, stale, name, s.Source)
-		}
-		for _, bs := range st.Backends {
-			addr := bs.Address
-			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(bs.InFlight), name, addr)
-			ch <- prometheus.MustNewConstMetric(c.streams, prometheus.GaugeValue, float64(bs.Streams), name, addr)
-			ch <- prometheus.MustNewConstMetric(c.rescued, prometheus.CounterValue, float64(bs.Rescued), name, addr)
-			for _, s := range states {
+		}},
+	{NameDiscoveryReads, "Reads of a discovery source (a DNS lookup, an etcd read or watch update) by pool, source and result (ok, error).",
+		"counter", perSource, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			for _, d := range s.Discovery {
+				t.sample3(name, "pool", s.Name, "result", "ok", "source", d.Source, float64(d.Updates))
+				t.sample3(name, "pool", s.Name, "result", "error", "source", d.Source, float64(d.Errors))
+			}
+		}},
+	{NameDiscoveryStale, "1 while a discovery source's last read failed (the pool keeps the last set it read), else 0; by pool and source.",
+		"gauge", perSource, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			for _, d := range s.Discovery {
 				v := 0.0
-				if bs.State == s {
+				if d.State == pool.SourceStale {
 					v = 1
 				}
-				ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, v, name, addr, s.String())
+				t.sample2(name, "pool", s.Name, "source", d.Source, v)
 			}
+		}},
+	{NameNoBackend, "Requests answered 503 by the LB because the pool had no backend to send them to, by pool.",
+		"counter", perPool, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			t.sample1(name, "pool", s.Name, float64(p.NoBackend()))
+		}},
+	{NameRequests, "Tries sent to a backend by pool, backend and how they ended: the answer's status class (1xx..5xx) or error (no answer: transport error, timeout, or a failure of the LB itself). A retried request counts once per try.",
+		"counter", perBackend, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			// The answer counts live on the backends themselves; a
+			// backend being removed is still listed (with its counters)
+			// until its drain ends, like in Status.
+			p.RangeBackends(func(b *pool.Backend) bool {
+				a := b.Answers()
+				for i, class := range classes {
+					t.sample3(name, "backend", b.Address(), "class", class, "pool", s.Name, float64(a.ByClass[i]))
+				}
+				t.sample3(name, "backend", b.Address(), "class", "error", "pool", s.Name, float64(a.Unanswered))
+				return t.err == nil
+			})
+		}},
+	{NameRetriesRefused, "Retries not made because the pool's retry budget was spent, by pool.",
+		"counter", perPool, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			t.sample1(name, "pool", s.Name, float64(s.RetriesRefused))
+		}},
+	{NameRetries, "Requests sent again to another backend, by pool.",
+		"counter", perPool, func(t *textWriter, name string, p *pool.Pool, s *pool.PoolStatus) {
+			t.sample1(name, "pool", s.Name, float64(s.Retries))
+		}},
+}
+
+// poolScrape is what one scrape reads of the pools: each pool with its
+// Summary (read once, for every family).
+type poolScrape struct {
+	pools []*pool.Pool
+	sums  []pool.PoolStatus
+	// has says which scopes have at least one series: a family with
+	// none is left out, as client_golang leaves it out.
+	has [perBackend + 1]bool
+}
+
+// readPools takes the Summary of each of pools. Counters of a backend or
+// pool a reload removed disappear with it; a re-added one starts from
+// zero, which Prometheus reads as a counter reset.
+func readPools(pools []*pool.Pool) *poolScrape {
+	ps := &poolScrape{pools: pools, sums: make([]pool.PoolStatus, len(pools))}
+	for i, p := range pools {
+		ps.sums[i] = p.Summary()
+		ps.has[perPool] = true
+		if len(ps.sums[i].Discovery) > 0 {
+			ps.has[perSource] = true
 		}
-		// The answer counts live on the backends themselves; a backend
-		// being removed is still listed (with its counters) until its
-		// drain ends, like in Status.
-		for _, b := range p.Backends() {
-			a := b.Answers()
-			for i, class := range classes {
-				ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(a.ByClass[i]), name, b.Address(), class)
-			}
-			ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(a.Unanswered), name, b.Address(), "error")
+		if !ps.has[perBackend] {
+			p.RangeBackends(func(*pool.Backend) bool {
+				ps.has[perBackend] = true
+				return false
+			})
+		}
+	}
+	return ps
+}
+
+// write appends family f of every pool, HELP and TYPE first, or nothing
+// when f has no series.
+func (ps *poolScrape) write(t *textWriter, f *poolFamily) {
+	if !ps.has[f.scope] {
+		return
+	}
+	t.header(f.name, f.help, f.typ)
+	for i, p := range ps.pools {
+		f.write(t, f.name, p, &ps.sums[i])
+		if t.err != nil {
+			return
 		}
 	}
 }

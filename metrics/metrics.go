@@ -10,15 +10,20 @@
 // Transitions and probe results, which are rare, are counted as they
 // happen (Transition, CheckObserver); ForgetPool deletes those series of
 // a pool once it has left service for good.
+//
+// Handler (handler.go) writes the families of the pools' own counters,
+// which have series per backend, itself (collector.go, text.go), so a
+// scrape of 10,000 backends costs little more than a fixed buffer; the
+// rest goes through the registry.
 package metrics
 
 import (
+	"compress/gzip"
+	"sync"
+
 	"github.com/lbtrust/lb/pool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
 // Metric names, for the README and tests.
@@ -57,7 +62,10 @@ type Metrics struct {
 	drains          *prometheus.CounterVec
 	checkDuration   *prometheus.HistogramVec
 	checks          *prometheus.CounterVec
-	handler         fasthttp.RequestHandler
+	// pools returns the pools in service, for the pool families.
+	pools func() []*pool.Pool
+	// gzips holds *gzip.Writer for compressed scrapes.
+	gzips sync.Pool
 }
 
 // New returns the metrics of an LB whose pools in service pools returns
@@ -65,7 +73,9 @@ type Metrics struct {
 // registry also carries the Go runtime and process collectors.
 func New(pools func() []*pool.Pool) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		pools: pools,
+		gzips: sync.Pool{New: func() any { return gzip.NewWriter(nil) }},
+		reg:   prometheus.NewRegistry(),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    NameRequestDuration,
 			Help:    "Time from routing a client request to its answer being ready, every try included, by pool.",
@@ -95,20 +105,15 @@ func New(pools func() []*pool.Pool) *Metrics {
 	}
 	m.reg.MustRegister(
 		m.requestDuration, m.transitions, m.ejections, m.drains, m.checkDuration, m.checks,
-		newPoolCollector(pools),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	m.handler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	return m
 }
 
-// Registry is the registry the metrics are in, for tests and embedding.
+// Registry is the registry of every metric but the pool families
+// (collector.go), which Handler writes itself; for tests and embedding.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
-// Handler serves the metrics in the Prometheus exposition format (text, or
-// what the scraper negotiates).
-func (m *Metrics) Handler() fasthttp.RequestHandler { return m.handler }
 
 // RequestDuration returns the request duration histogram of pool
 // poolName, resolved once so the request path observes into it without a
