@@ -37,7 +37,8 @@ type AccessLog struct {
 	// Output is where lines go ("output", default "stdout"): "stdout",
 	// "stderr", or a file path, relative to the configuration file,
 	// opened for appending (created if missing, mode 0644) and reopened
-	// on SIGUSR1. The file's directory must exist.
+	// on SIGUSR1. A missing directory is a warning at load and an error
+	// when the LB starts or reloads.
 	Output string
 
 	// Format is "json" (every field, one object per line; the default)
@@ -82,8 +83,11 @@ func decodeAccessLogBlock(b *accessLogBlock) (*AccessLog, hcl.Diagnostics) {
 		a.Output = besideConfig(a.Output, b.Output.Range())
 		dir := filepath.Dir(a.Output)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			diags = append(diags, errorf(b.Output.Range(), "Access log directory missing",
-				"The directory of output = %q (%s) does not exist or is not a directory; create it, or write \"stdout\" or \"stderr\".", a.Output, dir))
+			// A warning: the directory may be made before the LB
+			// starts; if it is not, opening the file fails the start
+			// (or the reload) with the path in the error.
+			diags = append(diags, warnf(b.Output.Range(), "Access log directory missing",
+				"The directory of output = %q (%s) does not exist or is not a directory: the LB cannot start (or reload) with this file until it is created. Create it, or write \"stdout\" or \"stderr\".", a.Output, dir))
 		}
 	}
 
