@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -20,6 +21,12 @@ const DefaultBuffer = 1024
 // batchBytes is how much formatted output the writer gathers before one
 // write: whatever is queued, up to this, goes out in one system call.
 const batchBytes = 64 << 10
+
+// FlushInterval is how often the writer wakes to write what is queued
+// (sooner when the queue is half full): a line reaches its output at
+// most this late, and the request path never wakes the writer for one
+// line (a goroutine wake-up per request would cost more than the line).
+const FlushInterval = 50 * time.Millisecond
 
 // Format is the layout of the lines.
 type Format uint8
@@ -85,6 +92,7 @@ type Logger struct {
 	queue chan *slot // filled slots for the writer; never full
 
 	reopen    chan struct{} // cap 1: a pending Reopen
+	kick      chan struct{} // cap 1: the queue is half full, write now
 	stop      chan struct{} // closed by Close
 	done      chan struct{} // closed when the writer has returned
 	closeOnce sync.Once
@@ -126,6 +134,7 @@ func New(o Options) (*Logger, error) {
 		free:   make(chan *slot, o.Buffer),
 		queue:  make(chan *slot, o.Buffer),
 		reopen: make(chan struct{}, 1),
+		kick:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		out:    out,
@@ -163,6 +172,12 @@ func (l *Logger) Log(r *Record) {
 	}
 	s.fill(r)
 	l.queue <- s // never blocks: there are as many places as slots
+	if len(l.queue) >= cap(l.queue)/2 {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // sample reports whether the next 2xx line is kept: the n-th is kept when
@@ -174,26 +189,7 @@ func (l *Logger) sample() bool {
 
 // fill copies r into s, its byte fields into s.buf (each cut to its
 // bound).
-func (s *slot) fill(r *Record) {
-	s.rec = *r
-	b := s.buf[:0]
-	own := func(v []byte, limit int) []byte {
-		if len(v) > limit {
-			v = v[:limit]
-		}
-		start := len(b)
-		b = append(b, v...)
-		return b[start:len(b):len(b)]
-	}
-	s.rec.Method = own(r.Method, maxMethod)
-	s.rec.Host = own(r.Host, maxHost)
-	s.rec.Target = own(r.Target, maxTarget)
-	s.rec.Protocol = own(r.Protocol, maxProtocol)
-	s.rec.RequestID = own(r.RequestID, maxRequestID)
-	s.rec.UserAgent = own(r.UserAgent, maxUserAgent)
-	s.rec.Referer = own(r.Referer, maxReferer)
-	s.buf = b
-}
+func (s *slot) fill(r *Record) { s.buf = r.CopyTo(&s.rec, s.buf[:0]) }
 
 // Reopen asks the writer to close its file and open the same path again
 // (after logrotate moved it away), between two batches; it returns at

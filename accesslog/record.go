@@ -177,3 +177,42 @@ func (r *Record) AddRetry(reason string) {
 	}
 	r.Attempts++
 }
+
+// CopyTo copies r into dst with r's byte fields appended to buf (each cut
+// to its bound: 32 bytes of method, 256 of host, 2048 of target, 16 of
+// protocol, 128 of request ID, 512 of user agent and of referer), and
+// returns buf grown. dst's byte fields then refer to buf: dst owns its
+// bytes as long as buf is not written again. It allocates only to grow
+// buf. (Field by field, never *dst = *r: that would make every byte
+// slice a caller passes escape to the heap.)
+func (r *Record) CopyTo(dst *Record, buf []byte) []byte {
+	dst.Time, dst.Kind, dst.Listener, dst.Client = r.Time, r.Kind, r.Listener, r.Client
+	dst.Status, dst.BytesIn, dst.BytesOut = r.Status, r.BytesIn, r.BytesOut
+	dst.Duration, dst.BackendDuration = r.Duration, r.BackendDuration
+	dst.Pool, dst.Backend, dst.Attempts, dst.Retries, dst.Rescued = r.Pool, r.Backend, r.Attempts, r.Retries, r.Rescued
+	dst.TLSVersion, dst.SNI, dst.End = r.TLSVersion, r.SNI, r.End
+	// Grow once for all of them, so that no earlier field is left in an
+	// old array.
+	need := min(len(r.Method), maxMethod) + min(len(r.Host), maxHost) + min(len(r.Target), maxTarget) +
+		min(len(r.Protocol), maxProtocol) + min(len(r.RequestID), maxRequestID) +
+		min(len(r.UserAgent), maxUserAgent) + min(len(r.Referer), maxReferer)
+	if cap(buf)-len(buf) < need {
+		buf = append(make([]byte, 0, len(buf)+need), buf...)
+	}
+	own := func(v []byte, limit int) []byte {
+		if len(v) > limit {
+			v = v[:limit]
+		}
+		start := len(buf)
+		buf = append(buf, v...)
+		return buf[start:len(buf):len(buf)]
+	}
+	dst.Method = own(r.Method, maxMethod)
+	dst.Host = own(r.Host, maxHost)
+	dst.Target = own(r.Target, maxTarget)
+	dst.Protocol = own(r.Protocol, maxProtocol)
+	dst.RequestID = own(r.RequestID, maxRequestID)
+	dst.UserAgent = own(r.UserAgent, maxUserAgent)
+	dst.Referer = own(r.Referer, maxReferer)
+	return buf
+}

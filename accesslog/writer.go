@@ -1,15 +1,20 @@
 package accesslog
 
 import (
+	"time"
+
 	"go.uber.org/zap"
 )
 
-// run is the writer goroutine: it formats queued records in batches of up
-// to batchBytes and writes each batch with one call, reopens the file
-// when asked between batches, and on Close writes what is left and closes
-// the file.
+// run is the writer goroutine: every FlushInterval, or at once when Log
+// finds the queue half full, it formats what is queued in batches of up
+// to batchBytes and writes each batch with one call; it reopens the file
+// when asked between batches, and on Close writes what is left and
+// closes the file.
 func (l *Logger) run() {
 	defer close(l.done)
+	tick := time.NewTicker(FlushInterval)
+	defer tick.Stop()
 	buf := make([]byte, 0, batchBytes+4096)
 	failing := false
 	flush := func(n int) {
@@ -47,11 +52,24 @@ func (l *Logger) run() {
 		}
 		flush(n)
 	}
+	drain := func() {
+		for {
+			select {
+			case s := <-l.queue:
+				batch(s)
+			default:
+				return
+			}
+		}
+	}
 	for {
 		select {
-		case s := <-l.queue:
-			batch(s)
+		case <-tick.C:
+			drain()
+		case <-l.kick:
+			drain()
 		case <-l.reopen:
+			drain() // what was queued before the signal goes to the old file
 			if err := l.out.reopen(); err != nil {
 				l.log.Warn("access log reopen failed; still writing to the file open before",
 					zap.String("output", l.out.name), zap.Error(err))
@@ -59,15 +77,7 @@ func (l *Logger) run() {
 				l.log.Info("access log reopened", zap.String("output", l.out.name))
 			}
 		case <-l.stop:
-			for {
-				select {
-				case s := <-l.queue:
-					batch(s)
-					continue
-				default:
-				}
-				break
-			}
+			drain()
 			l.out.close()
 			return
 		}
