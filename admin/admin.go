@@ -32,6 +32,20 @@ type ListenerState struct {
 	Rejections map[string]uint64 `json:"rejections"`
 	// Streams are the listener's answers relayed as they arrive.
 	Streams StreamsState `json:"streams"`
+	// AccessLog counts the listener's access log lines; absent without
+	// an access_log block.
+	AccessLog *AccessLogState `json:"access_log,omitempty"`
+}
+
+// AccessLogState counts what became of a listener's access log lines.
+type AccessLogState struct {
+	// Written lines went out; Dropped were not queued because the writer
+	// was behind (the queue was full); Failed were lost to a failed
+	// write; SampledOut are 2xx lines left out by sample_2xx.
+	Written    uint64 `json:"written"`
+	Dropped    uint64 `json:"dropped"`
+	Failed     uint64 `json:"failed"`
+	SampledOut uint64 `json:"sampled_out"`
 }
 
 // StreamsState is what a listener's streamed answers (Server-Sent Events,

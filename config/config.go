@@ -258,6 +258,10 @@ type Listener struct {
 	// HTTPSRedirect.
 	Redirect *HTTPSRedirect
 
+	// AccessLog is the "access_log" block; nil writes no access log. See
+	// AccessLog.
+	AccessLog *AccessLog
+
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
 }

@@ -42,6 +42,14 @@
 //	                                            # pool and routes are then unused (pool optional, routes refused)
 //	  redirect_https_port   = 8443              # optional, 1..65535; default the port of the one TLS
 //	                                            # listener (required when there are none or several)
+//	  access_log {                        # optional; one line per request (and per stream or
+//	                                      # WebSocket when it ends), never blocking a request
+//	    output     = "stdout"             # "stdout" | "stderr" | a file, relative to this file
+//	                                      # (appended to; reopened on SIGUSR1)
+//	    format     = "json"               # "json" (every field) | "combined" (Apache/NGINX)
+//	    sample_2xx = 1.0                  # 0..1: share of 2xx lines written; others always
+//	    buffer     = 1024                 # 16..1048576 lines waiting for the writer; more dropped
+//	  }
 //	  tls {                               # optional; the listener then accepts TLS only
 //	    min_version = "1.2"               # "1.2" | "1.3"; 1.0 and 1.1 are refused (RFC 8996)
 //	    certificate "site" {              # at least one; names unique in the listener

@@ -30,6 +30,8 @@ func decodeListenerBlock(b *listenerBlock) (*Listener, hcl.Diagnostics) {
 	diags = append(diags, moreDiags...)
 	l.TLS, moreDiags = decodeListenerTLSBlock(b.TLS)
 	diags = append(diags, moreDiags...)
+	l.AccessLog, moreDiags = decodeAccessLogBlock(b.AccessLog)
+	diags = append(diags, moreDiags...)
 
 	if l.Redirect != nil {
 		// A redirecting listener forwards nothing: pool is optional.

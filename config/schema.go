@@ -62,8 +62,9 @@ type listenerBlock struct {
 	MaxConnections     hcl.Expression `hcl:"max_connections,optional"`
 	RequestBufferSize  hcl.Expression `hcl:"request_buffer_size,optional"`
 
-	Routes []*routeBlock     `hcl:"route,block"`
-	TLS    *listenerTLSBlock `hcl:"tls,block"`
+	Routes    []*routeBlock     `hcl:"route,block"`
+	TLS       *listenerTLSBlock `hcl:"tls,block"`
+	AccessLog *accessLogBlock   `hcl:"access_log,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

@@ -8,6 +8,7 @@ const (
 	NameClientConnections = "lb_client_connections"
 	NameStreamsOpen       = "lb_streams_open"
 	NameStreamsEnded      = "lb_streams_ended_total"
+	NameAccessLogLines    = "lb_access_log_lines_total"
 )
 
 // ListenerCounts is what one traffic listener reports at scrape time.
@@ -23,13 +24,26 @@ type ListenerCounts struct {
 	// StreamEnds counts those that ended, by end label.
 	StreamsOpen int
 	StreamEnds  map[string]uint64
+	// AccessLog counts the access log's lines by result label
+	// (AccessLogWritten, ...); nil without an access log.
+	AccessLog map[string]uint64
 }
+
+// Results of an access log line, the "result" label of
+// lb_access_log_lines_total.
+const (
+	AccessLogWritten    = "written"
+	AccessLogDropped    = "dropped"
+	AccessLogFailed     = "failed"
+	AccessLogSampledOut = "sampled_out"
+)
 
 // listenerCollector reads the listeners' own counters at scrape time, so
 // the request path pays nothing for these metrics.
 type listenerCollector struct {
 	listeners                      func() []ListenerCounts
 	rejections, conns, open, ended *prometheus.Desc
+	alog                           *prometheus.Desc
 }
 
 // CollectListeners adds the listener metrics, read from listeners at
@@ -52,6 +66,9 @@ func (m *Metrics) CollectListeners(listeners func() []ListenerCounts) {
 		ended: prometheus.NewDesc(NameStreamsEnded,
 			"Streamed answers that ended, by listener and how: complete, backend_failed, backend_idle, client_gone, deregistration, shutdown.",
 			[]string{"listener", "end"}, nil),
+		alog: prometheus.NewDesc(NameAccessLogLines,
+			"Access log lines by listener and result: written, dropped (the writer was behind and the queue full), failed (the write failed), sampled_out (2xx lines left out by sample_2xx).",
+			[]string{"listener", "result"}, nil),
 	})
 }
 
@@ -61,6 +78,7 @@ func (c *listenerCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.conns
 	ch <- c.open
 	ch <- c.ended
+	ch <- c.alog
 }
 
 // Collect implements prometheus.Collector.
@@ -73,6 +91,9 @@ func (c *listenerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(l.StreamsOpen), l.Name)
 		for end, n := range l.StreamEnds {
 			ch <- prometheus.MustNewConstMetric(c.ended, prometheus.CounterValue, float64(n), l.Name, end)
+		}
+		for result, n := range l.AccessLog {
+			ch <- prometheus.MustNewConstMetric(c.alog, prometheus.CounterValue, float64(n), l.Name, result)
 		}
 	}
 }

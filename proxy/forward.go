@@ -4,13 +4,14 @@ import (
 	"errors"
 	"time"
 
+	"github.com/lbtrust/lb/accesslog"
 	"github.com/lbtrust/lb/pool"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 )
 
-// exchange is what forwarding one client request did, for an access log
-// (none is written yet) and tests. It lives on the stack.
+// exchange is what forwarding one client request did, for the access
+// log (accesslog.go) and tests. It lives on the stack.
 type exchange struct {
 	// backend is the last backend tried, whose result the client got
 	// (unless an earlier 5xx answer was kept); nil when none was tried.
@@ -21,7 +22,31 @@ type exchange struct {
 	// rescued says whether a try was moved off a backend that stopped
 	// answering (rescue.go).
 	rescued bool
+	// why are the reasons of the first retries (constants).
+	why [accesslog.MaxRetries]string
+	// waited is the time spent in tries, up to each answer's header.
+	waited time.Duration
+	// bytesIn are the request body bytes taken from the client.
+	bytesIn int64
+	// failed says the client got the LB's error for fail, not an answer.
+	failed bool
+	fail   failure
+	// stream is the answer relayed after the handler returns, which logs
+	// itself when it ends; tunnel likewise for an upgrade.
+	stream *stream
+	tunnel *tunnel
 }
+
+// retry notes one more try, after one that failed for why.
+func (ex *exchange) retry(why string) {
+	if ex.retries < len(ex.why) {
+		ex.why[ex.retries] = why
+	}
+	ex.retries++
+}
+
+// failWith notes that the client gets the LB's error for f.
+func (ex *exchange) failWith(f failure) { ex.failed, ex.fail = true, f }
 
 // forward sends the request in ctx to a backend of up, retrying on other
 // backends as up.retry allows, and writes the answer (or the JSON error)
@@ -45,11 +70,13 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	body, err := h.takeBody(ctx, up.idle)
 	if err != nil {
 		h.refuseBody(ctx, err)
+		ex.failWith(failClientBody)
 		return ex
 	}
 	defer body.free()
 	if body.up == nil {
 		req.SetBodyRaw(body.body)
+		ex.bytesIn = int64(len(body.body))
 	}
 
 	resp := &ctx.Response
@@ -80,6 +107,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	avoid := &rsc.avoid
 	deadline, b := up.begin(now, avoid, resp)
 	if b == nil {
+		ex.failWith(failNoBackend)
 		return ex
 	}
 	// A request whose body is read whole may be rescued from a backend
@@ -112,12 +140,17 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		}
 		times.start = now
 		f, status, s, err := try(b, req, body.up, resp, &times, rs)
+		ex.waited += times.ended.Sub(times.start)
+		if body.up != nil {
+			ex.bytesIn = body.up.taken()
+		}
 		switch f {
 		case failClientBody:
 			h.refuseBody(ctx, err)
+			ex.failWith(failClientBody)
 			return ex
 		case failRescued:
-			ex.retries++
+			ex.retry("rescued")
 			ex.rescued = true
 			h.logRescue(up, b, rs.next, ex.retries)
 			b, now = rs.next, times.ended
@@ -129,6 +162,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		if err == nil {
 			if s != nil {
 				h.streamAnswer(ctx, up, b, s)
+				ex.stream = s
 				return ex // a streamed answer stands
 			}
 			if cond = statusCondition(status) & rp.on; cond == 0 {
@@ -142,7 +176,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 		// A streamed body cannot be sent again once a byte of it went.
 		replay := replayable(&ctx.Request.Header) && (body.up == nil || !body.up.sent)
 		if !rp.allows(cond, reached, attempt, !reached || replay) || !now.Before(deadline) {
-			settle(resp, up, f, err, kept)
+			ex.settle(resp, up, f, err, kept)
 			return ex
 		}
 		next, overBudget := up.retryTarget(now, avoid, b)
@@ -150,7 +184,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			if overBudget {
 				h.logRetry("retry refused by budget", up, b, f, status, err, ex.retries)
 			}
-			settle(resp, up, f, err, kept)
+			ex.settle(resp, up, f, err, kept)
 			return ex
 		}
 		if err == nil {
@@ -159,7 +193,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			}
 			resp.CopyTo(kept)
 		}
-		ex.retries++
+		ex.retry(retryReason(f, status, err))
 		h.logRetry("retrying on another backend", up, b, f, status, err, ex.retries)
 		b = next
 	}
@@ -213,6 +247,14 @@ func (up *upstream) retryTarget(now time.Time, avoid *pool.Avoid, b *pool.Backen
 		up.pool.NoteRetry()
 	}
 	return next, false
+}
+
+// settle is settle, noting in ex when the client gets the LB's error.
+func (ex *exchange) settle(resp *fasthttp.Response, up *upstream, f failure, err error, kept *fasthttp.Response) {
+	if err != nil && kept == nil {
+		ex.failWith(f)
+	}
+	settle(resp, up, f, err, kept)
 }
 
 // settle leaves the final result of a request whose last try is not

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/lbtrust/lb/accesslog"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 )
@@ -71,6 +72,10 @@ type Handler struct {
 	// max_request_body_size, in bytes; bodyRead is body_read_timeout in
 	// ns, the wait for each piece of a streamed body.
 	bodyBuffer, bodyLimit, bodyRead atomic.Int64
+	// alog is the listener's access log (nil: none; accesslog.go); ids
+	// generates request IDs (requestid.go).
+	alog atomic.Pointer[accesslog.Logger]
+	ids  requestIDs
 }
 
 // streamBuffer returns a copy buffer for a stream (give it back to
@@ -91,6 +96,7 @@ func NewHandler(name string, routes Routes, log *zap.Logger) *Handler {
 		log = zap.NewNop()
 	}
 	h := &Handler{name: name, log: log}
+	h.ids.init()
 	h.SetRoutes(routes)
 	return h
 }
@@ -155,19 +161,37 @@ func (h *Handler) trustedPeer(ctx *fasthttp.RequestCtx) bool {
 // nothing in the steady state of a successful request. A request to
 // switch protocols (a WebSocket handshake; see wantsTunnel) is passed
 // through to one backend instead (see upgrade).
+//
+// Every request gets a request ID (assignRequestID): sent to the backend
+// and returned to the client as X-Request-Id. With an access log set,
+// each request (or stream, or WebSocket, when it ends) is logged.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
+	id := h.assignRequestID(ctx)
+	var ex exchange
+	up := h.serve(ctx, &ex)
+	setResponseRequestID(&ctx.Response.Header, id)
+	if l := h.alog.Load(); l != nil {
+		h.logExchange(l, ctx, up, &ex, requestStart(ctx), id)
+	}
+}
+
+// serve routes, forwards or upgrades ctx, noting what happened in ex,
+// and returns the upstream it routed to (nil when none).
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, ex *exchange) *upstream {
 	if port := h.redirectPort.Load(); port != 0 {
 		redirectHTTPS(ctx, int(port))
-		return
+		return nil
 	}
 	up := h.routes.Load().match(ctx.Host(), ctx.Path())
 	if up == nil {
 		writeError(&ctx.Response, fasthttp.StatusNotFound, noRouteBody)
-		return
+		ex.failWith(failUnwired)
+		return nil
 	}
 	if wantsTunnel(&ctx.Request.Header) {
-		h.upgrade(ctx, up)
-		return
+		*ex = h.upgrade(ctx, up)
+		return up
 	}
-	h.forward(ctx, up)
+	*ex = h.forward(ctx, up)
+	return up
 }

@@ -321,7 +321,8 @@ func TestPostResetRetriedOnlyWithKey(t *testing.T) {
 		var reset atomic.Int64
 		seen := &tryLog{}
 		up := &Upstream{Pool: newTestPool(t, "web", resetBackend(t, &reset, "reset", seen), goodAddr)}
-		l := startLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
+		// Trusted, so that the test's X-Request-Id reaches the backends.
+		l := startTCPLB(t, trustLoopback(NewHandler("public", Routes{Default: up}, nil)), ServerOptions{})
 		good.Store(0)
 		for i := 0; i < 10; i++ {
 			id := itoa(i)
@@ -409,7 +410,8 @@ func TestRetryTwoFailingBackends(t *testing.T) {
 		Retry: mustRetry(t, RetryOptions{Attempts: 2, On: []string{"connect_failure", "reset"},
 			BudgetPercent: 20}),
 	}
-	l := startLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
+	// Trusted, so that the test's X-Request-Id reaches the backends.
+	l := startTCPLB(t, trustLoopback(NewHandler("public", Routes{Default: up}, nil)), ServerOptions{})
 
 	twice := 0
 	for i := 0; i < 15; i++ {

@@ -56,6 +56,8 @@ type stream struct {
 
 	chunked chunkedStream // the view fasthttp writes chunked
 
+	alog *pendingLog // the access log line to write at the end; nil: none
+
 	cause atomic.Uint32 // closeCause; the first recorded wins
 	// mu orders close (a cut) and Close (the finish): a cut after the
 	// finish does nothing, so it never closes a connection that has gone
@@ -275,6 +277,9 @@ func (s *stream) Close() error {
 	s.backend.EndStream(cause.streamOutcome())
 	s.handler.ends.add(cause)
 	s.logEnd(cause)
+	if s.alog != nil {
+		s.alog.finish(cause, -1, s.sent)
+	}
 	return nil
 }
 

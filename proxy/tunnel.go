@@ -46,6 +46,11 @@ type tunnel struct {
 	state atomic.Uint32
 	cause atomic.Uint32
 	last  atomic.Int64 // unix ns of the latest byte either way
+
+	// in and out count the bytes from and to the client, for alog, the
+	// access log line written when the tunnel ends (nil: none).
+	in, out atomic.Int64
+	alog    atomic.Pointer[pendingLog]
 }
 
 // close ends the tunnel for cause (unless an earlier cause was recorded):
@@ -113,6 +118,11 @@ func (t *tunnel) pipe(dst net.Conn, src io.Reader, srcConn net.Conn) {
 		if n > 0 {
 			t.touch()
 			dst.SetWriteDeadline(time.Now().Add(t.idle))
+			if dst == t.bconn {
+				t.in.Add(int64(n))
+			} else {
+				t.out.Add(int64(n))
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				t.close(failCause(werr))
 				return
@@ -151,6 +161,9 @@ func (t *tunnel) finish() {
 	t.owner.tunnelSlots.give()
 	t.backend.ReleaseUpgraded()
 	cause := closeCause(t.cause.Load())
+	if p := t.alog.Load(); p != nil {
+		p.finish(cause, t.in.Load(), t.out.Load())
+	}
 	level, msg := zap.DebugLevel, "websocket closed"
 	switch cause {
 	case causeDeregistration:

@@ -102,12 +102,14 @@ func upgradeValue(h *fasthttp.RequestHeader) string {
 // timeout, the client connection is hijacked and spliced to the backend
 // connection (see tunnel); any other answer is relayed like a normal
 // response (hop-by-hop fields stripped) and the connection stays an HTTP
-// one. Errors are the JSON answers forward gives (502, 503, 504).
-func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
+// one. Errors are the JSON answers forward gives (502, 503, 504). It
+// returns what it did, for the access log.
+func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) {
 	resp := &ctx.Response
 	if h.upgrades.isClosed() {
 		writeError(resp, fasthttp.StatusServiceUnavailable, shuttingDownBody)
-		return
+		ex.failWith(failNoBackend)
+		return ex
 	}
 	proto := upgradeValue(&ctx.Request.Header)
 	req := fasthttp.AcquireRequest()
@@ -121,7 +123,8 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 	if err != nil {
 		body.free()
 		h.refuseBody(ctx, err)
-		return
+		ex.failWith(failClientBody)
+		return ex
 	}
 	defer body.free()
 	req.SetBodyRaw(body.body)
@@ -136,25 +139,31 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 	var avoid pool.Avoid
 	deadline, b := up.begin(now, &avoid, resp)
 	if b == nil {
-		return
+		ex.failWith(failNoBackend)
+		return ex
 	}
 	for attempt := 1; ; attempt++ {
+		ex.backend = b
 		if hostless {
 			req.Header.SetHost(b.Address())
 		}
+		tryStart := time.Now()
 		t, f, err := h.handshake(b, req, resp, up, proto, now, deadline)
+		ex.waited += time.Since(tryStart)
 		if err == nil {
 			if t != nil {
 				ctx.HijackSetNoResponse(true)
 				ctx.Hijack(t.run)
+				ex.tunnel = t
 			}
-			return
+			return ex
 		}
 		cond, reached := f.condition()
 		now = time.Now()
 		if reached || !rp.allows(cond, false, attempt, true) || !now.Before(deadline) {
 			writeError(resp, f.status(), up.errs[f])
-			return
+			ex.failWith(f)
+			return ex
 		}
 		next, overBudget := up.retryTarget(now, &avoid, b)
 		if next == nil {
@@ -162,8 +171,10 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) {
 				h.logRetry("upgrade retry refused by budget", up, b, f, 0, err, attempt-1)
 			}
 			writeError(resp, f.status(), up.errs[f])
-			return
+			ex.failWith(f)
+			return ex
 		}
+		ex.retry(f.String())
 		h.logRetry("retrying upgrade on another backend", up, b, f, 0, err, attempt)
 		b = next
 	}
@@ -231,7 +242,7 @@ func (h *Handler) handshake(b *pool.Backend, req *fasthttp.Request, resp *fastht
 	t := &tunnel{
 		log: h.log, listener: h.name, poolName: up.pool.Name(), protocol: proto,
 		backend: b, owner: c, handler: &h.upgrades, idle: h.upgradeIdle(),
-		started: time.Now(), bconn: conn, br: br, head: switchHead(&resp.Header),
+		started: time.Now(), bconn: conn, br: br, head: switchHead(withRequestID(&resp.Header, &req.Header)),
 	}
 	resp.Reset()
 	c.tunnels.add(t)

@@ -338,7 +338,8 @@ func (lb *LB) listenerStates() []admin.ListenerState {
 		}
 		out = append(out, admin.ListenerState{Name: l.name, Address: addr, Bound: l.bound.Load(),
 			Connections: l.server.OpenConnections(), Rejections: l.handler.Rejections().Snapshot(),
-			Streams: admin.StreamsState{Open: l.handler.Streams(), Ended: l.handler.StreamEnds().Snapshot()}})
+			Streams:   admin.StreamsState{Open: l.handler.Streams(), Ended: l.handler.StreamEnds().Snapshot()},
+			AccessLog: accessLogState(l.handler.AccessLog())})
 	}
 	return out
 }
@@ -351,7 +352,7 @@ func (lb *LB) listenerCounts() []metrics.ListenerCounts {
 	for _, l := range lb.listeners {
 		out = append(out, metrics.ListenerCounts{Name: l.name, Open: l.server.OpenConnections(),
 			Rejections: l.handler.Rejections().Snapshot(), StreamsOpen: l.handler.Streams(),
-			StreamEnds: l.handler.StreamEnds().Snapshot()})
+			StreamEnds: l.handler.StreamEnds().Snapshot(), AccessLog: accessLogCounts(l.handler.AccessLog())})
 	}
 	return out
 }

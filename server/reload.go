@@ -96,6 +96,10 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 			return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err)
 		}
 	}
+	alogs, err := lb.prepareAccessLogsLocked(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err)
+	}
 	// From here on nothing can fail for input reasons.
 	var changes []string
 	var next []*poolRuntime
@@ -131,6 +135,7 @@ func (lb *LB) reloadLocked(cfg *config.Config) ([]string, error) {
 		}
 	}
 	changes = append(changes, lb.reloadTLSLocked(cfg)...)
+	changes = append(changes, lb.applyAccessLogsLocked(alogs)...)
 	lb.cfg = cfg
 	if len(changes) == 0 {
 		changes = []string{"no change"}

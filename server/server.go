@@ -56,6 +56,9 @@ type LB struct {
 	// sourcesRunning counts the discovery sources' goroutines
 	// (discovery.go); Shutdown waits for them.
 	sourcesRunning sync.WaitGroup
+	// alogClosing counts the access logs being closed (accesslog.go);
+	// Shutdown waits for them.
+	alogClosing sync.WaitGroup
 	// reaper stops the checkers of forgotten backends and frees retired
 	// pools (retire.go).
 	reaper reaper
@@ -107,6 +110,9 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	routes := lb.routesLocked(cfg)
 	for _, lc := range cfg.Listeners {
 		lb.listeners = append(lb.listeners, lb.buildListener(lc, routes[lc.Name]))
+	}
+	if err := lb.openAccessLogs(cfg); err != nil {
+		return nil, err
 	}
 	lb.metrics.CollectListeners(lb.listenerCounts)
 	if cfg.Admin != nil {
@@ -322,6 +328,7 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 		}
 		lb.serve.Wait()
 	}
+	lb.closeAccessLogs()
 	lb.checks.Stop()
 	lb.sourcesRunning.Wait()
 	// Checkers are stopped: a backend forgotten from now on has nothing

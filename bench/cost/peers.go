@@ -52,6 +52,17 @@ func peers() []peer {
 			},
 		},
 		{
+			// lb as above with a JSON access log to a file: -targets
+			// lb,lb-accesslog alternates the two within each round, and
+			// the summary gives the ratio.
+			name: "lb-accesslog", template: "lb-cost-accesslog.hcl", admin: true,
+			oneCore: "GOMAXPROCS=1",
+			env:     []string{"GOMAXPROCS=1"},
+			argv: func(program, conf, _ string) []string {
+				return []string{program, "-config", conf, "-log-level", "warn"}
+			},
+		},
+		{
 			name: "haproxy", program: "haproxy", install: "sudo apt-get install -y haproxy",
 			template: "haproxy-cost.cfg", oneCore: "nbthread 1",
 			// -db: in the foreground, warnings on stderr.

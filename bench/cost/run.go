@@ -193,6 +193,7 @@ func resolve(o options, work string, stderr io.Writer) ([]ready, []skipped, erro
 				return nil, nil, err
 			}
 			built = true
+			o.lbPath = program // lb-accesslog runs the same binary
 		}
 		out = append(out, ready{peer: p, program: program, version: versionOf(p, program, built)})
 	}

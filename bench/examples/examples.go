@@ -9,12 +9,12 @@ import "embed"
 
 // cost holds the templates of bench/cost (read-only).
 //
-//go:embed lb-cost.hcl haproxy-cost.cfg nginx-cost.conf bare-cost.conf
+//go:embed lb-cost.hcl lb-cost-accesslog.hcl haproxy-cost.cfg nginx-cost.conf bare-cost.conf
 var cost embed.FS
 
 // CostTemplate returns the content of one of bench/cost's templates:
-// "lb-cost.hcl", "haproxy-cost.cfg", "nginx-cost.conf" or
-// "bare-cost.conf".
+// "lb-cost.hcl", "lb-cost-accesslog.hcl", "haproxy-cost.cfg",
+// "nginx-cost.conf" or "bare-cost.conf".
 func CostTemplate(name string) (string, error) {
 	b, err := cost.ReadFile(name)
 	return string(b), err

@@ -13,7 +13,8 @@
 #     -target-addr 127.0.0.1:8081 -admin-addr 127.0.0.1:9901
 #
 # The tool runs it as `GOMAXPROCS=1 lb -config FILE -log-level warn`:
-# one core, warnings and errors only. lb writes no access log.
+# one core, warnings and errors only. lb writes no access log here;
+# lb-cost-accesslog.hcl is the same with one (-targets lb,lb-accesslog).
 
 admin {
   address = "127.0.0.1:9901"

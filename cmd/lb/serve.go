@@ -53,9 +53,10 @@ func cmdServe(args []string) int {
 	return serve(f, log, nil)
 }
 
-// serve loads the configuration, runs it until SIGINT or SIGTERM, and
-// reloads it on SIGHUP. ready, if not nil, is closed once every listener
-// is bound.
+// serve loads the configuration, runs it until SIGINT or SIGTERM,
+// reloads it on SIGHUP and reopens the access log files on SIGUSR1
+// (also during the shutdown). ready, if not nil, is closed once every
+// listener is bound.
 func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 	cfg, diags := config.Load(f.config)
 	if diags.HasErrors() {
@@ -71,7 +72,7 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 	}
 	// Subscribe before binding so a signal during startup is not lost.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 
 	if err := lb.Start(); err != nil {
@@ -86,6 +87,11 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 
 	var sig os.Signal
 	for sig = range sigs {
+		if sig == syscall.SIGUSR1 {
+			log.Info("SIGUSR1: reopening access log files")
+			lb.ReopenAccessLogs()
+			continue
+		}
 		if sig != syscall.SIGHUP {
 			break
 		}
@@ -111,7 +117,7 @@ func shutdown(lb *server.LB, sig os.Signal, sigs <-chan os.Signal, graceFlag tim
 		zap.String("timing", derivation), zap.Int64("in_flight", lb.InFlight()))
 	if delay > 0 {
 		log.Info("shutdown 2/4: serving for shutdown_delay so the tier in front notices", zap.Duration("shutdown_delay", delay))
-		if s, interrupted := waitOrSignal(delay, sigs); interrupted {
+		if s, interrupted := waitOrSignal(delay, sigs, lb); interrupted {
 			log.Warn("second signal: exiting at once", zap.Stringer("signal", s), zap.Int64("in_flight", lb.InFlight()))
 			return 1
 		}
@@ -139,6 +145,10 @@ func shutdown(lb *server.LB, sig os.Signal, sigs <-chan os.Signal, graceFlag tim
 				log.Info("SIGHUP ignored: shutting down")
 				continue
 			}
+			if s == syscall.SIGUSR1 {
+				lb.ReopenAccessLogs()
+				continue
+			}
 			log.Warn("second signal: exiting at once", zap.Stringer("signal", s), zap.Int64("in_flight", lb.InFlight()))
 			return 1
 		}
@@ -146,8 +156,8 @@ func shutdown(lb *server.LB, sig os.Signal, sigs <-chan os.Signal, graceFlag tim
 }
 
 // waitOrSignal waits for d, or until SIGINT/SIGTERM arrives (SIGHUP is
-// ignored), which it returns with true.
-func waitOrSignal(d time.Duration, sigs <-chan os.Signal) (os.Signal, bool) {
+// ignored, SIGUSR1 reopens lb's access logs), which it returns with true.
+func waitOrSignal(d time.Duration, sigs <-chan os.Signal, lb *server.LB) (os.Signal, bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
@@ -155,7 +165,11 @@ func waitOrSignal(d time.Duration, sigs <-chan os.Signal) (os.Signal, bool) {
 		case <-t.C:
 			return nil, false
 		case s := <-sigs:
-			if s != syscall.SIGHUP {
+			switch s {
+			case syscall.SIGHUP:
+			case syscall.SIGUSR1:
+				lb.ReopenAccessLogs()
+			default:
 				return s, true
 			}
 		}

@@ -1,0 +1,9 @@
+package accesslog
+
+import (
+	"testing"
+
+	"github.com/lbtrust/lb/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
