@@ -288,3 +288,35 @@ func TestConsistentHashKeyedPickAllocatesNothingAtScale(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPickKeyed is consistent_hash's keyed Pick at 3, 100 and
+// 10,000 targets (in-flight counts between 1 and 13, as BenchmarkPick),
+// one goroutine, a different key each time, the pool's total read
+// through a Total (one atomic load, as the pool's).
+func BenchmarkPickKeyed(b *testing.B) {
+	for _, w := range benchWeights {
+		for _, n := range benchSizes {
+			b.Run(w.name+"/"+strconv.Itoa(n), func(b *testing.B) {
+				ts, fs := benchTargets(n, w.of)
+				var total fixedTotal
+				for _, f := range fs {
+					total.n.Add(f.inflight.Load())
+				}
+				pk := balancer.NewConsistentHash(balancer.DefaultLoadFactor).(balancer.TotalAware).NewPickerWithTotal(ts, &total)
+				keys := hashKeys(4096)
+				b.ReportAllocs()
+				sink, i := 0, 0
+				for b.Loop() {
+					sink += pk.Pick(keys[i&4095])
+					i++
+				}
+				_ = sink
+			})
+		}
+	}
+}
+
+// fixedTotal is a Total read with one atomic load.
+type fixedTotal struct{ n atomic.Int64 }
+
+func (f *fixedTotal) TotalInFlight() int64 { return f.n.Load() }
