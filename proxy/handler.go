@@ -169,5 +169,6 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		h.upgrade(ctx, up)
 		return
 	}
-	h.forward(ctx, up)
+	ex := h.forward(ctx, up)
+	up.stick(ctx, ex.backend)
 }
