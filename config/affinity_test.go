@@ -160,3 +160,16 @@ func TestAffinityDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+// TestAffinityExample: examples/affinity.hcl shows a hashing pool and a
+// sticky one, and loads clean.
+func TestAffinityExample(t *testing.T) {
+	cfg, diags := Load(filepath.Join("..", "examples", "affinity.hcl"))
+	mustNoDiags(t, diags)
+	if c := cfg.Pool("cache"); c == nil || c.Algorithm != AlgorithmConsistentHash || c.Hash.Key() != "header:X-User" {
+		t.Errorf("pool cache: %+v", c)
+	}
+	if a := cfg.Pool("app"); a == nil || a.Sticky == nil || a.Sticky.Cookie != "lb_app" || a.Sticky.TTL != time.Hour {
+		t.Errorf("pool app: %+v", a)
+	}
+}
