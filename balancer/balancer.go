@@ -14,12 +14,19 @@
 //     nothing.
 //
 // New returns a fresh Policy by configuration name (see Names and the
-// RoundRobin, WeightedRoundRobin, LeastConn, Random and PowerOfTwo
-// constants for each policy's behaviour and cost).
+// RoundRobin, WeightedRoundRobin, LeastConn, Random, PowerOfTwo and
+// ConsistentHash constants for each policy's behaviour and cost).
+//
+// Every Pick gets the request's key (a hash the caller computed, or
+// NoKey): the package knows nothing of HTTP, so what the key is made of
+// (a header, a cookie, the client's address) is the caller's business.
+// Only consistent_hash uses it.
 //
 // Every Pick is O(1) or O(log n) in the snapshot's size n, however large:
 // round_robin, random (weighted draws use an alias table) and
-// power_of_two are O(1); weighted_round_robin walks a precomputed
+// power_of_two are O(1); consistent_hash is O(1) to find the key's
+// place on its ring and then walks past targets over their load bound
+// (a short walk in expectation, see ConsistentHash); weighted_round_robin walks a precomputed
 // schedule (O(1)) or, past its size and build budgets, a stride over
 // prefix sums (O(log n)); least_conn scans exactly up to 32 targets (NGINX's
 // least_conn) and above that takes the least loaded of 4 candidates, the
@@ -43,13 +50,22 @@
 package balancer
 
 // Target is what a policy may know of a backend. Implementations must make
-// both methods safe for concurrent use and cheap (an atomic load).
+// every method safe for concurrent use and cheap (an atomic load, a field).
 type Target interface {
+	// Address is the backend's stable identity, the same in every
+	// snapshot and every process (consistent_hash places a target on its
+	// ring by it, so that several load balancers agree). It is read in
+	// NewPicker only.
+	Address() string
 	// Weight is the backend's static share, >= 1.
 	Weight() int
 	// InFlight is the number of requests the backend is serving now.
 	InFlight() int64
 }
+
+// NoKey is the key of a request that has none (see Picker.Pick). A real
+// key is never NoKey: HashKey and KeyOf map a hash of 0 elsewhere.
+const NoKey uint64 = 0
 
 // Policy builds Pickers for successive snapshots of one pool. A Policy may
 // keep state that outlives a snapshot (the round-robin cursor), so each pool
@@ -66,7 +82,10 @@ type Policy interface {
 
 // Picker picks from one immutable snapshot of targets.
 type Picker interface {
-	// Pick returns an index in [0, len(targets)). It is safe for concurrent
-	// use, takes no lock and performs no allocation.
-	Pick() int
+	// Pick returns an index in [0, len(targets)) for a request whose key
+	// is key: a 64-bit hash of what the request is about (a user, a
+	// session, a path; see HashKey), or NoKey. Policies may ignore it;
+	// only consistent_hash reads it. It is safe for concurrent use, takes
+	// no lock and performs no allocation.
+	Pick(key uint64) int
 }

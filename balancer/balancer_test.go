@@ -16,10 +16,12 @@ import (
 // fakeTarget is a balancer.Target whose weight and in-flight count tests
 // may change concurrently.
 type fakeTarget struct {
+	addr     string
 	weight   atomic.Int64
 	inflight atomic.Int64
 }
 
+func (t *fakeTarget) Address() string { return t.addr }
 func (t *fakeTarget) Weight() int     { return int(t.weight.Load()) }
 func (t *fakeTarget) InFlight() int64 { return t.inflight.Load() }
 
@@ -28,7 +30,7 @@ func newTargets(weights ...int) ([]balancer.Target, []*fakeTarget) {
 	ts := make([]balancer.Target, len(weights))
 	fs := make([]*fakeTarget, len(weights))
 	for i, w := range weights {
-		f := &fakeTarget{}
+		f := &fakeTarget{addr: fmt.Sprintf("10.0.%d.%d:8080", i/256, i%256)}
 		f.weight.Store(int64(w))
 		ts[i], fs[i] = f, f
 	}
@@ -66,7 +68,7 @@ func pickN(t testing.TB, pk balancer.Picker, size, n int) []int {
 	t.Helper()
 	counts := make([]int, size)
 	for range n {
-		i := pk.Pick()
+		i := pk.Pick(balancer.NoKey)
 		if i < 0 || i >= size {
 			t.Fatalf("Pick() = %d, want [0,%d)", i, size)
 		}
@@ -87,7 +89,7 @@ func within(t *testing.T, got []int, want []float64, tol float64) {
 
 func TestNewKnownNames(t *testing.T) {
 	names := balancer.Names()
-	want := []string{"round_robin", "weighted_round_robin", "least_conn", "random", "power_of_two"}
+	want := []string{"round_robin", "weighted_round_robin", "least_conn", "random", "power_of_two", "consistent_hash"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("Names() = %v, want %v", names, want)
 	}
@@ -168,7 +170,7 @@ func TestPickAllocatesNothing(t *testing.T) {
 				}
 				pk := mustNew(t, name).NewPicker(ts)
 				var sink int
-				if a := testing.AllocsPerRun(1000, func() { sink += pk.Pick() }); a != 0 {
+				if a := testing.AllocsPerRun(1000, func() { sink += pk.Pick(balancer.NoKey) }); a != 0 {
 					t.Errorf("Pick allocates %v times per call, want 0", a)
 				}
 			})
@@ -210,7 +212,7 @@ func TestConcurrentPick(t *testing.T) {
 					for range picks {
 						// Pick and index the same snapshot, as the pool does.
 						b := current.Load()
-						i := b.pk.Pick()
+						i := b.pk.Pick(balancer.NoKey)
 						fs[i].inflight.Add(1)
 						fs[i].inflight.Add(-1)
 					}
@@ -262,7 +264,7 @@ func TestPickAllocatesNothingAtScale(t *testing.T) {
 					ts, _ := benchTargets(n, w.of)
 					pk := mustNew(t, name).NewPicker(ts)
 					var sink int
-					if a := testing.AllocsPerRun(1000, func() { sink += pk.Pick() }); a != 0 {
+					if a := testing.AllocsPerRun(1000, func() { sink += pk.Pick(balancer.NoKey) }); a != 0 {
 						t.Errorf("Pick allocates %v times per call, want 0", a)
 					}
 				})

@@ -61,7 +61,7 @@ func BenchmarkPick(b *testing.B) {
 		b.ReportAllocs()
 		sink := 0
 		for b.Loop() {
-			sink += pk.Pick()
+			sink += pk.Pick(balancer.NoKey)
 		}
 		_ = sink
 	})
@@ -78,7 +78,7 @@ func BenchmarkPickParallel(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				f := fs[pk.Pick()]
+				f := fs[pk.Pick(balancer.NoKey)]
 				f.inflight.Add(1)
 				f.inflight.Add(-1)
 			}

@@ -12,6 +12,7 @@ type backend struct {
 	weight int
 }
 
+func (b backend) Address() string { return b.name }
 func (b backend) Weight() int     { return b.weight }
 func (b backend) InFlight() int64 { return 0 }
 
@@ -27,7 +28,7 @@ func Example() {
 	}
 	picker := policy.NewPicker(targets) // once per snapshot of eligible backends
 	for range 7 {
-		fmt.Print(backends[picker.Pick()].name, " ") // per request
+		fmt.Print(backends[picker.Pick(balancer.NoKey)].name, " ") // per request
 	}
 	fmt.Println()
 	// Output: a a b a c a a
@@ -36,5 +37,5 @@ func Example() {
 func ExampleNew_unknown() {
 	_, err := balancer.New("fastest")
 	fmt.Println(err)
-	// Output: balancer: unknown policy "fastest": valid names are round_robin, weighted_round_robin, least_conn, random, power_of_two
+	// Output: balancer: unknown policy "fastest": valid names are round_robin, weighted_round_robin, least_conn, random, power_of_two, consistent_hash
 }

@@ -81,7 +81,7 @@ type leastConnPicker struct {
 	weights []uint64 // nil when all weights are equal
 }
 
-func (p *leastConnPicker) Pick() int {
+func (p *leastConnPicker) Pick(uint64) int {
 	n := len(p.targets)
 	start := int((p.cursor.Add(1) - 1) % uint64(n))
 	if p.weights == nil {
@@ -133,7 +133,7 @@ type sampledLeastConnPicker struct {
 	table   *aliasTable // draws in proportion to weights; nil when weights is nil
 }
 
-func (p *sampledLeastConnPicker) Pick() int {
+func (p *sampledLeastConnPicker) Pick(uint64) int {
 	n := len(p.targets)
 	best := int((p.cursor.Add(1) - 1) % uint64(n))
 	bestLoad := loadOf(p.targets[best])

@@ -32,7 +32,7 @@ func TestLeastConnPicksLeastLoaded(t *testing.T) {
 			pk := mustNew(t, balancer.LeastConn).NewPicker(ts)
 			// Enough picks to start the scan at every index.
 			for k := range 3 * len(ts) {
-				if got := pk.Pick(); got != tt.want {
+				if got := pk.Pick(balancer.NoKey); got != tt.want {
 					t.Fatalf("pick %d = %d, want %d", k, got, tt.want)
 				}
 			}
@@ -77,7 +77,7 @@ func TestLeastConnBalancesLoad(t *testing.T) {
 	ts, fs := newTargets(1, 2, 1)
 	pk := mustNew(t, balancer.LeastConn).NewPicker(ts)
 	for range 400 {
-		fs[pk.Pick()].inflight.Add(1)
+		fs[pk.Pick(balancer.NoKey)].inflight.Add(1)
 	}
 	if got := []int64{fs[0].inflight.Load(), fs[1].inflight.Load(), fs[2].inflight.Load()}; got[0] != 100 || got[1] != 200 || got[2] != 100 {
 		t.Fatalf("in-flight after 400 held requests %v, want [100 200 100]", got)
@@ -105,7 +105,7 @@ func TestLeastConnSampledSpreadsIdle(t *testing.T) {
 			ts, _ := newTargets(ws...)
 			pk := mustNew(t, balancer.LeastConn).NewPicker(ts)
 			for k := range 3 * n {
-				if got := pk.Pick(); got != k%n {
+				if got := pk.Pick(balancer.NoKey); got != k%n {
 					t.Fatalf("n=%d weighted=%v: pick %d = %d, want %d (in turn)", n, weighted, k, got, k%n)
 				}
 			}
@@ -193,7 +193,7 @@ func TestLeastConnSampledBalancesHeldLoad(t *testing.T) {
 			pk := mustNew(t, tt.policy).NewPicker(ts)
 			held := make([]int, 0, n*perBackend)
 			for range cap(held) {
-				i := pk.Pick()
+				i := pk.Pick(balancer.NoKey)
 				fs[i].inflight.Add(1)
 				held = append(held, i)
 			}
@@ -201,7 +201,7 @@ func TestLeastConnSampledBalancesHeldLoad(t *testing.T) {
 			for range 5 * len(held) {
 				k := r.IntN(len(held))
 				fs[held[k]].inflight.Add(-1)
-				i := pk.Pick()
+				i := pk.Pick(balancer.NoKey)
 				fs[i].inflight.Add(1)
 				held[k] = i
 			}

@@ -48,6 +48,19 @@ const (
 	// with LeastConn, idle backends tie whatever their weights). Pick is
 	// O(1).
 	PowerOfTwo = "power_of_two"
+
+	// ConsistentHash sends equal keys to the same target: a hash ring
+	// with bounded loads (Mirrokni, Thorup and Zadimoghaddam, "Consistent
+	// Hashing with Bounded Loads", 2017). A key goes to the first target
+	// clockwise from its place on the ring whose in-flight count is
+	// below load_factor (DefaultLoadFactor, 1.25) times its fair share
+	// of the pool's requests in flight; a request without a key
+	// (NoKey) goes round robin. When a target leaves the snapshot
+	// (drained, unhealthy, removed) only its keys move, and they come
+	// back when it returns. The ring is built in NewPicker (O(ring
+	// size), at most about 2^17 points); Pick is an O(1) lookup plus the
+	// walk past full targets. See NewConsistentHash.
+	ConsistentHash = "consistent_hash"
 )
 
 // ErrUnknownPolicy is wrapped by the error New returns for a name it does
@@ -57,11 +70,12 @@ var ErrUnknownPolicy = errors.New("balancer: unknown policy")
 // Names returns the valid policy names in a stable order. The caller owns
 // the returned slice. It is safe for concurrent use.
 func Names() []string {
-	return []string{RoundRobin, WeightedRoundRobin, LeastConn, Random, PowerOfTwo}
+	return []string{RoundRobin, WeightedRoundRobin, LeastConn, Random, PowerOfTwo, ConsistentHash}
 }
 
 // New returns a fresh Policy for one pool. Policies keep state across
 // snapshots (a cursor), so a Policy value must not be shared between pools.
+// ConsistentHash gets DefaultLoadFactor (NewConsistentHash sets another).
 // For an unknown name it returns an error that wraps ErrUnknownPolicy and
 // lists the valid names. It is safe for concurrent use.
 func New(name string) (Policy, error) {
@@ -76,6 +90,8 @@ func New(name string) (Policy, error) {
 		return &random{}, nil
 	case PowerOfTwo:
 		return &powerOfTwo{}, nil
+	case ConsistentHash:
+		return NewConsistentHash(DefaultLoadFactor), nil
 	}
 	return nil, fmt.Errorf("%w %q: valid names are %s", ErrUnknownPolicy, name, strings.Join(Names(), ", "))
 }

@@ -26,7 +26,7 @@ type powerOfTwoPicker struct {
 	weights []uint64 // nil when all weights are equal
 }
 
-func (p *powerOfTwoPicker) Pick() int {
+func (p *powerOfTwoPicker) Pick(uint64) int {
 	n := len(p.targets)
 	if n == 1 {
 		return 0

@@ -22,7 +22,7 @@ func (*random) NewPicker(targets []Target) Picker {
 // uniformRandomPicker: Pick is O(1).
 type uniformRandomPicker struct{ n int }
 
-func (p uniformRandomPicker) Pick() int { return rand.IntN(p.n) }
+func (p uniformRandomPicker) Pick(uint64) int { return rand.IntN(p.n) }
 
 // weightedRandomPicker draws from an alias table: O(1) per Pick, exactly
 // in proportion to the weights.
@@ -30,4 +30,4 @@ type weightedRandomPicker struct {
 	table *aliasTable
 }
 
-func (p *weightedRandomPicker) Pick() int { return p.table.draw() }
+func (p *weightedRandomPicker) Pick(uint64) int { return p.table.draw() }

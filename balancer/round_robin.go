@@ -26,6 +26,6 @@ type roundRobinPicker struct {
 	n      uint64
 }
 
-func (p *roundRobinPicker) Pick() int {
+func (p *roundRobinPicker) Pick(uint64) int {
 	return int((p.cursor.Add(1) - 1) % p.n)
 }

@@ -25,7 +25,7 @@ func TestRoundRobinIgnoresWeights(t *testing.T) {
 	pk := mustNew(t, balancer.RoundRobin).NewPicker(ts)
 	var got []int
 	for range 6 {
-		got = append(got, pk.Pick())
+		got = append(got, pk.Pick(balancer.NoKey))
 	}
 	if want := []int{0, 1, 2, 0, 1, 2}; !slices.Equal(got, want) {
 		t.Fatalf("sequence %v, want %v", got, want)
@@ -36,14 +36,14 @@ func TestRoundRobinCursorSurvivesSnapshots(t *testing.T) {
 	p := mustNew(t, balancer.RoundRobin)
 	ts, _ := newTargets(1, 1, 1)
 	first := p.NewPicker(ts)
-	if a, b := first.Pick(), first.Pick(); a != 0 || b != 1 {
+	if a, b := first.Pick(balancer.NoKey), first.Pick(balancer.NoKey); a != 0 || b != 1 {
 		t.Fatalf("first picks %d, %d; want 0, 1", a, b)
 	}
-	if got := p.NewPicker(ts).Pick(); got != 2 {
+	if got := p.NewPicker(ts).Pick(balancer.NoKey); got != 2 {
 		t.Fatalf("after a snapshot change Pick() = %d, want 2 (rotation continues)", got)
 	}
 	// Each pool's Policy has its own cursor.
-	if got := mustNew(t, balancer.RoundRobin).NewPicker(ts).Pick(); got != 0 {
+	if got := mustNew(t, balancer.RoundRobin).NewPicker(ts).Pick(balancer.NoKey); got != 0 {
 		t.Fatalf("a fresh Policy starts at %d, want 0", got)
 	}
 }
@@ -72,7 +72,7 @@ func exactCountsConcurrently(t *testing.T, pk balancer.Picker, n, goroutines, pi
 		wg.Go(func() {
 			local := make([]int, n)
 			for range picks {
-				local[pk.Pick()]++
+				local[pk.Pick(balancer.NoKey)]++
 			}
 			mu.Lock()
 			for i, c := range local {

@@ -82,7 +82,7 @@ type schedulePicker struct {
 	schedule []int32
 }
 
-func (p *schedulePicker) Pick() int {
+func (p *schedulePicker) Pick(uint64) int {
 	return int(p.schedule[(p.cursor.Add(1)-1)%uint64(len(p.schedule))])
 }
 
@@ -95,7 +95,7 @@ type stridePicker struct {
 	stride uint64 // coprime to total, so cursor*stride mod total is a bijection per cycle
 }
 
-func (p *stridePicker) Pick() int {
+func (p *stridePicker) Pick(uint64) int {
 	c := (p.cursor.Add(1) - 1) % p.total
 	hi, lo := bits.Mul64(c, p.stride)
 	return searchPrefix(p.prefix, bits.Rem64(hi, lo, p.total))

@@ -35,7 +35,7 @@ func nginxSmooth(weights []int, picks int) []int {
 func picks(pk balancer.Picker, n int) []int {
 	seq := make([]int, n)
 	for i := range seq {
-		seq[i] = pk.Pick()
+		seq[i] = pk.Pick(balancer.NoKey)
 	}
 	return seq
 }

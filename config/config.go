@@ -292,6 +292,7 @@ const (
 	AlgorithmLeastConn          = "least_conn"
 	AlgorithmRandom             = "random"
 	AlgorithmPowerOfTwo         = "power_of_two"
+	AlgorithmConsistentHash     = "consistent_hash"
 )
 
 // Algorithms returns the valid values of a pool's "algorithm", in a fresh
@@ -303,6 +304,7 @@ func Algorithms() []string {
 		AlgorithmLeastConn,
 		AlgorithmRandom,
 		AlgorithmPowerOfTwo,
+		AlgorithmConsistentHash,
 	}
 }
 
@@ -335,6 +337,14 @@ type Pool struct {
 	// Algorithm picks a backend for each request ("algorithm", default
 	// "round_robin"); one of Algorithms().
 	Algorithm string
+
+	// Hash is what consistent_hash hashes (the "hash" block; defaults
+	// without one). See affinity.go.
+	Hash Hash
+
+	// Sticky is the "sticky" block (session cookies), nil without one.
+	// See affinity.go.
+	Sticky *Sticky
 
 	// HealthCheck is the "health_check" block; every default applies when
 	// the block is absent.

@@ -127,6 +127,19 @@
 //	    server_name          = "api.internal"  # SNI and verified name; default each backend's host
 //	    insecure_skip_verify = false      # true: no verification (a warning); not with ca_file
 //	  }
+//	  hash {                              # optional; only with algorithm = "consistent_hash"
+//	    key         = "client_ip"         # or "path", "header:NAME", "cookie:NAME", "query:NAME";
+//	                                      # a request without it goes round robin
+//	    load_factor = 1.25                # above 1, at most 100: no backend takes more than this
+//	                                      # many times its fair share of the requests in flight
+//	  }
+//	  sticky {                            # optional; session affinity by cookie, any algorithm
+//	    cookie   = "lb_web"               # default "lb_" + the pool's name; an HTTP token
+//	    ttl      = "0s"                   # the cookie's Max-Age; 0s: a session cookie; else >= 1s
+//	    key_file = "sticky.key"           # optional; >= 16 bytes signing the cookies, shared by
+//	                                      # every LB that should understand them; default a
+//	                                      # random key per process (cookies end at a restart)
+//	  }
 //	  backend "127.0.0.1:9001" { weight = 1 }  # host:port, unique in the pool; at least one,
 //	                                      # unless the pool has a discovery block
 //	  discovery "dns" {                   # zero or more; backends from DNS, beside the backend blocks

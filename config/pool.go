@@ -54,6 +54,10 @@ func decodePoolBlock(b *poolBlock) (*Pool, hcl.Diagnostics) {
 	diags = append(diags, moreDiags...)
 	p.TLS, moreDiags = decodeBackendTLSBlock(b.TLS)
 	diags = append(diags, moreDiags...)
+	p.Hash, moreDiags = decodeHashBlock(b.Hash, p.Algorithm)
+	diags = append(diags, moreDiags...)
+	p.Sticky, moreDiags = decodeStickyBlock(b.Sticky, b.Name)
+	diags = append(diags, moreDiags...)
 
 	p.Discovery, moreDiags = decodeDiscoveryBlocks(b.Discovery, b.Name)
 	diags = append(diags, moreDiags...)

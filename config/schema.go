@@ -102,6 +102,8 @@ type poolBlock struct {
 	Backends    []*backendBlock   `hcl:"backend,block"`
 	TLS         *backendTLSBlock  `hcl:"tls,block"`
 	Discovery   []*discoveryBlock `hcl:"discovery,block"`
+	Hash        *hashBlock        `hcl:"hash,block"`
+	Sticky      *stickyBlock      `hcl:"sticky,block"`
 
 	DeclRange hcl.Range `hcl:",def_range"`
 }

@@ -180,6 +180,7 @@ func (b *Backend) release(o RequestOutcome, latency time.Duration, now time.Time
 	if o != RequestLocal {
 		b.pool.signals.observe(b, o, latency, now)
 	}
+	b.pool.inFlight.Add(-1)
 	if b.inFlight.Add(-1) == 0 && b.State() == StateDraining {
 		b.pool.finishDrain(b)
 	}

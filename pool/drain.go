@@ -144,6 +144,7 @@ func (p *Pool) forgetIfRemovedLocked(b *Backend) {
 		return
 	}
 	b.removed = true
+	p.members.Add(1)
 	b.stopDrainTimerLocked()
 	p.changedLocked()
 	for i, x := range p.backends {

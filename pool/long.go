@@ -73,6 +73,7 @@ func (b *Backend) EndStream(o RequestOutcome) {
 func (b *Backend) endLong(kind *atomic.Int64) {
 	// In-flight first: for an instant the backend looks less busy, never
 	// as if a request were waiting (see scanSilent).
+	b.pool.inFlight.Add(-1)
 	n := b.inFlight.Add(-1)
 	kind.Add(-1)
 	if n == 0 && b.State() == StateDraining {

@@ -72,6 +72,15 @@ type Pool struct {
 
 	snap atomic.Pointer[snapshot]
 
+	// inFlight is the sum of the backends' in-flight counts (TotalInFlight),
+	// on a cache line of its own: every Acquire and Release writes it.
+	_        [64]byte
+	inFlight atomic.Int64
+	_        [56]byte
+	// members is raised when a backend is added or forgotten
+	// (MembersVersion).
+	members atomic.Uint64
+
 	retries, retriesRefused atomic.Uint64
 	noBackend               atomic.Uint64
 	signals                 signals
@@ -132,7 +141,7 @@ func New(opts Options) *Pool {
 		byAddress:    make(map[string]*Backend),
 		watchWake:    make(chan struct{}, 1),
 	}
-	p.snap.Store(newSnapshot(nil, modeNormal, p.policy))
+	p.snap.Store(newSnapshot(nil, modeNormal, p.policy, p))
 	p.mu.Lock()
 	p.syncWatchdogLocked()
 	p.mu.Unlock()
@@ -186,6 +195,7 @@ func (p *Pool) add(address string, weight int, readd Reason) (b *Backend, revive
 	b.m.since = time.Now()
 	p.backends = append(p.backends, b)
 	p.byAddress[address] = b
+	p.members.Add(1)
 	p.changedLocked() // a larger pool may hold out more
 	p.mu.Unlock()
 	return b, false, nil
@@ -281,21 +291,44 @@ func (p *Pool) tryAcquire(avoid *Avoid, now time.Time) (b *Backend, done bool) {
 	if b == nil {
 		return nil, true
 	}
+	if p.take(b, s.mode, now) {
+		return b, true
+	}
+	return nil, false
+}
+
+// take counts a request in flight on b, picked from a snapshot routing in
+// mode, and reports whether b may still take it (HEALTHY, or UNHEALTHY
+// outside normal mode); if not, the count is undone.
+func (p *Pool) take(b *Backend, mode routingMode, now time.Time) bool {
+	p.inFlight.Add(1)
 	if b.inFlight.Add(1)-b.upgraded.Load() == 1 {
 		// The first request waiting for an answer (upgraded
 		// connections are not waiting).
 		b.busySince.Store(p.at(now))
 	}
-	if st := b.State(); st == StateHealthy || (s.mode != modeNormal && st == StateUnhealthy) {
+	if st := b.State(); st == StateHealthy || (mode != modeNormal && st == StateUnhealthy) {
 		b.requests.Add(1)
 		if p.watchParked.Load() {
 			p.wakeWatchdog()
 		}
-		return b, true
+		return true
 	}
 	b.Release(RequestLocal, 0)
-	return nil, false
+	return false
 }
+
+// TotalInFlight is the number of requests in flight on the pool's
+// backends (every state: a draining backend's requests count until they
+// end), as balancer.Total for consistent_hash's load bound. Lock-free:
+// one atomic load.
+func (p *Pool) TotalInFlight() int64 { return p.inFlight.Load() }
+
+// MembersVersion changes whenever a backend joins the pool or is
+// forgotten, so that a cache of the pool's backends (the proxy's sticky
+// cookie index) knows to rebuild; it does not change with states.
+// Lock-free.
+func (p *Pool) MembersVersion() uint64 { return p.members.Load() }
 
 // Close stops the pool's deregistration timers and its silent-detection
 // watchdog, and waits for the watchdog to end. Backends keep their state;

@@ -27,7 +27,7 @@ type rrPicker struct {
 	n uint64
 }
 
-func (r *rrPicker) Pick() int { return int(r.p.next.Add(1) % r.n) }
+func (r *rrPicker) Pick(uint64) int { return int(r.p.next.Add(1) % r.n) }
 
 // recorder keeps the transitions a pool emits.
 type recorder struct {

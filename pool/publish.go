@@ -70,7 +70,7 @@ func (p *Pool) republishLocked() {
 			}
 		}
 	}
-	s := newSnapshot(set, mode, p.policy)
+	s := newSnapshot(set, mode, p.policy, p)
 	if p.res.SlowStart > 0 && mode == modeNormal {
 		s.setRamp(p.res.SlowStart, p.now())
 	}

@@ -52,8 +52,8 @@ func scalePool(tb testing.TB, name string, n int, weight func(int) int) (*Pool, 
 }
 
 // TestAcquireAllocatesNothingAtScale pins 0 allocations per request
-// (Acquire and Release, with and without a backend to avoid) for every
-// policy at 3, 100 and 10,000 backends.
+// (Acquire and Release, with and without a backend to avoid, with a
+// request key) for every policy at 3, 100 and 10,000 backends.
 func TestAcquireAllocatesNothingAtScale(t *testing.T) {
 	sizes := scaleSizes
 	if raceEnabled {
@@ -67,8 +67,11 @@ func TestAcquireAllocatesNothingAtScale(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/%d", name, w.name, n), func(t *testing.T) {
 					policy, _ := balancer.New(name)
 					p.SetPolicy(policy)
+					var k uint64
 					allocs := testing.AllocsPerRun(1000, func() {
 						var a Avoid
+						k++
+						a.SetKey(HashKey([]byte{byte(k), byte(k >> 8)}))
 						b := p.Acquire(&a)
 						a.Add(b)
 						if n > 1 {

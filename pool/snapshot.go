@@ -54,15 +54,20 @@ type snapshot struct {
 }
 
 // newSnapshot builds a snapshot over set (which it takes ownership of)
-// with a fresh picker from policy.
-func newSnapshot(set []*Backend, mode routingMode, policy balancer.Policy) *snapshot {
+// with a fresh picker from policy; a policy that bounds loads
+// (balancer.TotalAware) reads total, the pool's in-flight count.
+func newSnapshot(set []*Backend, mode routingMode, policy balancer.Policy, total balancer.Total) *snapshot {
 	s := &snapshot{backends: set, mode: mode}
 	if len(set) > 0 {
 		targets := make([]balancer.Target, len(set))
 		for i, b := range set {
 			targets[i] = b
 		}
-		s.picker = policy.NewPicker(targets)
+		if ta, ok := policy.(balancer.TotalAware); ok {
+			s.picker = ta.NewPickerWithTotal(targets, total)
+		} else {
+			s.picker = policy.NewPicker(targets)
+		}
 	}
 	return s
 }
@@ -103,7 +108,8 @@ const SlowStartInitialPercent = 10
 // slowStartInitial is SlowStartInitialPercent as a fraction.
 const slowStartInitial = SlowStartInitialPercent / 100.0
 
-// pick returns a backend of s not in avoid, or nil. It tries the policy's
+// pick returns a backend of s not in avoid, or nil, for a request whose
+// key (Avoid.SetKey) the policy sees. It tries the policy's
 // choice a few times, then scans from the policy's choice so that a
 // backend is found whenever one exists. A backend in slow start takes the
 // request only when its slow-start credit allows (see admit: its share of
@@ -121,14 +127,18 @@ func (p *Pool) pick(s *snapshot, avoid *Avoid) *Backend {
 			now = 0
 		}
 	}
+	var key uint64
+	if avoid != nil {
+		key = avoid.key
+	}
 	if now == 0 && (avoid == nil || avoid.n == 0) {
-		return s.backends[s.picker.Pick()]
+		return s.backends[s.picker.Pick(key)]
 	}
 	var tick uint64
 	if now > 0 {
 		tick = p.rampTicks.Add(1)
 	}
-	i := s.picker.Pick()
+	i := s.picker.Pick(key)
 	for try := 0; try < 3; try++ {
 		b := s.backends[i]
 		if avoid == nil || !avoid.Has(b) {
@@ -144,7 +154,7 @@ func (p *Pool) pick(s *snapshot, avoid *Avoid) *Backend {
 			}
 			return b
 		}
-		i = s.picker.Pick()
+		i = s.picker.Pick(key)
 	}
 	for k := 0; k < n; k++ {
 		if b := s.backends[(i+k)%n]; avoid == nil || !avoid.Has(b) {

@@ -67,6 +67,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	prepareRequest(req, ctx, h.trustedPeer(ctx))
+	up.stripSticky(req)
 	body, err := h.takeBody(ctx, up.idle)
 	if err != nil {
 		h.refuseBody(ctx, err)
@@ -105,7 +106,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	// rescue needs (rescue.go); it lives on the stack.
 	var rsc rescue
 	avoid := &rsc.avoid
-	deadline, b := up.begin(now, avoid, resp)
+	deadline, b := up.begin(ctx, now, avoid)
 	if b == nil {
 		ex.failWith(failNoBackend)
 		return ex
@@ -213,20 +214,21 @@ func (up *upstream) observe(start time.Time, end *time.Time) {
 	up.duration.Observe(e.Sub(start).Seconds())
 }
 
-// begin starts a client request on up at now: it counts it in up's retry
-// budget (when up retries at all), acquires its first backend, and
+// begin starts the client request ctx on up at now: it counts it in up's
+// retry budget (when up retries at all), acquires its first backend (its
+// sticky session's, or the pool's pick for its key: up.first), and
 // returns the deadline of the answer's header (now plus the header
 // timeout) and
 // that backend. When no backend is eligible it notes it, leaves the 503
-// answer in resp and returns a nil backend.
-func (up *upstream) begin(now time.Time, avoid *pool.Avoid, resp *fasthttp.Response) (time.Time, *pool.Backend) {
+// answer in ctx.Response and returns a nil backend.
+func (up *upstream) begin(ctx *fasthttp.RequestCtx, now time.Time, avoid *pool.Avoid) (time.Time, *pool.Backend) {
 	if up.retry.attempts > 0 {
 		up.budget.noteRequest(now)
 	}
-	b := up.pool.AcquireAt(avoid, now)
+	b := up.first(ctx, avoid, now)
 	if b == nil {
 		up.pool.NoteNoBackend()
-		writeError(resp, failNoBackend.status(), up.errs[failNoBackend])
+		writeError(&ctx.Response, failNoBackend.status(), up.errs[failNoBackend])
 	}
 	return now.Add(up.header), b
 }
@@ -394,6 +396,7 @@ func (h *Handler) refuseBody(ctx *fasthttp.RequestCtx, err error) {
 // chunked body: one without a length is sent to it as HTTP/1.0 frames
 // it, up to the connection's close (stream.untilClose).
 func (h *Handler) streamAnswer(ctx *fasthttp.RequestCtx, up *upstream, b *pool.Backend, s *stream) {
+	up.stick(ctx, b) // before an HTTP/1.0 client's header is rendered
 	s.start(h, up.pool.Name(), b, ctx.Conn())
 	resp := &ctx.Response
 	if !ctx.Request.Header.IsHTTP11() && s.contentLength() < 0 {

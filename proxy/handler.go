@@ -193,5 +193,6 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, ex *exchange) *upstream {
 		return up
 	}
 	*ex = h.forward(ctx, up)
+	up.stick(ctx, ex.backend)
 	return up
 }

@@ -57,6 +57,12 @@ type Upstream struct {
 	// must be safe for concurrent use, lock-free and allocation-free: a
 	// resolved prometheus.Histogram child is.
 	Duration Observer
+	// Key is what each request's key is made of, for a key-aware pool
+	// policy (consistent_hash; see KeySource). The zero value gives no
+	// key.
+	Key KeySource
+	// Sticky, when not nil, turns on sticky sessions (see StickyOptions).
+	Sticky *StickyOptions
 
 	// budget is the upstream's retry budget, made by the first handler
 	// that compiles this Upstream and shared by every other one, so one
@@ -246,6 +252,10 @@ type upstream struct {
 	errs   *errorBodies
 	// duration is Upstream.Duration (nil: not observed).
 	duration Observer
+	// key is Upstream.Key; sticky the compiled Upstream.Sticky (nil:
+	// not sticky; affinity.go, sticky.go).
+	key    KeySource
+	sticky *sticky
 }
 
 func newUpstream(u *Upstream, budget *retryBudget) *upstream {
@@ -277,5 +287,7 @@ func newUpstream(u *Upstream, budget *retryBudget) *upstream {
 		errs:   renderErrorBodies(u.Pool.Name()),
 
 		duration: u.Duration,
+		key:      u.Key,
+		sticky:   newSticky(u.Sticky, u.Pool),
 	}
 }

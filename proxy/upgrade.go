@@ -137,7 +137,7 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 	var end time.Time // zero: the duration ends when upgrade returns
 	defer up.observe(now, &end)
 	var avoid pool.Avoid
-	deadline, b := up.begin(now, &avoid, resp)
+	deadline, b := up.begin(ctx, now, &avoid)
 	if b == nil {
 		ex.failWith(failNoBackend)
 		return ex

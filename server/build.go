@@ -110,10 +110,9 @@ func (lb *LB) newPoolRuntime(pc *config.Pool) (*poolRuntime, error) {
 	if err := lb.validatePool(pc); err != nil {
 		return nil, err
 	}
-	policy, _ := balancer.New(pc.Algorithm)
 	p := pool.New(pool.Options{
 		Name:                pc.Name,
-		Policy:              policy,
+		Policy:              policyOf(pc),
 		Thresholds:          thresholds(pc),
 		DeregistrationDelay: pc.DeregistrationDelay,
 		Resilience:          resilience(pc),
@@ -250,7 +249,8 @@ func (lb *LB) routesLocked(cfg *config.Config) map[string]proxy.Routes {
 		}
 		ups[pr.cfg.Name] = &proxy.Upstream{Pool: pr.pool, HeaderTimeout: pr.cfg.HeaderTimeout,
 			BodyIdleTimeout: pr.cfg.BodyIdleTimeout, ResponseTimeout: pr.cfg.ResponseTimeout, Retry: retry,
-			Duration: lb.metrics.RequestDuration(pr.cfg.Name)}
+			Duration: lb.metrics.RequestDuration(pr.cfg.Name),
+			Key:      keySource(pr.cfg), Sticky: lb.stickyOptionsLocked(pr.cfg)}
 	}
 	out := make(map[string]proxy.Routes, len(cfg.Listeners))
 	for _, lc := range cfg.Listeners {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/lbtrust/lb/balancer"
 	"reflect"
 	"testing"
 
@@ -24,6 +25,9 @@ func TestRuntimeDefaultsMatchConfig(t *testing.T) {
 		name          string
 		runtime, conf any
 	}{
+		// balancer and proxy: consistent hashing and sticky sessions.
+		{"balancer.DefaultLoadFactor", balancer.DefaultLoadFactor, config.DefaultLoadFactor},
+		{"proxy.MinStickyKey", proxy.MinStickyKey, config.MinStickyKeyBytes},
 		// proxy: a listener's ServerOptions.
 		{"proxy.DefaultReadTimeout", proxy.DefaultReadTimeout, config.DefaultReadTimeout},
 		{"proxy.DefaultWriteTimeout", proxy.DefaultWriteTimeout, config.DefaultWriteTimeout},

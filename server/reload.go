@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/admin"
-	"github.com/lbtrust/lb/balancer"
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/pool"
 	"go.uber.org/zap"
@@ -177,9 +176,8 @@ func (lb *LB) updatePoolLocked(pr *poolRuntime, pc *config.Pool) []string {
 	var changes []string
 	prev := pr.cfg
 	pr.cfg = pc
-	if prev.Algorithm != pc.Algorithm {
-		policy, _ := balancer.New(pc.Algorithm)
-		pr.pool.SetPolicy(policy)
+	if !samePolicy(prev, pc) {
+		pr.pool.SetPolicy(policyOf(pc))
 		changes = append(changes, fmt.Sprintf("pool %s: algorithm %s -> %s", pc.Name, prev.Algorithm, pc.Algorithm))
 	}
 	pr.pool.SetThresholds(thresholds(pc))

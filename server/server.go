@@ -82,6 +82,10 @@ type LB struct {
 	running    bool
 	shutdown   bool
 	lastReload admin.ReloadStatus
+	// stickyKey signs the sticky cookies of pools without a key_file:
+	// drawn at the first such pool, kept for the process's life
+	// (affinity.go).
+	stickyKey []byte
 }
 
 // New builds every runtime object for cfg without opening any socket. A
