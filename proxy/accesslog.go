@@ -53,15 +53,23 @@ func (h *Handler) logExchange(l *accesslog.Logger, ctx *fasthttp.RequestCtx, up 
 		return
 	}
 	r.BytesOut = int64(len(ctx.Response.Body()))
+	r.Duration = time.Since(start)
 	if ex.failed {
 		r.End = failureEnd(ex.fail)
-	} else if peerGone(ctx.Conn()) {
+	} else if r.Duration >= abortPeekAfter && peerGone(ctx.Conn()) {
 		// The answer is ready but the client has left (NGINX's 499).
 		r.End = accesslog.EndClientAbort
 	}
-	r.Duration = time.Since(start)
 	l.Log(&r)
 }
+
+// abortPeekAfter is how long a request with a buffered answer must have
+// taken for its line to look whether the client is still there (one
+// non-blocking peek at the socket, a system call). Clients give up on
+// slow answers, not on fast ones: a client that leaves before a faster
+// answer is ready is logged as complete, and the peek is not paid on
+// every request (it was most of the access log's cost per request).
+const abortPeekAfter = 10 * time.Millisecond
 
 // fillRecord fills what the request itself says: its start, listener,
 // client, request line, Host, ID, User-Agent, Referer and TLS.
