@@ -71,6 +71,34 @@ func (h *Handler) logExchange(l *accesslog.Logger, ctx *fasthttp.RequestCtx, up 
 // every request (it was most of the access log's cost per request).
 const abortPeekAfter = 10 * time.Millisecond
 
+// logRefused writes the access log line of a request the listener
+// refused before routing it (a malformed request, one over a limit, a
+// smuggling attempt), when an access log is set: what of the request
+// could be read, the LB's own answer, end refused. Such a request has no
+// request ID: it never reached the handler that assigns one. read says
+// fasthttp read the request; when it could not (a malformed request line
+// or header, a body it gave up on), the request line, Host, User-Agent
+// and Referer are left empty rather than showing fasthttp's defaults.
+func (h *Handler) logRefused(ctx *fasthttp.RequestCtx, read bool) {
+	l := h.alog.Load()
+	if l == nil {
+		return
+	}
+	var r accesslog.Record
+	if read {
+		h.fillRecord(&r, ctx, requestStart(ctx), nil)
+	} else {
+		r.Time = requestStart(ctx)
+		r.Listener = h.name
+		r.Client = clientAddrPort(ctx.RemoteAddr())
+	}
+	r.Status = ctx.Response.StatusCode()
+	r.BytesOut = int64(len(ctx.Response.Body()))
+	r.End = accesslog.EndRefused
+	r.Duration = time.Since(r.Time)
+	l.Log(&r)
+}
+
 // fillRecord fills what the request itself says: its start, listener,
 // client, request line, Host, ID, User-Agent, Referer and TLS.
 func (h *Handler) fillRecord(r *accesslog.Record, ctx *fasthttp.RequestCtx, start time.Time, id []byte) {

@@ -320,3 +320,24 @@ func TestSmallRequestAllocsWithAccessLog(t *testing.T) {
 type discardWriter struct{}
 
 func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestAccessLogRefused: a request the listener refuses before routing (a
+// smuggling attempt: Transfer-Encoding gzip alone, ambiguous framing) is
+// logged too, with the LB's answer and end refused.
+func TestAccessLogRefused(t *testing.T) {
+	addr := startBackend(t, func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("never") })
+	h := NewHandler("public", Routes{Default: &Upstream{Pool: newTestPool(t, "web", addr)}}, nil)
+	sink := withAccessLog(t, h)
+	l := startTCPLB(t, h, ServerOptions{})
+	resp := l.conn(t).raw("POST /smuggle HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: gzip\r\n\r\n", false)
+	if resp.StatusCode() != 400 {
+		t.Fatalf("status %d, want 400", resp.StatusCode())
+	}
+	line := sink.wait(t, 1)[0]
+	// fasthttp gave up on reading it: the request line is unknown, not
+	// fasthttp's default "GET /".
+	checkLine(t, line, map[string]any{
+		"kind": "http", "listener": "public", "method": "", "target": "",
+		"status": 400.0, "pool": "", "backend": "", "end": "refused",
+	})
+}

@@ -14,6 +14,7 @@ import (
 // applied), with the counters and log its refusals go to. Safe for
 // concurrent use: everything but open is read-only after newLimits.
 type limits struct {
+	h       *Handler // for the access log of refused requests
 	o       ServerOptions
 	rejects *Rejections
 	log     *zap.Logger
@@ -23,7 +24,7 @@ type limits struct {
 }
 
 func newLimits(h *Handler, o ServerOptions, log *zap.Logger) *limits {
-	return &limits{o: o, rejects: h.Rejections(), log: log, name: h.name}
+	return &limits{h: h, o: o, rejects: h.Rejections(), log: log, name: h.name}
 }
 
 // Bodies of the refusals the limits answer themselves.
@@ -129,7 +130,7 @@ func (l *limits) headerReceived(hdr *fasthttp.RequestHeader) fasthttp.RequestCon
 func (l *limits) handler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if r, ok := refusedReason(ctx); ok {
-			l.refuse(ctx, r)
+			l.refuse(ctx, r, true)
 			return
 		}
 		next(ctx)
@@ -137,20 +138,22 @@ func (l *limits) handler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 }
 
 // refuse answers ctx for r (rejectAnswer), closes the connection after
-// it, counts it and logs it (reject). It is the one answer of every
-// request a listener refuses. Nothing is forwarded.
-func (l *limits) refuse(ctx *fasthttp.RequestCtx, r Reject) {
+// it, counts it and logs it (reject, and the access log). It is the one
+// answer of every request a listener refuses. Nothing is forwarded. read
+// says fasthttp read the request (else what ctx holds of it is defaults).
+func (l *limits) refuse(ctx *fasthttp.RequestCtx, r Reject, read bool) {
 	status, body := rejectAnswer(r)
 	writeError(&ctx.Response, status, body)
 	ctx.SetConnectionClose()
 	l.reject(r, ctx.RemoteAddr())
+	l.h.logRefused(ctx, read)
 }
 
 // serveError is the fasthttp.Server.ErrorHandler: it answers a request
 // the server could not read, and counts why. fasthttp closes the
 // connection after it.
 func (l *limits) serveError(ctx *fasthttp.RequestCtx, err error) {
-	l.refuse(ctx, l.classify(ctx, err))
+	l.refuse(ctx, l.classify(ctx, err), false)
 }
 
 // classify names why fasthttp could not read a request: the reason
