@@ -1,10 +1,7 @@
 package dns
 
 import (
-	"context"
-	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,54 +9,16 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/lbtrust/lb/discovery"
+	"github.com/lbtrust/lb/discovery/discoverytest"
 	"github.com/lbtrust/lb/internal/dnstest"
 )
 
 // deadline bounds every wait of these tests: generous, for a loaded box.
 const deadline = 30 * time.Second
 
-// event is one call a source made to a sink.
-type event struct {
-	fail    bool
-	err     error
-	targets []discovery.Target
-}
-
-func (e event) String() string {
-	if e.fail {
-		return fmt.Sprintf("Fail(%v)", e.err)
-	}
-	return fmt.Sprintf("Update(%v)", e.targets)
-}
-
-// recSink records every call, for tests to poll. Safe for concurrent use.
-type recSink struct {
-	mu     sync.Mutex
-	events []event
-}
-
-func (r *recSink) Update(targets []discovery.Target) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, event{targets: targets})
-}
-
-func (r *recSink) Fail(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, event{fail: true, err: err})
-}
-
-// all is a copy of the events so far.
-func (r *recSink) all() []event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.events)
-}
-
 // run is a source running against a dnstest server.
 type run struct {
-	sink *recSink
+	sink *discoverytest.Recorder
 	logs *observer.ObservedLogs
 }
 
@@ -75,21 +34,8 @@ func start(t *testing.T, srv *dnstest.Server, cfg Config) *run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &run{sink: &recSink{}, logs: logs}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx, r.sink)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(deadline):
-			t.Errorf("Run did not return %v after its context ended", deadline)
-		}
-	})
+	r := &run{sink: discoverytest.NewRecorder(t), logs: logs}
+	discoverytest.Run(t, s, r.sink, deadline)
 	return r
 }
 
@@ -109,10 +55,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // returns the number of events then.
 func (r *run) waitSet(t *testing.T, want ...discovery.Target) int {
 	t.Helper()
-	var evs []event
+	var evs []discoverytest.Call
 	cond := func() bool {
-		evs = r.sink.all()
-		return len(evs) > 0 && !evs[len(evs)-1].fail && slices.Equal(evs[len(evs)-1].targets, want)
+		evs = r.sink.Calls()
+		return len(evs) > 0 && !evs[len(evs)-1].Failed && slices.Equal(evs[len(evs)-1].Targets, want)
 	}
 	end := time.Now().Add(deadline)
 	for !cond() {
@@ -126,12 +72,12 @@ func (r *run) waitSet(t *testing.T, want ...discovery.Target) int {
 
 // waitFail waits until the sink got a Fail after its first n events, and
 // returns it.
-func (r *run) waitFail(t *testing.T, n int) event {
+func (r *run) waitFail(t *testing.T, n int) discoverytest.Call {
 	t.Helper()
-	var got event
+	var got discoverytest.Call
 	waitFor(t, "Fail", func() bool {
-		for _, e := range r.sink.all()[n:] {
-			if e.fail {
+		for _, e := range r.sink.Calls()[n:] {
+			if e.Failed {
 				got = e
 				return true
 			}
@@ -144,8 +90,8 @@ func (r *run) waitFail(t *testing.T, n int) event {
 // fails counts the Fail events.
 func (r *run) fails() int {
 	n := 0
-	for _, e := range r.sink.all() {
-		if e.fail {
+	for _, e := range r.sink.Calls() {
+		if e.Failed {
 			n++
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/discovery"
+	"github.com/lbtrust/lb/discovery/discoverytest"
 	"github.com/lbtrust/lb/internal/dnstest"
 )
 
@@ -56,7 +57,7 @@ func TestRunSRVFollowsChanges(t *testing.T) {
 		t.Errorf("no info log with reweighted=1: %v", r.logs.All())
 	}
 	if n := r.fails(); n != 0 {
-		t.Errorf("%d Fail calls: %v", n, r.sink.all())
+		t.Errorf("%d Fail calls: %v", n, r.sink.Calls())
 	}
 }
 
@@ -114,7 +115,7 @@ func TestRunTTLDrivesRefresh(t *testing.T) {
 		waitFor(t, "third lookup", func() bool { return srv.QueriesOf("web.test", mdns.TypeA, "udp") >= 3 })
 		srv.SetA("web.test", 1, "127.0.0.3")
 		r.waitSet(t, tg("127.0.0.3:8080", 1))
-		updates := len(r.sink.all())
+		updates := len(r.sink.Calls())
 		if updates < 3 {
 			t.Errorf("%d Updates, want one per lookup (at least 3)", updates)
 		}
@@ -156,30 +157,30 @@ func TestRunFailureKeepsLastSet(t *testing.T) {
 
 			srv.SetMode(svc, tc.mode)
 			fail := r.waitFail(t, n)
-			if !containsAny(fail.err.Error(), tc.wantErr) || !strings.Contains(fail.err.Error(), svc) {
-				t.Errorf("Fail(%v): want the name and one of %q", fail.err, tc.wantErr)
+			if !containsAny(fail.Err.Error(), tc.wantErr) || !strings.Contains(fail.Err.Error(), svc) {
+				t.Errorf("Fail(%v): want the name and one of %q", fail.Err, tc.wantErr)
 			}
 			// A second failure, from the backoff's retry.
 			waitFor(t, "second Fail", func() bool { return r.fails() >= 2 })
 			if !r.logged(zap.WarnLevel, "dns discovery lookup failed; keeping the last set", "failures_in_a_row", 2) {
 				t.Errorf("no warn log of the second failure: %v", r.logs.All())
 			}
-			evs := r.sink.all()
+			evs := r.sink.Calls()
 			first := n
-			for !evs[first].fail {
+			for !evs[first].Failed {
 				first++ // an Update from a lookup before the switch
 			}
 			for _, e := range evs[first:] {
-				if !e.fail {
+				if !e.Failed {
 					t.Fatalf("Update after the first Fail while failing: %v", evs)
 				}
 			}
 
 			srv.SetMode(svc, dnstest.Answer)
 			r.waitSet(t, want...)
-			for _, e := range r.sink.all() {
-				if !e.fail && len(e.targets) == 0 {
-					t.Fatalf("an empty Update: %v", r.sink.all())
+			for _, e := range r.sink.Calls() {
+				if !e.Failed && len(e.Targets) == 0 {
+					t.Fatalf("an empty Update: %v", r.sink.Calls())
 				}
 			}
 			if len(r.logs.FilterMessage("dns discovery lookup recovered; set unchanged").All()) == 0 {
@@ -204,14 +205,14 @@ func TestRunFailureOfATargetFailsTheLookup(t *testing.T) {
 	n := r.waitSet(t, tg("127.0.0.2:80", 1), tg("127.0.0.3:80", 1))
 	srv.SetMode("b.test", dnstest.ServFail)
 	fail := r.waitFail(t, n)
-	if !strings.Contains(fail.err.Error(), "b.test") {
-		t.Errorf("Fail(%v) does not name b.test", fail.err)
+	if !strings.Contains(fail.Err.Error(), "b.test") {
+		t.Errorf("Fail(%v) does not name b.test", fail.Err)
 	}
 	srv.SetMode("b.test", dnstest.Answer)
 	r.waitSet(t, tg("127.0.0.2:80", 1), tg("127.0.0.3:80", 1))
-	for _, e := range r.sink.all() {
-		if !e.fail && len(e.targets) != 2 {
-			t.Fatalf("an Update without both targets: %v", r.sink.all())
+	for _, e := range r.sink.Calls() {
+		if !e.Failed && len(e.Targets) != 2 {
+			t.Fatalf("an Update without both targets: %v", r.sink.Calls())
 		}
 	}
 }
@@ -228,12 +229,12 @@ func TestRunUnreachableResolver(t *testing.T) {
 	srv := dnstest.Start(t) // unused; the source asks addr
 	r := start(t, srv, Config{Name: "web.test", Port: 80, Resolver: addr, Timeout: 500 * time.Millisecond})
 	fail := r.waitFail(t, 0)
-	if !strings.Contains(fail.err.Error(), addr) {
-		t.Errorf("Fail(%v) does not name the resolver %s", fail.err, addr)
+	if !strings.Contains(fail.Err.Error(), addr) {
+		t.Errorf("Fail(%v) does not name the resolver %s", fail.Err, addr)
 	}
-	for _, e := range r.sink.all() {
-		if !e.fail {
-			t.Fatalf("an Update from an unreachable resolver: %v", r.sink.all())
+	for _, e := range r.sink.Calls() {
+		if !e.Failed {
+			t.Fatalf("an Update from an unreachable resolver: %v", r.sink.Calls())
 		}
 	}
 }
@@ -284,7 +285,7 @@ func TestRunEmptyAnswerIsAnEmptyUpdate(t *testing.T) {
 			srv.SetSRV(svc, dnstest.SRV{Priority: 1, Weight: 1, Port: 80, Target: "a.test", TTL: 1})
 			r.waitSet(t, tg("127.0.0.2:80", 1))
 			if n := r.fails(); n != 0 {
-				t.Errorf("%d Fail calls: %v", n, r.sink.all())
+				t.Errorf("%d Fail calls: %v", n, r.sink.Calls())
 			}
 		})
 	}
@@ -384,7 +385,7 @@ func TestRunStopsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &recSink{}
+	sink := discoverytest.NewRecorder(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -398,7 +399,7 @@ func TestRunStopsAtOnce(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatalf("Run did not return %v after its context ended", deadline)
 	}
-	if evs := sink.all(); len(evs) != 0 {
+	if evs := sink.Calls(); len(evs) != 0 {
 		t.Errorf("events after the end: %v", evs)
 	}
 }

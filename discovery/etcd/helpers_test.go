@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/lbtrust/lb/discovery"
+	"github.com/lbtrust/lb/discovery/discoverytest"
 	"github.com/lbtrust/lb/internal/etcdtest"
 )
 
@@ -19,72 +19,17 @@ import (
 // second: the machine is small and shared.
 const wait = 30 * time.Second
 
-// recorder is a Sink that keeps every call, in order.
-type recorder struct {
-	mu     sync.Mutex
-	calls  []call
-	active bool // a call is running: Sink calls must not overlap
-	t      *testing.T
-}
-
-// call is one Sink call: an Update (err nil) or a Fail.
-type call struct {
-	targets []discovery.Target
-	err     error
-}
-
-func (r *recorder) Update(targets []discovery.Target) { r.record(call{targets: targets}) }
-func (r *recorder) Fail(err error)                    { r.record(call{err: err}) }
-
-func (r *recorder) record(c call) {
-	r.mu.Lock()
-	if r.active {
-		r.t.Error("Sink called concurrently")
-	}
-	r.calls = append(r.calls, c)
-	r.mu.Unlock()
-}
-
-// snapshot returns the calls so far.
-func (r *recorder) snapshot() []call {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.calls)
-}
-
-// last returns the last Update's targets, and whether there was one.
-func (r *recorder) last() ([]discovery.Target, bool) {
-	calls := r.snapshot()
-	for i := len(calls) - 1; i >= 0; i-- {
-		if calls[i].err == nil {
-			return calls[i].targets, true
-		}
-	}
-	return nil, false
-}
-
-// fails returns the errors of every Fail so far.
-func (r *recorder) fails() []error {
-	var out []error
-	for _, c := range r.snapshot() {
-		if c.err != nil {
-			out = append(out, c.err)
-		}
-	}
-	return out
-}
-
-// waitFor polls until the last Update equals want.
-func (r *recorder) waitFor(t *testing.T, want ...discovery.Target) {
+// waitFor polls until r's last Update equals want.
+func waitFor(t *testing.T, r *discoverytest.Recorder, want ...discovery.Target) {
 	t.Helper()
 	if want == nil {
 		want = []discovery.Target{}
 	}
 	eventually(t, fmt.Sprintf("last update %v", want), func() bool {
-		got, ok := r.last()
+		got, ok := r.Last()
 		return ok && slices.Equal(got, want)
 	})
-	if got, _ := r.last(); got == nil {
+	if got, _ := r.Last(); got == nil {
 		t.Fatal("an Update with a nil slice; want an empty one")
 	}
 }
@@ -104,23 +49,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // run starts s.Run with a recorder and stops it at cleanup, checking
 // that Run returns promptly once its context ends.
-func run(t *testing.T, s *Source) *recorder {
+func run(t *testing.T, s *Source) *discoverytest.Recorder {
 	t.Helper()
-	r := &recorder{t: t}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx, r)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(wait):
-			t.Errorf("Run did not return within %s of its context's end", wait)
-		}
-	})
+	r := discoverytest.NewRecorder(t)
+	discoverytest.Run(t, s, r, wait)
 	return r
 }
 

@@ -50,22 +50,22 @@ func TestInitialSetThenAddChangeDelete(t *testing.T) {
 	put(t, srv, "/lb/other/c", `{"address":"10.0.0.9:80"}`) // another prefix
 	s, logs := newSource(t, srv, "/lb/web/")
 	r := run(t, s)
-	r.waitFor(t, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 3))
+	waitFor(t, r, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 3))
 
 	put(t, srv, "/lb/web/c", `{"address":"10.0.0.3:80"}`)
-	r.waitFor(t, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 3), tg("10.0.0.3:80", 1))
+	waitFor(t, r, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 3), tg("10.0.0.3:80", 1))
 
 	put(t, srv, "/lb/web/b", `{"address":"10.0.0.2:80","weight":5}`)
-	r.waitFor(t, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 5), tg("10.0.0.3:80", 1))
+	waitFor(t, r, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 5), tg("10.0.0.3:80", 1))
 
 	del(t, srv, "/lb/web/a")
-	r.waitFor(t, tg("10.0.0.2:80", 5), tg("10.0.0.3:80", 1))
+	waitFor(t, r, tg("10.0.0.2:80", 5), tg("10.0.0.3:80", 1))
 
 	del(t, srv, "/lb/web/b")
 	del(t, srv, "/lb/web/c")
-	r.waitFor(t) // no keys: an authoritative empty set
+	waitFor(t, r) // no keys: an authoritative empty set
 
-	if f := r.fails(); len(f) != 0 {
+	if f := r.Fails(); len(f) != 0 {
 		t.Fatalf("Fail called: %v", f)
 	}
 	if n := logs.Len(); n != 0 {
@@ -77,7 +77,7 @@ func TestAnEmptyPrefixIsAnEmptySet(t *testing.T) {
 	srv := etcdtest.Start(t)
 	s, _ := newSource(t, srv, "/lb/none/")
 	r := run(t, s)
-	r.waitFor(t)
+	waitFor(t, r)
 }
 
 func TestTwoKeysOfOneAddressAreOneBackendWithTheFirstKeysWeight(t *testing.T) {
@@ -86,9 +86,9 @@ func TestTwoKeysOfOneAddressAreOneBackendWithTheFirstKeysWeight(t *testing.T) {
 	put(t, srv, "/lb/web/a", `{"address":"10.0.0.1:80","weight":7}`)
 	s, _ := newSource(t, srv, "/lb/web/")
 	r := run(t, s)
-	r.waitFor(t, tg("10.0.0.1:80", 7))
+	waitFor(t, r, tg("10.0.0.1:80", 7))
 	del(t, srv, "/lb/web/a")
-	r.waitFor(t, tg("10.0.0.1:80", 2))
+	waitFor(t, r, tg("10.0.0.1:80", 2))
 }
 
 func TestABadValueIsLoggedWithItsKeyAndTheOthersApply(t *testing.T) {
@@ -99,7 +99,7 @@ func TestABadValueIsLoggedWithItsKeyAndTheOthersApply(t *testing.T) {
 	put(t, srv, "/lb/web/weight", `{"address":"10.0.0.3:80","weight":0}`)
 	s, logs := newSource(t, srv, "/lb/web/")
 	r := run(t, s)
-	r.waitFor(t, tg("10.0.0.1:80", 1))
+	waitFor(t, r, tg("10.0.0.1:80", 1))
 	warned := func(key string) bool {
 		return logs.FilterMessageSnippet("bad value").FilterField(zap.String("key", key)).Len() > 0
 	}
@@ -112,9 +112,9 @@ func TestABadValueIsLoggedWithItsKeyAndTheOthersApply(t *testing.T) {
 	// A good key turning bad is removed; a new good key still applies.
 	put(t, srv, "/lb/web/later", `{"address":"10.0.0.4:80"}`)
 	put(t, srv, "/lb/web/good", `not json`)
-	r.waitFor(t, tg("10.0.0.4:80", 1))
+	waitFor(t, r, tg("10.0.0.4:80", 1))
 	eventually(t, "a warning for /lb/web/good", func() bool { return warned("/lb/web/good") })
-	if f := r.fails(); len(f) != 0 {
+	if f := r.Fails(); len(f) != 0 {
 		t.Fatalf("a bad value made Fail: %v", f)
 	}
 }
@@ -123,7 +123,7 @@ func TestAKeyWhoseLeaseExpiresDisappears(t *testing.T) {
 	srv := etcdtest.Start(t)
 	s, _ := newSource(t, srv, "/lb/web/")
 	r := run(t, s)
-	r.waitFor(t)
+	waitFor(t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	lease, err := srv.Client().Grant(ctx, 2)
@@ -133,9 +133,9 @@ func TestAKeyWhoseLeaseExpiresDisappears(t *testing.T) {
 	if _, err := srv.Client().Put(ctx, "/lb/web/x", `{"address":"10.0.0.1:80"}`, clientv3.WithLease(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
-	r.waitFor(t, tg("10.0.0.1:80", 1))
+	waitFor(t, r, tg("10.0.0.1:80", 1))
 	// Nobody keeps the lease alive: etcd deletes the key after its TTL.
-	r.waitFor(t)
+	waitFor(t, r)
 }
 
 // TestACompactedWatchReadsAgain: the history the watch needs is
@@ -168,16 +168,16 @@ func TestACompactedWatchReadsAgain(t *testing.T) {
 		}
 	}
 	r := run(t, s)
-	r.waitFor(t, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1))
-	calls := r.snapshot()
-	if len(calls) < 3 || calls[0].err != nil || calls[1].err == nil {
+	waitFor(t, r, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1))
+	calls := r.Calls()
+	if len(calls) < 3 || calls[0].Failed || !calls[1].Failed {
 		t.Fatalf("calls %+v: want Update, Fail, Update", calls)
 	}
-	if !errors.Is(calls[1].err, rpctypes.ErrCompacted) {
-		t.Fatalf("Fail(%v), want ErrCompacted", calls[1].err)
+	if !errors.Is(calls[1].Err, rpctypes.ErrCompacted) {
+		t.Fatalf("Fail(%v), want ErrCompacted", calls[1].Err)
 	}
-	if len(calls[0].targets) != 1 {
-		t.Fatalf("first update %v, want only a", calls[0].targets)
+	if len(calls[0].Targets) != 1 {
+		t.Fatalf("first update %v, want only a", calls[0].Targets)
 	}
 }
 
@@ -190,26 +190,26 @@ func TestEtcdRestart(t *testing.T) {
 	put(t, srv, "/lb/web/b", `{"address":"10.0.0.2:80"}`)
 	s, _ := newSource(t, srv, "/lb/web/")
 	r := run(t, s)
-	r.waitFor(t, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 1))
+	waitFor(t, r, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 1))
 
 	srv.Stop()
-	eventually(t, "Fail after etcd stopped", func() bool { return len(r.fails()) > 0 })
-	before := len(r.snapshot())
+	eventually(t, "Fail after etcd stopped", func() bool { return len(r.Fails()) > 0 })
+	before := len(r.Calls())
 	// Several probes and reads fail meanwhile; none may empty the set.
 	time.Sleep(3 * ProbeInterval)
-	for _, c := range r.snapshot()[before:] {
-		if c.err == nil {
-			t.Fatalf("Update(%v) while etcd was down", c.targets)
+	for _, c := range r.Calls()[before:] {
+		if !c.Failed {
+			t.Fatalf("Update(%v) while etcd was down", c.Targets)
 		}
 	}
 
 	srv.Restart()
 	del(t, srv, "/lb/web/a")
 	put(t, srv, "/lb/web/c", `{"address":"10.0.0.3:80"}`)
-	r.waitFor(t, tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1))
+	waitFor(t, r, tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1))
 	// And the watch works again.
 	put(t, srv, "/lb/web/d", `{"address":"10.0.0.4:80"}`)
-	r.waitFor(t, tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1), tg("10.0.0.4:80", 1))
+	waitFor(t, r, tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1), tg("10.0.0.4:80", 1))
 }
 
 // TestAnUnreachableEtcdFailsAndRunStillReturns: nothing listens; Run
@@ -224,8 +224,8 @@ func TestAnUnreachableEtcdFailsAndRunStillReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, s)
-	eventually(t, "a Fail", func() bool { return len(r.fails()) >= 1 })
-	if _, ok := r.last(); ok {
+	eventually(t, "a Fail", func() bool { return len(r.Fails()) >= 1 })
+	if _, ok := r.Last(); ok {
 		t.Fatal("an Update without an etcd")
 	}
 }
