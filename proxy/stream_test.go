@@ -56,11 +56,14 @@ func TestStreamSSEEventsArriveAtOnce(t *testing.T) {
 // TestStreamHeartbeatOutlivesTimeouts: a stream that sends a heartbeat
 // more often than every timeout lives on far past all of them: the
 // header timeout, the body idle timeout and the listener's read, write
-// and idle timeouts are not "whole answer" limits.
+// and idle timeouts are not "whole answer" limits. The stream lasts 2.4s,
+// more than twice every timeout (1s), while a heartbeat every 100ms leaves
+// each timeout a tenfold margin: a 300ms timeout failed once on a loaded
+// 2-core machine, where one scheduling stall ate its 3x margin.
 func TestStreamHeartbeatOutlivesTimeouts(t *testing.T) {
-	const beats = 15
-	backend := sseBackend(t, beats, 100*time.Millisecond) // 1.4s
-	tiny := 300 * time.Millisecond
+	const beats = 25
+	backend := sseBackend(t, beats, 100*time.Millisecond) // 2.4s
+	tiny := time.Second
 	up := &Upstream{Pool: newTestPool(t, "web", backend), HeaderTimeout: tiny, BodyIdleTimeout: tiny}
 	l := startTCPLB(t, NewHandler("public", Routes{Default: up}, nil),
 		ServerOptions{ReadTimeout: tiny, WriteTimeout: tiny, IdleTimeout: tiny})
