@@ -3,32 +3,15 @@ package admin
 import (
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/lbtrust/lb/balancer"
 	"github.com/lbtrust/lb/pool"
+	"github.com/lbtrust/lb/pool/pooltest"
 	"github.com/valyala/fasthttp"
 )
 
-// benchPool returns a pool "web" of n HEALTHY backends (127.0.0.1 only;
-// nothing listens, nothing dials), each probed once. The caller closes
-// it.
-func benchPool(tb testing.TB, n int) *pool.Pool {
-	tb.Helper()
-	pol, err := balancer.New(balancer.RoundRobin)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := pool.New(pool.Options{Name: "web", Policy: pol, Thresholds: pool.Thresholds{Healthy: 1, Unhealthy: 1}})
-	for i := range n {
-		b, _, err := p.Add("127.0.0.1:"+strconv.Itoa(10_000+i), 1)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		b.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed, Code: 200, Latency: 1500 * time.Microsecond})
-	}
-	return p
-}
+// benchPool returns a pool "web" of n HEALTHY backends (pooltest.Healthy).
+// The caller closes it.
+func benchPool(tb testing.TB, n int) *pool.Pool { return pooltest.Healthy(tb, n) }
 
 // countWriter counts what is written to it.
 type countWriter int
