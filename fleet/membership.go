@@ -78,6 +78,9 @@ type Membership struct {
 	// onSet, when not nil, is called with every member set the
 	// Membership takes (a test's hook), from its goroutine.
 	onSet func(members []string, connected bool)
+	// afterRead, when not nil, is called after each successful read with
+	// its revision, before the watch starts (a test's hook).
+	afterRead func(rev int64)
 }
 
 // New checks cfg and returns a Membership for it. It does not connect:

@@ -252,3 +252,90 @@ func TestStopWhileEtcdIsDown(t *testing.T) {
 		t.Fatal("connected after stop")
 	}
 }
+
+func TestCompactedHistoryIsReadAgainWithoutAGap(t *testing.T) {
+	srv := etcdtest.Start(t)
+	const prefix = "/lb/fleet/test/"
+	b := start(t, srv, prefix, "lb-b", 2*time.Second)
+	sees(t, b, "lb-b")
+
+	// lb-a's first read is followed, before its watch starts, by a new
+	// member and a compaction past it: the watch from R+1 is refused.
+	m, err := New(Config{Endpoints: srv.Endpoints(), Prefix: prefix, Name: "lb-a", TTL: 2 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := srv.NewClient()
+	hookErr := make(chan error, 1)
+	var reads sync.Mutex
+	n := 0
+	var firstLease clientv3.LeaseID // written by the hook before hookErr
+	m.afterRead = func(rev int64) {
+		reads.Lock()
+		n++
+		first := n == 1
+		reads.Unlock()
+		if !first {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		g, err := cli.Get(ctx, prefix+"members/lb-a")
+		if err == nil && len(g.Kvs) == 1 {
+			firstLease = clientv3.LeaseID(g.Kvs[0].Lease)
+		}
+		if err == nil {
+			_, err = cli.Put(ctx, prefix+"members/lb-x", "lb-x")
+		}
+		var r *clientv3.PutResponse
+		if err == nil {
+			r, err = cli.Put(ctx, prefix+"other", "x") // R+2: compact past R+1
+		}
+		if err == nil {
+			_, err = cli.Compact(ctx, r.Header.Revision, clientv3.WithCompactPhysical())
+		}
+		hookErr <- err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		<-m.Done()
+	})
+	a := &member{Membership: m}
+	select {
+	case err := <-hookErr:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(wait):
+		t.Fatal("lb-a never read the members")
+	}
+	sees(t, a, "lb-a", "lb-b", "lb-x")
+	reads.Lock()
+	got := n
+	reads.Unlock()
+	if got < 2 {
+		t.Fatalf("%d reads, want a second after the compaction", got)
+	}
+	// lb-b saw lb-a join once and never leave: a failed session leaves
+	// its lease to expire, and the next one moves the key to its own.
+	sees(t, b, "lb-a", "lb-b", "lb-x")
+	eventually(t, "lb-a's first lease expired", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		r, err := cli.TimeToLive(ctx, firstLease)
+		return err == nil && r.TTL == -1
+	})
+	sees(t, b, "lb-a", "lb-b", "lb-x")
+	b.hist.mu.Lock()
+	defer b.hist.mu.Unlock()
+	joined := false
+	for _, v := range b.hist.views {
+		has := slices.Contains(v, "lb-a")
+		if joined && !has {
+			t.Fatalf("lb-b saw lb-a leave after it joined: %v", b.hist.views)
+		}
+		joined = joined || has
+	}
+}

@@ -79,6 +79,9 @@ func (m *Membership) session(ctx context.Context, cli *clientv3.Client, recovere
 	} else {
 		m.log.Info("fleet membership registered", zap.Int64("revision", rev), zap.Strings("members", m.Members()))
 	}
+	if m.afterRead != nil {
+		m.afterRead(rev)
+	}
 	return true, m.ended(ctx, m.watch(ctx, cli, ka, set, rev))
 }
 
