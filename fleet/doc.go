@@ -28,4 +28,6 @@
 // watch lost) Connected is false and Members is just this instance: the
 // server then probes every backend itself, which errs on the side of
 // more probes, never fewer.
+// Changed signals (coalesced, never blocking the Membership) after
+// Members or Connected changed.
 package fleet
