@@ -1,0 +1,171 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// errSilent is the error of a watch stream that answered neither events
+// nor a progress request for a whole probe interval.
+var errSilent = errors.New("etcd did not answer a progress request on the watch")
+
+// errLeaseLost is the error of a session whose lease is gone: revoked,
+// expired, or not renewed within its TTL because etcd was unreachable.
+var errLeaseLost = errors.New("the member key's lease was lost")
+
+// probeInterval is how often a silent watch is asked for a progress
+// report: half the TTL, so a dead etcd is noticed within about a TTL and
+// a half, as a lost lease is.
+func (m *Membership) probeInterval() time.Duration { return m.cfg.TTL / 2 }
+
+// session registers the member key under a new lease, reads the member
+// set and watches it until something fails or ctx ends. ok reports
+// whether the set was read; err is why the session ended (nil when ctx
+// ended). When ctx ends the lease is revoked; on a failure it is left to
+// expire (the next session's put moves the key to its own lease, so the
+// others see no gap).
+func (m *Membership) session(ctx context.Context, cli *clientv3.Client, recovered bool) (ok bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	lease, err := cli.Grant(rctx, int64(m.cfg.TTL/time.Second))
+	cancel()
+	if err != nil {
+		return false, m.ended(ctx, fmt.Errorf("granting a lease: %w", err))
+	}
+	defer func() {
+		if ctx.Err() == nil {
+			return
+		}
+		// Stopping: leave the fleet now rather than after the TTL.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RevokeTimeout)
+		defer cancel()
+		if _, err := cli.Revoke(rctx, lease.ID); err != nil {
+			m.log.Warn("fleet membership could not revoke its lease; the others see this instance leave when it expires", zap.Error(err), zap.Duration("ttl", m.cfg.TTL))
+		}
+	}()
+	kctx, kcancel := context.WithCancel(ctx)
+	defer kcancel()
+	ka, err := cli.KeepAlive(kctx, lease.ID)
+	if err != nil {
+		return false, m.ended(ctx, fmt.Errorf("keeping the lease alive: %w", err))
+	}
+	rctx, cancel = context.WithTimeout(ctx, RequestTimeout)
+	_, err = cli.Put(rctx, m.key, m.cfg.Name, clientv3.WithLease(lease.ID))
+	cancel()
+	if err != nil {
+		return false, m.ended(ctx, fmt.Errorf("writing member key %q: %w", m.key, err))
+	}
+	rctx, cancel = context.WithTimeout(ctx, RequestTimeout)
+	resp, err := cli.Get(rctx, m.dir, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	cancel()
+	if err != nil {
+		return false, m.ended(ctx, fmt.Errorf("reading %q: %w", m.dir, err))
+	}
+	set := map[string]bool{}
+	for _, kv := range resp.Kvs {
+		m.apply(set, string(kv.Key), true)
+	}
+	rev := resp.Header.Revision
+	m.set(m.view(set), true)
+	if recovered {
+		m.log.Info("fleet membership is back in etcd", zap.Int64("revision", rev), zap.Strings("members", m.Members()))
+	} else {
+		m.log.Info("fleet membership registered", zap.Int64("revision", rev), zap.Strings("members", m.Members()))
+	}
+	if m.afterRead != nil {
+		m.afterRead(rev)
+	}
+	return true, m.ended(ctx, m.watch(ctx, cli, ka, set, rev))
+}
+
+// ended is err, or nil when ctx ended (a stop is not a failure).
+func (m *Membership) ended(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// watch follows the member directory from rev+1 and the lease's
+// keep-alive answers. It returns when ctx ends, else why the watch or the
+// lease was lost.
+func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan *clientv3.LeaseKeepAliveResponse, set map[string]bool, rev int64) error {
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	wch := cli.Watch(wctx, m.dir, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithKeysOnly())
+	probe := m.probeInterval()
+	tick := time.NewTicker(probe)
+	defer tick.Stop()
+	heard, probing := true, false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-ka:
+			if !ok {
+				return errLeaseLost
+			}
+		case wr, ok := <-wch:
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case !ok:
+				return fmt.Errorf("watch of %q closed", m.dir)
+			case wr.Err() != nil:
+				return fmt.Errorf("watch of %q after revision %d: %w", m.dir, rev, wr.Err())
+			case wr.Canceled:
+				return fmt.Errorf("watch of %q canceled: %s", m.dir, wr.CancelReason)
+			}
+			heard = true
+			if len(wr.Events) == 0 {
+				continue // a progress report
+			}
+			for _, ev := range wr.Events {
+				m.apply(set, string(ev.Kv.Key), ev.Type == clientv3.EventTypePut)
+			}
+			rev = wr.Header.Revision
+			m.set(m.view(set), true)
+		case <-tick.C:
+			switch {
+			case heard:
+				heard, probing = false, false
+			case probing:
+				return fmt.Errorf("watch of %q: %w within %s", m.dir, errSilent, probe)
+			default:
+				pctx, pcancel := context.WithTimeout(wctx, probe)
+				cli.RequestProgress(pctx)
+				pcancel()
+				probing = true
+			}
+		}
+	}
+}
+
+// apply records that key is present (put) or gone. A key whose name
+// after the directory is empty or holds a "/" is not a member and is
+// ignored.
+func (m *Membership) apply(set map[string]bool, key string, put bool) {
+	name, ok := strings.CutPrefix(key, m.dir)
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return
+	}
+	if put {
+		set[name] = true
+	} else {
+		delete(set, name)
+	}
+}
+
+// view is set as a sorted slice, with this instance's own name always.
+func (m *Membership) view(set map[string]bool) []string {
+	names := slices.AppendSeq(make([]string, 0, len(set)+1), maps.Keys(set))
+	names = append(names, m.cfg.Name)
+	return sortedUnique(names)
+}
