@@ -232,12 +232,8 @@ func (m *Membership) run(ctx context.Context) {
 		failed = true
 		d := b.Delay()
 		m.log.Warn("fleet membership lost etcd; this instance counts as the whole fleet until it is back", zap.Error(err), zap.Duration("retry_in", d))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoff.Sleep(ctx, d) {
 			return
-		case <-t.C:
 		}
 	}
 }

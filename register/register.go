@@ -72,7 +72,7 @@ func (r *Registrar) Run(ctx context.Context) {
 		if err != nil {
 			d := b.Delay()
 			r.log.Warn("cannot make an etcd client; retrying", zap.Strings("endpoints", r.cfg.Endpoints), zap.Error(err), zap.Duration("retry_in", d))
-			if !sleep(ctx, d) {
+			if !backoff.Sleep(ctx, d) {
 				return
 			}
 		}
@@ -90,7 +90,7 @@ func (r *Registrar) Run(ctx context.Context) {
 			}
 			d := b.Delay()
 			r.log.Warn("cannot register in etcd; retrying", zap.Strings("endpoints", r.cfg.Endpoints), zap.Error(err), zap.Duration("retry_in", d))
-			sleep(ctx, d)
+			backoff.Sleep(ctx, d)
 			continue
 		}
 		b.Reset()
@@ -218,16 +218,4 @@ func (r *Registrar) revoke(cli *clientv3.Client, lease clientv3.LeaseID) error {
 		r.log.Warn("cannot revoke the lease; etcd deletes the key when it expires", zap.String("lease", fmt.Sprintf("%x", lease)), zap.Duration("ttl", r.cfg.TTL), zap.Error(err))
 	}
 	return err
-}
-
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -129,12 +129,8 @@ func (s *Source) Run(ctx context.Context, sink discovery.Sink) {
 		d := b.Delay()
 		s.log.Warn("etcd discovery failed; the last set stays in force", zap.Error(err), zap.Duration("retry_in", d))
 		sink.Fail(err)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoff.Sleep(ctx, d) {
 			return
-		case <-t.C:
 		}
 	}
 }

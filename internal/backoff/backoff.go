@@ -1,8 +1,10 @@
 // Package backoff spaces retries: a capped exponential delay with jitter,
-// for the loops that reconnect to etcd (discovery/etcd, register).
+// for the loops that reconnect to etcd (discovery/etcd, register, fleet),
+// and Sleep to wait them out.
 package backoff
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -29,3 +31,16 @@ func (b *Backoff) Delay() time.Duration {
 
 // Reset makes the next delay Min again.
 func (b *Backoff) Reset() { b.next = 0 }
+
+// Sleep waits d, or until ctx ends; it reports whether ctx is still live
+// (false: stop retrying). The retry loops' one way to wait.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
