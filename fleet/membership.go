@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lbtrust/lb/internal/backoff"
+	"github.com/lbtrust/lb/internal/etcdclient"
 )
 
 // Defaults and fixed timings of a Membership.
@@ -240,16 +241,8 @@ func (m *Membership) run(ctx context.Context) {
 
 // connect makes the client.
 func (m *Membership) connect() (*clientv3.Client, error) {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   m.cfg.Endpoints,
-		Username:    m.cfg.Username,
-		Password:    m.cfg.Password,
-		TLS:         m.cfg.TLS,
-		DialTimeout: m.cfg.DialTimeout,
-		Logger:      m.log.Named("client").WithOptions(zap.IncreaseLevel(zap.ErrorLevel)),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to etcd %v: %w", m.cfg.Endpoints, err)
-	}
-	return cli, nil
+	return etcdclient.New(etcdclient.Config{
+		Endpoints: m.cfg.Endpoints, Username: m.cfg.Username, Password: m.cfg.Password,
+		TLS: m.cfg.TLS, DialTimeout: m.cfg.DialTimeout,
+	}, m.log)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lbtrust/lb/discovery/etcd"
 	"github.com/lbtrust/lb/internal/backoff"
+	"github.com/lbtrust/lb/internal/etcdclient"
 )
 
 // Registrar keeps one backend registered (see the package doc). It is
@@ -64,11 +65,7 @@ func (r *Registrar) Run(ctx context.Context) {
 	}()
 	for cli == nil {
 		var err error
-		cli, err = clientv3.New(clientv3.Config{
-			Endpoints:   r.cfg.Endpoints,
-			DialTimeout: r.cfg.DialTimeout,
-			Logger:      r.log.Named("client").WithOptions(zap.IncreaseLevel(zap.ErrorLevel)),
-		})
+		cli, err = etcdclient.New(etcdclient.Config{Endpoints: r.cfg.Endpoints, DialTimeout: r.cfg.DialTimeout}, r.log)
 		if err != nil {
 			d := b.Delay()
 			r.log.Warn("cannot make an etcd client; retrying", zap.Strings("endpoints", r.cfg.Endpoints), zap.Error(err), zap.Duration("retry_in", d))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lbtrust/lb/discovery"
 	"github.com/lbtrust/lb/internal/backoff"
+	"github.com/lbtrust/lb/internal/etcdclient"
 )
 
 // Defaults and fixed timings of a Source.
@@ -139,17 +140,8 @@ func (s *Source) Run(ctx context.Context, sink discovery.Sink) {
 // that cannot be reached to authenticate; without a username it does not
 // wait for a connection.
 func (s *Source) connect() (*clientv3.Client, error) {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   s.cfg.Endpoints,
-		Username:    s.cfg.Username,
-		Password:    s.cfg.Password,
-		TLS:         s.cfg.TLS,
-		DialTimeout: s.cfg.DialTimeout,
-		// The client logs every retry at warn; Run reports what matters.
-		Logger: s.log.Named("client").WithOptions(zap.IncreaseLevel(zap.ErrorLevel)),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to etcd %v: %w", s.cfg.Endpoints, err)
-	}
-	return cli, nil
+	return etcdclient.New(etcdclient.Config{
+		Endpoints: s.cfg.Endpoints, Username: s.cfg.Username, Password: s.cfg.Password,
+		TLS: s.cfg.TLS, DialTimeout: s.cfg.DialTimeout,
+	}, s.log)
 }
