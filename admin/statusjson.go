@@ -36,6 +36,10 @@ func appendBackendJSON(b []byte, s *pool.BackendStatus, prefix string) []byte {
 	}
 	f.key("since")
 	f.b = appendJSONTime(f.b, s.Since)
+	if s.By != "" {
+		f.key("by")
+		f.b = appendJSONString(f.b, s.By)
+	}
 	if s.HeldBy != "" {
 		f.key("held_by")
 		f.b = appendJSONString(f.b, string(s.HeldBy))
@@ -62,6 +66,10 @@ func appendBackendJSON(b []byte, s *pool.BackendStatus, prefix string) []byte {
 		if c.Error != "" {
 			cf.key("error")
 			cf.b = appendJSONString(cf.b, c.Error)
+		}
+		if c.By != "" {
+			cf.key("by")
+			cf.b = appendJSONString(cf.b, c.By)
 		}
 		f.b = cf.close()
 	}

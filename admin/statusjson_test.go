@@ -19,11 +19,11 @@ import (
 // pool.BackendStatus and pool.CheckStatus; a new field must be added
 // there (and to the cases below) before this passes.
 func TestBackendStatusFieldsKnown(t *testing.T) {
-	if n := reflect.TypeFor[pool.BackendStatus]().NumField(); n != 17 {
-		t.Fatalf("pool.BackendStatus has %d fields, appendBackendJSON knows 17", n)
+	if n := reflect.TypeFor[pool.BackendStatus]().NumField(); n != 18 {
+		t.Fatalf("pool.BackendStatus has %d fields, appendBackendJSON knows 18", n)
 	}
-	if n := reflect.TypeFor[pool.CheckStatus]().NumField(); n != 5 {
-		t.Fatalf("pool.CheckStatus has %d fields, appendBackendJSON knows 5", n)
+	if n := reflect.TypeFor[pool.CheckStatus]().NumField(); n != 6 {
+		t.Fatalf("pool.CheckStatus has %d fields, appendBackendJSON knows 6", n)
 	}
 }
 
@@ -43,7 +43,9 @@ func TestBackendJSONMatchesEncodingJSON(t *testing.T) {
 			ConsecutiveFailures: -1, InFlight: -2},
 		"draining": {Address: "127.0.0.1:1", State: pool.StateDraining, Reason: pool.ReasonAdminDrain, HeldBy: pool.ReasonAdminDrain,
 			DrainSecondsLeft: &tiny},
-		"huge drain":    {DrainSecondsLeft: &big, State: pool.StateDrained},
+		"huge drain": {DrainSecondsLeft: &big, State: pool.StateDrained},
+		"fleet verdict": {State: pool.StateUnhealthy, Reason: pool.ReasonTimeout, By: "lb-2",
+			LastCheck: &pool.CheckStatus{At: at, Outcome: pool.ReasonTimeout, By: "lb-2"}},
 		"half drain":    {DrainSecondsLeft: &half, State: pool.State(99)},
 		"check no code": {LastCheck: &pool.CheckStatus{LatencyMS: 123456.789e-9}},
 	}

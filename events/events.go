@@ -70,6 +70,9 @@ type Event struct {
 	// Detail is the specifics: the status code of a status_mismatch, the
 	// error of a failed probe or a refused reload.
 	Detail string `json:"detail,omitempty"`
+	// By names the fleet member (another lb instance sharing checks) whose
+	// verdict or operator decided a transition; "" for this instance.
+	By string `json:"by,omitempty"`
 	// ProbeLatencyMS is the latency of the probe that decided a
 	// transition, in milliseconds; 0 (left out) when no probe decided it.
 	ProbeLatencyMS float64 `json:"probe_latency_ms,omitempty"`

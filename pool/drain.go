@@ -18,13 +18,22 @@ var ErrNotDrained = fmt.Errorf("pool: backend was not drained by an operator")
 // draining only holds it. It returns ErrUnknownBackend for an address the
 // pool does not hold.
 func (p *Pool) Drain(address string) error {
-	return p.takeOut(address, ReasonAdminDrain)
+	return p.takeOut(address, ReasonAdminDrain, "")
+}
+
+// DrainBy is Drain on behalf of the fleet member by (an operator's drain
+// issued through another lb instance): the transition and /status name it.
+func (p *Pool) DrainBy(address, by string) error {
+	return p.takeOut(address, ReasonAdminDrain, by)
 }
 
 // Undrain lifts an operator's drain: the backend starts over as INITIAL and
 // its next passing check puts it back in rotation. It returns
 // ErrUnknownBackend or ErrNotDrained.
-func (p *Pool) Undrain(address string) error {
+func (p *Pool) Undrain(address string) error { return p.UndrainBy(address, "") }
+
+// UndrainBy is Undrain on behalf of the fleet member by.
+func (p *Pool) UndrainBy(address, by string) error {
 	p.mu.Lock()
 	b := p.findLocked(address)
 	if b == nil {
@@ -36,6 +45,7 @@ func (p *Pool) Undrain(address string) error {
 		p.mu.Unlock()
 		return fmt.Errorf("%w: %s in %s", ErrNotDrained, address, p.name)
 	}
+	c.by, b.m.by = by, by
 	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
 	p.flush()
@@ -47,17 +57,17 @@ func (p *Pool) Undrain(address string) error {
 // the pool forgets it (the last Transition has Removed set). It returns
 // ErrUnknownBackend for an address the pool does not hold.
 func (p *Pool) Remove(address string) error {
-	return p.takeOut(address, ReasonRemovedFromConfig)
+	return p.takeOut(address, ReasonRemovedFromConfig, "")
 }
 
 // RemoveDiscovered is Remove for a backend the pool's discovery sources no
 // longer list (reason removed_from_discovery).
 func (p *Pool) RemoveDiscovered(address string) error {
-	return p.takeOut(address, ReasonRemovedFromDiscovery)
+	return p.takeOut(address, ReasonRemovedFromDiscovery, "")
 }
 
-// takeOut is Drain and Remove.
-func (p *Pool) takeOut(address string, reason Reason) error {
+// takeOut is Drain and Remove; by is the fleet member acting ("" here).
+func (p *Pool) takeOut(address string, reason Reason, by string) error {
 	p.mu.Lock()
 	b := p.findLocked(address)
 	if b == nil {
@@ -65,6 +75,7 @@ func (p *Pool) takeOut(address string, reason Reason) error {
 		return fmt.Errorf("%w: %s in %s", ErrUnknownBackend, address, p.name)
 	}
 	if c, ok := b.m.drain(reason, time.Now()); ok {
+		c.by, b.m.by = by, by
 		p.applyLocked(b, c, 0)
 	}
 	p.afterDrainStartLocked(b)

@@ -15,6 +15,7 @@ type machine struct {
 	reason Reason
 	detail string
 	since  time.Time
+	by     string // the fleet member that decided the current state; "" for this instance
 
 	passes   int // consecutive passing probes
 	failures int // consecutive failing probes
@@ -39,12 +40,13 @@ type change struct {
 	from, to State
 	reason   Reason
 	detail   string
+	by       string
 }
 
 // move switches state and records why; it returns the change.
 func (m *machine) move(to State, reason Reason, detail string, at time.Time) change {
 	c := change{from: m.state, to: to, reason: reason, detail: detail}
-	m.state, m.reason, m.detail, m.since = to, reason, detail, at
+	m.state, m.reason, m.detail, m.since, m.by = to, reason, detail, at, ""
 	return c
 }
 
@@ -53,6 +55,15 @@ func (m *machine) move(to State, reason Reason, detail string, at time.Time) cha
 // with none left finishes draining at once; that second step is left to
 // drained so each change is reported on its own).
 func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
+	c, ok := m.observeCounted(r, th)
+	if ok && r.By != "" {
+		c.by, m.by = r.By, r.By
+	}
+	return c, ok
+}
+
+// observeCounted is observe without the attribution to a fleet member.
+func (m *machine) observeCounted(r CheckResult, th Thresholds) (change, bool) {
 	m.lastCheck, m.checked = r, true
 	switch {
 	case r.Passed():
@@ -63,6 +74,14 @@ func (m *machine) observe(r CheckResult, th Thresholds) (change, bool) {
 	default:
 		m.failures++
 		m.passes = 0
+	}
+	if r.Decisive {
+		// Another instance's verdict: its thresholds are already met.
+		if r.Passed() {
+			m.passes = max(m.passes, th.Healthy)
+		} else if r.Outcome != ReasonBackendDraining {
+			m.failures = max(m.failures, th.Unhealthy)
+		}
 	}
 
 	switch m.state {

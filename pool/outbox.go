@@ -121,6 +121,10 @@ func (p *Pool) deliver(n *notice) {
 		p.log.Info("backend removed", zap.String("pool", n.t.Pool), zap.String("backend", n.t.Backend))
 	default:
 		t := &n.t
+		by := zap.Skip()
+		if t.By != "" {
+			by = zap.String("by", t.By)
+		}
 		p.log.Info("backend state changed",
 			zap.String("pool", t.Pool),
 			zap.String("backend", t.Backend),
@@ -130,6 +134,7 @@ func (p *Pool) deliver(n *notice) {
 			zap.String("detail", t.Detail),
 			zap.Int64("in_flight", t.InFlight),
 			zap.Duration("probe_latency", t.ProbeLatency),
+			by,
 		)
 	}
 	if p.onTransition != nil {

@@ -27,7 +27,7 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 	}
 	p.postLocked(notice{kind: noticeTransition, t: Transition{
 		Pool: p.name, Backend: b.address, Target: b,
-		From: c.from, To: c.to, Reason: c.reason, Detail: c.detail,
+		From: c.from, To: c.to, Reason: c.reason, Detail: c.detail, By: c.by,
 		At: b.m.since, ProbeLatency: probeLatency, InFlight: b.inFlight.Load(),
 	}})
 }

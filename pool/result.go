@@ -25,6 +25,15 @@ type CheckResult struct {
 	Latency time.Duration
 	// At is when the probe started.
 	At time.Time
+	// Decisive marks a result that already carries its thresholds: a
+	// verdict another lb instance reached over its own run of probes
+	// (fleet sharing). A decisive pass counts as healthy_threshold passes
+	// in a row, a decisive failure as unhealthy_threshold failures.
+	Decisive bool
+	// By names the lb instance (fleet member) whose probes decided this
+	// result; "" for this instance's own probe. A transition it causes
+	// carries it (Transition.By), and /status shows it.
+	By string
 }
 
 // Passed reports whether the probe counts as a pass.

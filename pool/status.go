@@ -34,6 +34,10 @@ type BackendStatus struct {
 	Reason Reason    `json:"reason"`
 	Detail string    `json:"detail,omitempty"`
 	Since  time.Time `json:"since"`
+	// By names the fleet member (another lb instance sharing checks, or
+	// the operator's instance for a shared drain) that decided the
+	// current state; "" when this instance did.
+	By string `json:"by,omitempty"`
 	// HeldBy is set while an operator (admin_drain), a reload
 	// (removed_from_config) or the discovery sources
 	// (removed_from_discovery) keep the backend out whatever its checks
@@ -68,6 +72,9 @@ type CheckStatus struct {
 	Outcome   Reason    `json:"outcome"`
 	Code      int       `json:"code,omitempty"`
 	Error     string    `json:"error,omitempty"`
+	// By names the fleet member whose probes this verdict summarises; ""
+	// for this instance's own probe.
+	By string `json:"by,omitempty"`
 }
 
 // Status returns the pool's current view. It takes the pool's lock briefly.
@@ -122,6 +129,7 @@ func (b *Backend) fillStatusLocked(s *BackendStatus, left *float64, check *Check
 		Reason:              b.m.reason,
 		Detail:              b.m.detail,
 		Since:               b.m.since,
+		By:                  b.m.by,
 		ConsecutivePasses:   b.m.passes,
 		ConsecutiveFailures: b.m.failures,
 		InFlight:            b.inFlight.Load(),
@@ -142,6 +150,7 @@ func (b *Backend) fillStatusLocked(s *BackendStatus, left *float64, check *Check
 			LatencyMS: float64(r.Latency) / float64(time.Millisecond),
 			Outcome:   r.Outcome,
 			Code:      r.Code,
+			By:        r.By,
 		}
 		if r.Err != nil {
 			check.Error = r.Err.Error()

@@ -21,6 +21,11 @@ type Transition struct {
 	// Detail is the specifics (the status code of a status_mismatch, the
 	// error text of a transport failure); "" when there are none.
 	Detail string
+	// By names the fleet member whose probes or operator decided this
+	// transition when that is another lb instance sharing checks (see
+	// package fleet), or this instance's own member name for an operator
+	// drain shared with the fleet; "" otherwise.
+	By string
 	// At is when the transition happened.
 	At time.Time
 	// ProbeLatency is the latency of the probe that decided it, 0 when the

@@ -49,6 +49,7 @@ func (lb *LB) recordTransition(t pool.Transition) {
 		To:             t.To.String(),
 		Reason:         string(t.Reason),
 		Detail:         detail,
+		By:             t.By,
 		ProbeLatencyMS: float64(t.ProbeLatency) / 1e6,
 		InFlight:       t.InFlight,
 	})
