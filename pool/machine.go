@@ -216,7 +216,16 @@ func (m *machine) expire(inFlight int64, at time.Time) (change, bool) {
 	if inFlight != 1 {
 		detail = strconv.FormatInt(inFlight, 10) + " requests cancelled"
 	}
-	return m.move(StateDrained, ReasonDeregistrationTimeout, detail, at), true
+	return m.moveOn(StateDrained, ReasonDeregistrationTimeout, detail, at), true
+}
+
+// moveOn is move for the end of a drain: the member that asked for the
+// drain (by) stays attributed to it.
+func (m *machine) moveOn(to State, reason Reason, detail string, at time.Time) change {
+	by := m.by
+	c := m.move(to, reason, detail, at)
+	c.by, m.by = by, by
+	return c
 }
 
 // drained finishes a drain when nothing is in flight any more.
@@ -224,5 +233,5 @@ func (m *machine) drained(inFlight int64, at time.Time) (change, bool) {
 	if m.state != StateDraining || inFlight > 0 {
 		return change{}, false
 	}
-	return m.move(StateDrained, ReasonDrainComplete, "", at), true
+	return m.moveOn(StateDrained, ReasonDrainComplete, "", at), true
 }
