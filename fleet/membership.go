@@ -58,7 +58,14 @@ type Config struct {
 	TLS *tls.Config
 	// DialTimeout bounds connecting to etcd; 0 means DefaultDialTimeout.
 	DialTimeout time.Duration
+	// Listener, when not nil, hears of other members' verdicts and of
+	// drains as they change (see Listener).
+	Listener Listener
 }
+
+// ErrNotConnected is the error of Drain and Undrain while this instance
+// is not connected to etcd.
+var ErrNotConnected = errors.New("fleet: not connected to etcd")
 
 // Membership is this instance's place in the fleet: its own member key,
 // kept alive, and the live member set, watched (see the package doc).
@@ -67,14 +74,20 @@ type Membership struct {
 	cfg     Config
 	log     *zap.Logger
 	key     string // this instance's member key
-	dir     string // Prefix + "members/"
 	changed chan struct{}
 	done    chan struct{}
 	started atomic.Bool
 	conn    atomic.Bool
+	cli     atomic.Pointer[clientv3.Client] // the current client; nil before the first
+	wake    chan struct{}                   // the writer's signal: pending writes
+	writes  atomic.Uint64                   // verdict puts and deletes made
+	events  atomic.Uint64                   // watch events received
 
 	mu      sync.Mutex
 	members []string // sorted; never empty: holds Name at least
+	others  view     // other members' verdicts and the drains, as read and watched
+	mine    map[Target]Verdict
+	pending map[Target]bool // targets whose own verdict (or its withdrawal) etcd has yet to get
 
 	// onSet, when not nil, is called with every member set the
 	// Membership takes (a test's hook), from its goroutine.
@@ -127,15 +140,18 @@ func New(cfg Config, log *zap.Logger) (*Membership, error) {
 		log = zap.NewNop()
 	}
 	cfg.Endpoints = slices.Clone(cfg.Endpoints)
-	dir := cfg.Prefix + "members/"
+	dir := cfg.Prefix + membersDir
 	return &Membership{
 		cfg:     cfg,
 		log:     log.With(zap.String("fleet", cfg.Prefix), zap.String("member", cfg.Name)),
 		key:     dir + cfg.Name,
-		dir:     dir,
 		changed: make(chan struct{}, 1),
 		done:    make(chan struct{}),
+		wake:    make(chan struct{}, 1),
 		members: []string{cfg.Name},
+		others:  newView(),
+		mine:    map[Target]Verdict{},
+		pending: map[Target]bool{},
 	}, nil
 }
 
@@ -217,7 +233,9 @@ func (m *Membership) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		var err error
 		if cli == nil {
-			cli, err = m.connect()
+			if cli, err = m.connect(); err == nil {
+				m.cli.Store(cli)
+			}
 		}
 		if err == nil {
 			var ok bool

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -63,16 +62,24 @@ func (m *Membership) session(ctx context.Context, cli *clientv3.Client, recovere
 		return false, m.ended(ctx, fmt.Errorf("writing member key %q: %w", m.key, err))
 	}
 	rctx, cancel = context.WithTimeout(ctx, RequestTimeout)
-	resp, err := cli.Get(rctx, m.dir, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	resp, err := cli.Get(rctx, m.cfg.Prefix, clientv3.WithPrefix())
 	cancel()
 	if err != nil {
-		return false, m.ended(ctx, fmt.Errorf("reading %q: %w", m.dir, err))
+		return false, m.ended(ctx, fmt.Errorf("reading %q: %w", m.cfg.Prefix, err))
 	}
 	set := map[string]bool{}
+	next := newView()
 	for _, kv := range resp.Kvs {
 		m.apply(set, string(kv.Key), true)
+		m.record(&next, string(kv.Key), kv.Value, true)
 	}
 	rev := resp.Header.Revision
+	m.mu.Lock()
+	verdicts, drains := m.others.differences(next)
+	m.others = next
+	m.republishLocked() // the new lease needs every own verdict
+	m.mu.Unlock()
+	m.tell(verdicts, drains)
 	m.set(m.view(set), true)
 	if recovered {
 		m.log.Info("fleet membership is back in etcd", zap.Int64("revision", rev), zap.Strings("members", m.Members()))
@@ -82,7 +89,32 @@ func (m *Membership) session(ctx context.Context, cli *clientv3.Client, recovere
 	if m.afterRead != nil {
 		m.afterRead(rev)
 	}
-	return true, m.ended(ctx, m.watch(ctx, cli, ka, set, rev))
+	wctx, wcancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	wdone := make(chan struct{})
+	go func() {
+		defer close(wdone)
+		m.writer(wctx, cli, lease.ID, errc)
+	}()
+	m.wakeWriter()
+	err = m.watch(ctx, cli, ka, errc, set, rev)
+	wcancel()
+	<-wdone
+	return true, m.ended(ctx, err)
+}
+
+// tell hands the listener the targets whose verdicts and drains changed.
+func (m *Membership) tell(verdicts, drains []Target) {
+	l := m.cfg.Listener
+	if l == nil {
+		return
+	}
+	for _, t := range verdicts {
+		l.VerdictsChanged(t)
+	}
+	for _, t := range drains {
+		l.DrainChanged(t)
+	}
 }
 
 // ended is err, or nil when ctx ended (a stop is not a failure).
@@ -96,10 +128,12 @@ func (m *Membership) ended(ctx context.Context, err error) error {
 // watch follows the member directory from rev+1 and the lease's
 // keep-alive answers. It returns when ctx ends, else why the watch or the
 // lease was lost.
-func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan *clientv3.LeaseKeepAliveResponse, set map[string]bool, rev int64) error {
+func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan *clientv3.LeaseKeepAliveResponse, errc <-chan error, set map[string]bool, rev int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := cli.Watch(wctx, m.dir, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithKeysOnly())
+	dir := m.cfg.Prefix
+	wch := cli.Watch(wctx, dir, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	var verdicts, drains []Target
 	probe := m.probeInterval()
 	tick := time.NewTicker(probe)
 	defer tick.Stop()
@@ -108,6 +142,8 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-errc:
+			return err
 		case _, ok := <-ka:
 			if !ok {
 				return errLeaseLost
@@ -117,27 +153,40 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 			case ctx.Err() != nil:
 				return nil
 			case !ok:
-				return fmt.Errorf("watch of %q closed", m.dir)
+				return fmt.Errorf("watch of %q closed", dir)
 			case wr.Err() != nil:
-				return fmt.Errorf("watch of %q after revision %d: %w", m.dir, rev, wr.Err())
+				return fmt.Errorf("watch of %q after revision %d: %w", dir, rev, wr.Err())
 			case wr.Canceled:
-				return fmt.Errorf("watch of %q canceled: %s", m.dir, wr.CancelReason)
+				return fmt.Errorf("watch of %q canceled: %s", dir, wr.CancelReason)
 			}
 			heard = true
 			if len(wr.Events) == 0 {
 				continue // a progress report
 			}
+			verdicts, drains = verdicts[:0], drains[:0]
+			m.mu.Lock()
 			for _, ev := range wr.Events {
-				m.apply(set, string(ev.Kv.Key), ev.Type == clientv3.EventTypePut)
+				put := ev.Type == clientv3.EventTypePut
+				m.apply(set, string(ev.Kv.Key), put)
+				if t, drain, changed := m.record(&m.others, string(ev.Kv.Key), ev.Kv.Value, put); changed {
+					if drain {
+						drains = append(drains, t)
+					} else {
+						verdicts = append(verdicts, t)
+					}
+				}
 			}
+			m.mu.Unlock()
+			m.events.Add(uint64(len(wr.Events)))
 			rev = wr.Header.Revision
+			m.tell(verdicts, drains)
 			m.set(m.view(set), true)
 		case <-tick.C:
 			switch {
 			case heard:
 				heard, probing = false, false
 			case probing:
-				return fmt.Errorf("watch of %q: %w within %s", m.dir, errSilent, probe)
+				return fmt.Errorf("watch of %q: %w within %s", dir, errSilent, probe)
 			default:
 				pctx, pcancel := context.WithTimeout(wctx, probe)
 				cli.RequestProgress(pctx)
@@ -152,14 +201,14 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 // after the directory is empty or holds a "/" is not a member and is
 // ignored.
 func (m *Membership) apply(set map[string]bool, key string, put bool) {
-	name, ok := strings.CutPrefix(key, m.dir)
-	if !ok || name == "" || strings.Contains(name, "/") {
+	k := parseKey(m.cfg.Prefix, key)
+	if k.kind != keyMember {
 		return
 	}
 	if put {
-		set[name] = true
+		set[k.member] = true
 	} else {
-		delete(set, name)
+		delete(set, k.member)
 	}
 }
 
