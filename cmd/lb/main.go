@@ -1,7 +1,7 @@
 // Command lb is a health-checked HTTP load balancer configured in HCL.
 //
 //	lb -config FILE [-log-format json|console] [-log-level LEVEL] [-grace-period D]
-//	lb validate -config FILE
+//	lb validate -config FILE [-format text|json]
 //	lb demo [-config FILE]           start demo backends for FILE, then run it
 //	lb backend -listen ADDR [-name N] a demo backend (for the demo and tests)
 //	lb register -etcd ADDR[,ADDR] -prefix P -address IP:PORT [-weight N] [-ttl D] [-check URL] [-check-interval D]
@@ -9,7 +9,8 @@
 //	lb -version
 //
 // Exit codes: 0 clean stop, 1 invalid configuration or runtime error,
-// 2 bad command line.
+// 2 bad command line. lb validate: 0 valid, 1 errors in the file, 2 bad
+// command line or unreadable file.
 package main
 
 import (
@@ -45,7 +46,9 @@ const usage = `lb: a health-checked HTTP load balancer configured in HCL
 
 usage:
   lb -config FILE [-log-format json|console] [-log-level debug|info|warn|error] [-grace-period 30s]
-  lb validate -config FILE     print every diagnostic; exit 1 on any error
+  lb validate -config FILE [-format text|json]
+                               print every diagnostic (json: one report on stdout);
+                               exit 0 valid, 1 errors, 2 bad usage or unreadable file
   lb demo [-config FILE]       start a demo backend for each loopback backend in FILE
                                (default examples/lb.hcl), then run the load balancer
   lb backend -listen ADDR      run one demo backend

@@ -57,7 +57,15 @@ func cmdServe(args []string) int {
 // reloads it on SIGHUP and reopens the access log files on SIGUSR1
 // (also during the shutdown). ready, if not nil, is closed once every
 // listener is bound.
+//
+// Under a service manager ($NOTIFY_SOCKET set, systemd's Type=notify) it
+// reports READY=1 once every listener is bound with the first
+// configuration applied, RELOADING=1 then READY=1 around each SIGHUP
+// reload (READY=1 whether the file was applied or refused: lb serves
+// either way; STATUS= says which), and STOPPING=1 when a stop signal
+// arrives.
 func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
+	sd := sdNotifierFromEnv()
 	cfg, diags := config.Load(f.config)
 	if diags.HasErrors() {
 		for _, d := range diags {
@@ -81,6 +89,7 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 	}
 	log.Info("load balancer started", zap.String("version", version()), zap.String("config", f.config),
 		zap.Int("pools", len(cfg.Pools)), zap.Int("listeners", len(cfg.Listeners)))
+	sdNotify(sd, log, sdReady, sdStatus(fmt.Sprintf("serving %d listener(s), %d pool(s) from %s", len(cfg.Listeners), len(cfg.Pools), f.config)))
 	if ready != nil {
 		close(ready)
 	}
@@ -96,9 +105,23 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 			break
 		}
 		log.Info("SIGHUP: reloading configuration", zap.String("config", f.config))
-		lb.ReloadFile() // logs its outcome; a bad file changes nothing
+		sdNotify(sd, log, sdReloading())
+		status := "reloaded " + f.config
+		if err := lb.ReloadFile(); err != nil { // logs its outcome; a bad file changes nothing
+			status = "reload refused, still serving the previous configuration: " + err.Error()
+		}
+		sdNotify(sd, log, sdReady, sdStatus(status))
 	}
+	sdNotify(sd, log, sdStopping, sdStatus(fmt.Sprintf("shutting down on %s", sig)))
 	return shutdown(lb, sig, sigs, f.gracePeriod, log)
+}
+
+// sdNotify sends lines to the service manager; a failure is logged, never
+// fatal: the LB serves whether or not systemd heard it.
+func sdNotify(sd sdNotifier, log *zap.Logger, lines ...string) {
+	if err := sd.notify(lines...); err != nil {
+		log.Warn("cannot notify the service manager", zap.Error(err))
+	}
 }
 
 // shutdown runs the graceful stop: readiness 503 at once, listeners keep
