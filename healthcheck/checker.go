@@ -148,9 +148,9 @@ func (c *Checker) probe(ctx context.Context, p prober) Result {
 // of its own.
 func (c *Checker) Run(ctx context.Context) {
 	var g Group
-	stop := g.Start(c)
+	g.Start(c)
 	<-ctx.Done()
-	stop()
+	g.Stop()
 }
 
 // logResult writes the debug line of one probe; free when debug is off.
