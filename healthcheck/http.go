@@ -9,7 +9,6 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/lbtrust/lb/config"
 	"github.com/valyala/fasthttp"
 )
 
@@ -43,26 +42,24 @@ const MaxBodySize = 64 << 10
 // appendRequest), not kept per prober: at 10,000 backends two prebuilt
 // requests each were 1.7 MB of the heap.
 type httpProber struct {
-	address  string              // host:port to dial
-	host     string              // the Host header
-	path     string              // the request target
-	expected config.StatusRanges // statuses that pass
-	tls      *tls.Config         // nil for plain HTTP
+	address string      // host:port to dial
+	host    string      // the Host header
+	spec    *Spec       // path and expected statuses; the Template's
+	tls     *tls.Config // nil for plain HTTP
 }
 
 // newHTTPProber builds the prober for spec (defaults applied, validated)
 // dialing target.
-func newHTTPProber(spec Spec, target string) *httpProber {
+func newHTTPProber(spec *Spec, target string) *httpProber {
 	host := spec.Host
 	if host == "" {
 		host = target
 	}
 	return &httpProber{
-		address:  target,
-		host:     host,
-		path:     spec.Path,
-		expected: spec.ExpectedStatus,
-		tls:      probeTLSConfig(spec.TLS, target, "http/1.1"),
+		address: target,
+		host:    host,
+		spec:    spec,
+		tls:     probeTLSConfig(spec.TLS, target, "http/1.1"),
 	}
 }
 
@@ -70,7 +67,7 @@ func newHTTPProber(spec Spec, target string) *httpProber {
 // Host and User-Agent, and "Connection: close" when closing.
 func (p *httpProber) appendRequest(dst []byte, closing bool) []byte {
 	dst = append(dst, "GET "...)
-	dst = append(dst, p.path...)
+	dst = append(dst, p.spec.Path...)
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
 	dst = append(dst, p.host...)
 	dst = append(dst, "\r\nUser-Agent: "+UserAgent+"\r\n"...)
@@ -171,7 +168,7 @@ func (p *httpProber) exchange(conn net.Conn, closing bool, rec *readRecorder, bu
 	}
 	code := resp.StatusCode()
 	reusable = err == nil && !resp.ConnectionClose() && drained
-	return Result{Outcome: classifyStatus(code, resp.Body(), p.expected), Code: code, Status: strconv.Itoa(code)}, reusable, false
+	return Result{Outcome: classifyStatus(code, resp.Body(), p.spec.ExpectedStatus), Code: code, Status: strconv.Itoa(code)}, reusable, false
 }
 
 // outgrew reports whether reading resp from br failed with err because
