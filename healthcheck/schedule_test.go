@@ -1,6 +1,8 @@
 package healthcheck
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -48,6 +50,34 @@ func TestSchedule(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("n=%d: popped %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestRunContext: a run's own context reports cancellation through Err and
+// Done, whether Done was asked for before or after cancel.
+func TestRunContext(t *testing.T) {
+	var before, after runContext
+	done := before.Done()
+	if before.Err() != nil {
+		t.Fatal("Err before cancel")
+	}
+	select {
+	case <-done:
+		t.Fatal("Done closed before cancel")
+	default:
+	}
+	before.cancel()
+	before.cancel()
+	after.cancel()
+	for _, c := range []*runContext{&before, &after} {
+		if !errors.Is(c.Err(), context.Canceled) || !errors.Is(context.Cause(c), context.Canceled) {
+			t.Fatalf("Err %v, Cause %v: want context.Canceled", c.Err(), context.Cause(c))
+		}
+		select {
+		case <-c.Done():
+		default:
+			t.Fatal("Done open after cancel")
 		}
 	}
 }
