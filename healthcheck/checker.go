@@ -43,21 +43,61 @@ type deadlineProber interface {
 // Probe may be called while Run is running (a "check now"). Calling Run
 // more than once concurrently probes the backend once per Run.
 type Checker struct {
-	spec    Spec   // defaults applied
+	spec    *Spec  // defaults applied; its Template's, shared
 	address string // the backend, as given to New
 	prober  prober
 	rep     Reporter
 	log     *zap.Logger
 }
 
+// Template is a validated Spec with its defaults applied, from which the
+// checkers of many backends are made (a pool's): they share it, so a
+// checker holds no copy of the spec. Immutable; safe for concurrent use.
+type Template struct {
+	spec Spec
+}
+
+// NewTemplate validates spec and returns a template of checkers probing
+// as it says. Every problem with spec is reported in one error wrapping
+// ErrInvalidSpec.
+func NewTemplate(spec Spec) (*Template, error) {
+	t := &Template{spec: spec.withDefaults()}
+	if err := t.spec.validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// New returns a checker of the backend at address with t's spec, as the
+// package's New does with that spec; only address, rep and log can be
+// wrong now.
+func (t *Template) New(address string, rep Reporter, log *zap.Logger) (*Checker, error) {
+	return t.newChecker(address, rep, log, nil)
+}
+
+// Spec returns the template's spec with every default applied.
+func (t *Template) Spec() Spec {
+	s := t.spec
+	s.ExpectedStatus = slices.Clone(s.ExpectedStatus)
+	return s
+}
+
 // New validates spec and returns a checker for the backend at address
 // ("host:port"; spec.Port, if set, replaces the port for probes). Every
 // problem with spec or address is reported in one error wrapping
 // ErrInvalidSpec. rep must not be nil; a nil log means no logging. New does
-// not probe and starts nothing.
+// not probe and starts nothing. Checkers of many backends with one spec
+// are smaller made from one Template.
 func New(spec Spec, address string, rep Reporter, log *zap.Logger) (*Checker, error) {
-	spec = spec.withDefaults()
-	errs := []error{spec.validate()}
+	t := &Template{spec: spec.withDefaults()}
+	return t.newChecker(address, rep, log, t.spec.validate())
+}
+
+// newChecker is Template.New, reporting specErr (the spec's problems)
+// with the others.
+func (t *Template) newChecker(address string, rep Reporter, log *zap.Logger, specErr error) (*Checker, error) {
+	spec := &t.spec
+	errs := []error{specErr}
 	if rep == nil {
 		errs = append(errs, fmt.Errorf("%w: nil Reporter", ErrInvalidSpec))
 	}
@@ -79,7 +119,7 @@ func New(spec Spec, address string, rep Reporter, log *zap.Logger) (*Checker, er
 	case TypeTCP:
 		c.prober = &tcpProber{address: target}
 	case TypeGRPC:
-		c.prober = newGRPCProber(spec, target)
+		c.prober = newGRPCProber(*spec, target)
 	default:
 		c.prober = newHTTPProber(spec, target)
 		if spec.FreshConnection {
@@ -94,7 +134,7 @@ func (c *Checker) Address() string { return c.address }
 
 // Spec returns the checker's spec with every default applied.
 func (c *Checker) Spec() Spec {
-	s := c.spec
+	s := *c.spec
 	s.ExpectedStatus = slices.Clone(s.ExpectedStatus)
 	return s
 }
@@ -148,9 +188,9 @@ func (c *Checker) probe(ctx context.Context, p prober) Result {
 // of its own.
 func (c *Checker) Run(ctx context.Context) {
 	var g Group
-	stop := g.Start(c)
+	g.Start(c)
 	<-ctx.Done()
-	stop()
+	g.Stop()
 }
 
 // logResult writes the debug line of one probe; free when debug is off.

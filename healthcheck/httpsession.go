@@ -112,7 +112,7 @@ func (s *httpSession) probeUntil(ctx context.Context, deadline time.Time) Result
 // exchange runs one exchange on s.conn, dropping the connection unless it
 // can carry the next one.
 func (s *httpSession) exchange() (res Result, silent bool) {
-	res, reusable, silent := s.p.exchange(s.conn, s.p.keepAlive, &s.rec, s.bufs)
+	res, reusable, silent := s.p.exchange(s.conn, false, &s.rec, s.bufs)
 	if !reusable {
 		s.drop()
 	}

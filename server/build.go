@@ -52,6 +52,15 @@ type poolRuntime struct {
 	// a logger per checker would keep an encoder per backend). Made on
 	// first use; guarded by LB.mu.
 	checkLog *zap.Logger
+	// checkTemplate is the template the pool's checkers are made from,
+	// built from checkSpec (with the pool's tls block checkTLS), so that
+	// 10,000 checkers share one spec; checkMetrics is their one metrics
+	// observer. Made on first use, the template again when the spec
+	// changes; guarded by LB.mu.
+	checkTemplate *healthcheck.Template
+	checkSpec     healthcheck.Spec
+	checkTLS      *config.BackendTLS
+	checkMetrics  *metrics.CheckObserver
 	// sources are the pool's discovery blocks at run time, in file order
 	// (discovery.go). Guarded by LB.mu.
 	sources []*sourceRuntime
@@ -196,14 +205,25 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend, discovered bool) (
 	return br, false, nil
 }
 
-// newChecker makes the checker of backend b of pool pr. Call it with
+// newChecker makes the checker of backend b of pool pr with spec (the
+// pool's, checkSpecTLS(pr.cfg)), from the pool's template. Call it with
 // LB.mu held.
 func (lb *LB) newChecker(pr *poolRuntime, b *pool.Backend, spec healthcheck.Spec) (*healthcheck.Checker, error) {
 	name := pr.cfg.Name
 	if pr.checkLog == nil {
 		pr.checkLog = lb.log.With(zap.String("pool", name))
 	}
-	c, err := healthcheck.New(spec, b.Address(), checkReporter{b, lb.metrics.Checks(name)}, pr.checkLog)
+	if pr.checkMetrics == nil {
+		pr.checkMetrics = lb.metrics.Checks(name)
+	}
+	if pr.checkTemplate == nil || !sameSpec(pr.checkSpec, spec, pr.checkTLS, pr.cfg.TLS) {
+		t, err := healthcheck.NewTemplate(spec)
+		if err != nil {
+			return nil, fmt.Errorf("pool %q backend %q: %w", name, b.Address(), err)
+		}
+		pr.checkTemplate, pr.checkSpec, pr.checkTLS = t, spec, pr.cfg.TLS
+	}
+	c, err := pr.checkTemplate.New(b.Address(), checkReporter{b, pr.checkMetrics}, pr.checkLog)
 	if err != nil {
 		return nil, fmt.Errorf("pool %q backend %q: %w", name, b.Address(), err)
 	}

@@ -22,6 +22,7 @@ import (
 // listener that gets no traffic, an admin listener, one pool of every
 // backend with an HTTP health check of GET /readyz.
 type lbTarget struct {
+	label      string // its name: lb, or lb-base for the build compared with
 	bin        string
 	gomaxprocs int    // GOMAXPROCS of the lb; 0 leaves it unset
 	logLevel   string // its -log-level
@@ -32,7 +33,7 @@ type lbTarget struct {
 	cfgPath string
 }
 
-func (t *lbTarget) name() string { return "lb" }
+func (t *lbTarget) name() string { return t.label }
 
 func (t *lbTarget) available() error {
 	if _, err := os.Stat(t.bin); err != nil {

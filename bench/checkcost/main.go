@@ -50,6 +50,7 @@ type flags struct {
 	targets  string
 	out      string
 	lbBin    string
+	lbBase   string
 	haproxy  string
 	template string
 	maxprocs int
@@ -75,9 +76,10 @@ func main() {
 	flag.DurationVar(&f.s.ReadyTimeout, "ready-timeout", 0, "how long a target may take to probe every backend twice (default 5m + 3 intervals)")
 	flag.IntVar(&f.s.Rounds, "rounds", 1, "runs of each target, alternating; the table shows medians")
 	flag.IntVar(&f.perProc, "per-process", 0, "most backends one process serves (0: as many as RLIMIT_NOFILE allows, 2 descriptors each); more are split over helper processes")
-	flag.StringVar(&f.targets, "targets", "lb,haproxy", "targets, comma-separated: lb, haproxy")
+	flag.StringVar(&f.targets, "targets", "lb,haproxy", "targets, comma-separated: lb, lb-base (needs -lb-base), haproxy")
 	flag.StringVar(&f.out, "out", "", "directory for checkcost.json, the configurations and the targets' output (default: a temporary one, removed)")
 	flag.StringVar(&f.lbBin, "lb", "", "lb binary (default: go build ./cmd/lb into a temporary directory)")
+	flag.StringVar(&f.lbBase, "lb-base", "", "a second lb binary, the target lb-base (an older build to compare with in the same run: -targets lb,lb-base,haproxy)")
 	flag.IntVar(&f.maxprocs, "gomaxprocs", 1, "GOMAXPROCS of the lb (0: unset)")
 	flag.StringVar(&f.logLevel, "lb-log-level", "warn", "the lb's -log-level (its output goes to -out DIR/roundN-lb/lb.log)")
 	flag.StringVar(&f.haproxy, "haproxy", "haproxy", "HAProxy binary")
@@ -115,8 +117,11 @@ func (f *flags) validate() error {
 	}
 	for _, t := range strings.Split(f.targets, ",") {
 		t = strings.TrimSpace(t)
-		if t != "lb" && t != "haproxy" {
-			return fmt.Errorf("-targets: unknown target %q (lb, haproxy)", t)
+		if t != "lb" && t != "lb-base" && t != "haproxy" {
+			return fmt.Errorf("-targets: unknown target %q (lb, lb-base, haproxy)", t)
+		}
+		if t == "lb-base" && f.lbBase == "" {
+			return fmt.Errorf("-targets lb-base needs -lb-base BINARY")
 		}
 		s.Targets = append(s.Targets, t)
 	}
@@ -267,7 +272,9 @@ func (f *flags) buildTargets(dir string) ([]target, []string, error) {
 					return nil, nil, err
 				}
 			}
-			t = &lbTarget{bin: bin, gomaxprocs: f.maxprocs, logLevel: f.logLevel, checks: f.s.Checks}
+			t = &lbTarget{label: name, bin: bin, gomaxprocs: f.maxprocs, logLevel: f.logLevel, checks: f.s.Checks}
+		case "lb-base":
+			t = &lbTarget{label: name, bin: f.lbBase, gomaxprocs: f.maxprocs, logLevel: f.logLevel, checks: f.s.Checks}
 		case "haproxy":
 			h, err := newHAProxy(f.haproxy, f.template, f.s.Checks)
 			if err != nil {

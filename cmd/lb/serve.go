@@ -50,6 +50,7 @@ func cmdServe(args []string) int {
 		return 2
 	}
 	defer log.Sync()
+	setGCDefault(os.Getenv)
 	return serve(f, log, nil)
 }
 
