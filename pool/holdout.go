@@ -82,16 +82,18 @@ func (p *Pool) checkedLocked(b *Backend) {
 	}
 }
 
-// Failing reports whether b's last consecutive_failures answers or more,
-// in a row, failed (5xx, transport errors, timeouts): passive detection's
-// verdict, which still stands when the ejection was refused
-// (max_ejected_percent) or when panic or fail-open routing sends requests
-// to b although it is out. The proxy retries such a backend's 5xx answers
-// on another backend (see proxy.RetryPolicy). False when passive
-// detection is off. Lock-free and allocation-free.
+// Failing reports whether passive detection judges b failing: its last
+// consecutive_failures answers or more, in a row, failed (5xx, transport
+// errors, timeouts), a verdict that still stands when the ejection was
+// refused (max_ejected_percent); or it is held out (passive_ejection,
+// silent) and a request reached it all the same (panic or fail-open
+// routing send requests to UNHEALTHY backends). The proxy retries such a
+// backend's 5xx answers on another backend (see proxy.RetryPolicy), and
+// in normal routing it sheds most of its picks (shed). False when
+// passive detection is off. Lock-free and allocation-free.
 func (b *Backend) Failing() bool {
 	f := b.pool.signals.ejectFailures.Load()
-	return f > 0 && b.consecFailures.Load() >= f
+	return f > 0 && (b.consecFailures.Load() >= f || b.heldOut.Load())
 }
 
 // failingKeep: a Failing backend keeps one in failingKeep of the picks

@@ -111,3 +111,62 @@ func TestFailingBackendRetriedWhenEjectionRefused(t *testing.T) {
 	}
 	checkReleased(t, p)
 }
+
+// TestEjectedBackendRetriedInPanic: with fewer than panic_threshold of the
+// pool HEALTHY, panic routing sends requests to UNHEALTHY backends too,
+// an ejected one included; its 500s to GETs are retried on another
+// backend (it is Failing), so the client sees none.
+func TestEjectedBackendRetriedInPanic(t *testing.T) {
+	var ok, broken atomic.Int64
+	brokenAddr := startBackend(t, func(ctx *fasthttp.RequestCtx) {
+		broken.Add(1)
+		ctx.SetStatusCode(500)
+	})
+	addrs := []string{okBackend(t, "a", &ok), okBackend(t, "b", &ok), brokenAddr, okBackend(t, "c", &ok), okBackend(t, "d", &ok)}
+	pol, err := balancer.New(balancer.RoundRobin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pool.New(pool.Options{Name: "web", Policy: pol, Resilience: pool.Resilience{
+		PanicThreshold: 50,
+		Passive:        pool.Passive{Enabled: true, ConsecutiveFailures: 5, BaseEjection: time.Hour, MaxEjectedPercent: 50},
+	}})
+	t.Cleanup(p.Close)
+	var bs []*pool.Backend
+	for _, a := range addrs {
+		b, _, err := p.Add(a, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewBackendClient(a, ClientOptions{ConnectTimeout: time.Second, IdleConnTimeout: testIdle})
+		b.Attach(c)
+		t.Cleanup(c.CloseIdle)
+		b.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonCheckPassed})
+		bs = append(bs, b)
+	}
+	for i := 0; i < 5; i++ {
+		if !p.AcquireBackendAt(bs[2], time.Time{}) {
+			t.Fatal("could not acquire the backend to eject")
+		}
+		bs[2].Release(pool.RequestServerError, time.Millisecond)
+	}
+	// Two more down by their checks (they still answer): 2 of 5 HEALTHY.
+	for _, b := range bs[:2] {
+		for i := 0; i < 3; i++ {
+			b.ObserveCheck(pool.CheckResult{Outcome: pool.ReasonTimeout, Detail: "timeout"})
+		}
+	}
+	if p.Mode() != "panic" || bs[2].State() != pool.StateUnhealthy {
+		t.Fatalf("setup: mode %s, ejected backend %s", p.Mode(), bs[2].State())
+	}
+	l := startLB(t, NewHandler("public", Routes{Default: &Upstream{Pool: p}}, nil), ServerOptions{})
+	for i := 0; i < 100; i++ {
+		if resp := l.get(t, "x", "/"); resp.StatusCode() != 200 {
+			t.Fatalf("GET %d: %d: the ejected backend's 500 was not retried", i, resp.StatusCode())
+		}
+	}
+	if broken.Load() < 10 {
+		t.Errorf("the ejected backend got %d requests of 100 in panic routing, want about a fifth", broken.Load())
+	}
+	checkReleased(t, p)
+}
