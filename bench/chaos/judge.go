@@ -215,11 +215,15 @@ func failureKey(r record.Record) string {
 	return r.Kind.String()
 }
 
-// recoveryReasons are transitions that follow an earlier one of the same
-// backend (back in rotation, a drain ending): explained when that one was.
-var recoveryReasons = map[string]bool{
-	"check_passed": true, "answered": true, "initial_check": true,
-	"drain_complete": true, "deregistration_timeout": true,
+// recovery reports whether reason is that of a transition that follows
+// an earlier one of the same backend (back in rotation, a drain ending):
+// explained when that one was.
+func recovery(reason string) bool {
+	switch reason {
+	case "check_passed", "answered", "initial_check", "drain_complete", "deregistration_timeout":
+		return true
+	}
+	return false
 }
 
 // judgeEvents checks every transition, reload and drain in /events
@@ -261,7 +265,7 @@ func (f *Figures) judgeEvents(in Input, ws []window) {
 		ok := false
 		switch {
 		case !known:
-		case recoveryReasons[e.Reason]:
+		case recovery(e.Reason):
 			ok = explainedLast[i]
 		case e.Reason == "added_to_config" || e.Reason == "removed_from_config":
 			ok = reloadToggles(ws, i, at)

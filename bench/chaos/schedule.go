@@ -40,7 +40,7 @@ const (
 )
 
 // faultKinds are the faults a schedule draws from, in draw order.
-var faultKinds = [...]string{Kill, Hang, Drain, Slow, Errors, Flap, Rolling}
+func faultKinds() [7]string { return [...]string{Kill, Hang, Drain, Slow, Errors, Flap, Rolling} }
 
 // Step is one scheduled action. Times are since the start of the load.
 type Step struct {
@@ -208,8 +208,8 @@ func Generate(p Params) (Schedule, error) {
 		}
 		draw := pl.rng.IntN(10)
 		switch {
-		case draw < len(faultKinds):
-			kind := faultKinds[draw]
+		case draw < len(faultKinds()):
+			kind := faultKinds()[draw]
 			length := pl.between(p.FaultMin, p.FaultMax)
 			tail := p.ShortTail
 			switch kind {

@@ -73,7 +73,7 @@ func TestScheduleKeepsBackendsServing(t *testing.T) {
 				t.Errorf("seed %d: b%d is not in the last configuration", seed, i+1)
 			}
 		}
-		for _, k := range append(faultKinds[:], KindReload, KindAdminDrain) {
+		for _, k := range append(func() []string { k := faultKinds(); return k[:] }(), KindReload, KindAdminDrain) {
 			if kinds[k] == 0 {
 				t.Errorf("seed %d: no %s step in an hour: %v", seed, k, kinds)
 			}
