@@ -222,7 +222,11 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 		// was up did not wake us, but its request is counted by now.
 		p.watchParked.Store(true)
 		if p.waiting() {
+			// The timer has fired and was not reset: give it a time
+			// again, or the loop would wait on it for ever (silent
+			// detection off for the rest of the process).
 			p.watchParked.Store(false)
+			t.Reset(watchdogTick)
 			continue
 		}
 		select {
