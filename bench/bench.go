@@ -26,11 +26,14 @@ const readyTimeout = 60 * time.Second
 // rig is what every run sets up: the backends, the load balancer under
 // test in front of them, ready, and their logs.
 type rig struct {
-	fl       *fleet.Fleet
-	tg       *target.Target
-	tlog     *logFile
-	warnings []string // from the warm-up
-	closers  []func()
+	fl   *fleet.Fleet
+	tg   *target.Target
+	tlog *logFile
+	// configPath is the lb configuration the bench generated ("" when
+	// it did not).
+	configPath string
+	warnings   []string // from the warm-up
+	closers    []func()
 }
 
 // close stops everything the rig started, the last started first.
@@ -99,6 +102,9 @@ func setUp(ctx context.Context, o *options, stderr io.Writer) (r *rig, err error
 	argv, err := targetArgv(c, work, o.out, fl)
 	if err != nil {
 		return nil, err
+	}
+	if c.Target == "lb" {
+		r.configPath = argv[2] // bin -config PATH
 	}
 	tg, err := target.Start(target.Options{Argv: argv, Addr: c.TargetAddr, Log: tlog})
 	if err != nil {

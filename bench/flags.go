@@ -29,6 +29,9 @@ type options struct {
 	// timeoutSet: -timeout was given (the stream scenario has its own
 	// default).
 	timeoutSet bool
+	// backendsSet: -backends was given (the chaos scenario has its own
+	// default).
+	backendsSet bool
 }
 
 // streamTimeout is the stream scenario's default -timeout, per download.
@@ -81,6 +84,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar((*time.Duration)(&c.SSEEvery), "sse-every", 100*time.Millisecond, "stream: time between two events")
 	fs.DurationVar((*time.Duration)(&c.SSEDuration), "sse-duration", 3*time.Second, "stream: how long each event stream lasts")
 	fs.StringVar(&o.maxRSS, "max-target-rss", "8GiB", "stream: stop the downloads (and kill the target) when the target's RSS passes this, to keep a buffering proxy from taking the machine's memory (0: never)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "chaos: the schedule's seed (the same seed gives the same schedule)")
+	fs.IntVar(&c.MinServing, "min-serving", 2, "chaos: backends left untouched (no fault, drain or removal) at every moment")
+	fs.DurationVar((*time.Duration)(&c.ChaosEvery), "chaos-every", 3*time.Second, "chaos: mean time between two steps")
+	fs.DurationVar((*time.Duration)(&c.Settle), "settle", 30*time.Second, "chaos: the longest wait after the load for the lb's goroutines and descriptors to come back to their level before it")
 	fs.StringVar(&o.out, "out", "", "write report.json, report.html, responses.csv and logs into this `directory`")
 	fs.StringVar(&o.compare, "compare", "", "print two reports side by side: `a.json,b.json`")
 	if err := fs.Parse(args); err != nil {
@@ -89,7 +96,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	fs.Visit(func(f *flag.Flag) { o.timeoutSet = o.timeoutSet || f.Name == "timeout" })
+	fs.Visit(func(f *flag.Flag) {
+		o.timeoutSet = o.timeoutSet || f.Name == "timeout"
+		o.backendsSet = o.backendsSet || f.Name == "backends"
+	})
 	if o.compare != "" {
 		return o, nil
 	}
@@ -101,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 func (o *options) complete() error {
 	c := &o.cfg
 	if !scenario.Valid(c.Scenario) {
-		return fmt.Errorf("-scenario %q: want one of kill, drain, hang, slow, errors, flap, rolling, throughput, none, stream", c.Scenario)
+		return fmt.Errorf("-scenario %q: want one of kill, drain, hang, slow, errors, flap, rolling, chaos, throughput, none, stream", c.Scenario)
 	}
 	if c.Scenario == scenario.Stream {
 		if err := o.completeStream(); err != nil {
@@ -109,6 +119,13 @@ func (o *options) complete() error {
 		}
 	} else {
 		c.Downloads, c.SSEStreams, c.SSEEvery, c.SSEDuration = 0, 0, 0, 0
+	}
+	if c.Scenario == scenario.Chaos {
+		if err := o.completeChaos(); err != nil {
+			return err
+		}
+	} else {
+		c.Seed, c.MinServing, c.ChaosEvery, c.Settle = 0, 0, 0, 0
 	}
 	c.Method = strings.ToUpper(c.Method)
 	if c.Method != "GET" && c.Method != "POST" {
@@ -216,6 +233,28 @@ func (o *options) completeStream() error {
 	}
 	if !o.timeoutSet {
 		c.Timeout = report.Duration(streamTimeout)
+	}
+	return nil
+}
+
+// chaosBackends is the chaos scenario's default -backends.
+const chaosBackends = 6
+
+// completeChaos checks the chaos scenario's flags and applies its
+// defaults.
+func (o *options) completeChaos() error {
+	c := &o.cfg
+	if !o.backendsSet {
+		c.Backends = chaosBackends
+	}
+	if o.ports != "" || c.TargetCmd != "" || c.ConfigFile != "" || c.TargetAddr != "" {
+		return errors.New("-scenario chaos runs the project's lb with a configuration it generates and rewrites: no -backend-ports, -target-cmd, -config or -target-addr")
+	}
+	if c.MinServing < 1 || c.Backends < c.MinServing+1 {
+		return fmt.Errorf("-scenario chaos needs -min-serving >= 1 and more -backends (%d) than -min-serving (%d)", c.Backends, c.MinServing)
+	}
+	if c.ChaosEvery <= 0 {
+		return errors.New("-chaos-every must be positive")
 	}
 	return nil
 }

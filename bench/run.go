@@ -39,6 +39,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runStream(ctx, o, stdout, stderr)
 	}
 	o.progress = isTerminal(stdout)
+	if o.cfg.Scenario == scenario.Chaos {
+		return runChaos(ctx, o, stdout, stderr)
+	}
 	rep, recs, err := bench(ctx, o, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)

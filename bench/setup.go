@@ -109,14 +109,7 @@ func targetArgv(c *report.Config, work, out string, fl *fleet.Fleet) ([]string, 
 		return nil, err
 	}
 	c.TargetAddr, c.AdminAddr = ports[0], ports[1]
-	hcl := target.LBConfig{
-		Listen: c.TargetAddr, Admin: c.AdminAddr, Backends: fl.Addrs(),
-		Algorithm: c.Algorithm,
-		Interval:  c.HCInterval.D(), Timeout: c.HCTimeout.D(),
-		HealthyThreshold: c.HealthyThreshold, UnhealthyThreshold: c.UnhealthyThreshold,
-		DeregistrationDelay: c.DeregistrationDelay.D(),
-		GracePeriod:         5 * time.Second,
-	}.HCL()
+	hcl := generatedConfig(c, fl.Addrs(), nil).HCL()
 	c.LBConfig = hcl
 	path := filepath.Join(work, "lb.hcl")
 	if err := os.WriteFile(path, []byte(hcl), 0o644); err != nil {
@@ -128,6 +121,19 @@ func targetArgv(c *report.Config, work, out string, fl *fleet.Fleet) ([]string, 
 		}
 	}
 	return []string{bin, "-config", path, "-log-format", "json"}, nil
+}
+
+// generatedConfig is the lb configuration the bench generates for c,
+// over the backends at addrs with their weights (nil: every weight 1).
+func generatedConfig(c *report.Config, addrs []string, weights []int) target.LBConfig {
+	return target.LBConfig{
+		Listen: c.TargetAddr, Admin: c.AdminAddr, Backends: addrs, Weights: weights,
+		Algorithm: c.Algorithm,
+		Interval:  c.HCInterval.D(), Timeout: c.HCTimeout.D(),
+		HealthyThreshold: c.HealthyThreshold, UnhealthyThreshold: c.UnhealthyThreshold,
+		DeregistrationDelay: c.DeregistrationDelay.D(),
+		GracePeriod:         5 * time.Second,
+	}
 }
 
 // freePorts returns n distinct 127.0.0.1 addresses that were free a

@@ -46,6 +46,9 @@ type Backend struct {
 	// holdOutRefusedAt is the pool's holdOutGen + 1 when a hold-out of b
 	// (passive ejection, silent) was last refused; 0: never (holdout.go).
 	holdOutRefusedAt atomic.Uint64
+	// failingPicks counts the picks that landed on b while it was
+	// Failing; one in failingKeep is kept (holdout.go).
+	failingPicks atomic.Uint64
 	// Slow-start credit, in 1/rampCreditUnit requests: earned for every
 	// request the pool picks while b ramps (its ramp share of its fair
 	// share of each) and spent on each request b takes. rampTick is the

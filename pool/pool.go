@@ -291,6 +291,9 @@ func (p *Pool) tryAcquire(avoid *Avoid, now time.Time) (b *Backend, done bool) {
 	if b == nil {
 		return nil, true
 	}
+	if b.Failing() && s.mode == modeNormal {
+		b = p.shed(s, b, avoid)
+	}
 	if p.take(b, s.mode, now) {
 		return b, true
 	}
@@ -357,6 +360,8 @@ func (p *Pool) observe(b *Backend, r CheckResult) {
 	if ok {
 		p.applyLocked(b, c, r.Latency)
 		p.afterDrainStartLocked(b)
+	} else {
+		p.checkedLocked(b)
 	}
 	p.mu.Unlock()
 	if ok {

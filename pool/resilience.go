@@ -43,8 +43,11 @@ type Passive struct {
 	BaseEjection, MaxEjection time.Duration
 	// MaxEjectedPercent caps the share of the pool that passive ejection
 	// and silent detection together may hold out (rounded down, so a
-	// one-backend pool is never ejected). It has no default here: 0
-	// holds none out (the configuration's default is
+	// one-backend pool is never ejected): it counts those whose active
+	// checks have not also failed, over the backends not being removed
+	// (holdout.go). A backend whose ejection it refuses sheds most of its
+	// requests while it is Failing. It has no default here: 0 holds none
+	// out (the configuration's default is
 	// config.DefaultMaxEjectedPercent).
 	MaxEjectedPercent int
 }

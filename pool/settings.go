@@ -27,6 +27,7 @@ func (p *Pool) SetThresholds(t Thresholds) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.thresholds = t.withDefaults()
+	p.changedLocked() // a held-out backend may count against the cap, or not
 }
 
 // SetDeregistrationDelay replaces the delay for drains that start from now

@@ -77,8 +77,9 @@ func (p *Pool) eject(b *Backend, n int64, what string) {
 		return
 	}
 	pr := p.res.Passive
-	d := min(pr.BaseEjection*time.Duration(b.m.ejections+1), pr.MaxEjection)
 	now := time.Now()
+	decayEjections(&b.m, pr.BaseEjection, now)
+	d := min(pr.BaseEjection*time.Duration(b.m.ejections+1), pr.MaxEjection)
 	detail := fmt.Sprintf("%d %s in a row; ejected for %s", n, what, d)
 	c, _ := b.m.holdOut(ReasonPassiveEjection, detail, now.Add(d), now)
 	b.consecFailures.Store(0)
@@ -86,6 +87,21 @@ func (p *Pool) eject(b *Backend, n int64, what string) {
 	p.applyLocked(b, c, 0)
 	p.mu.Unlock()
 	p.flush()
+}
+
+// decayEjections forgets one of m's past ejections for every base
+// (base_ejection) that has passed since its last ejection ended, as
+// Envoy's ejection multiplier decreases while a host stays in: a backend
+// that failed once an hour ago is ejected for base_ejection again, not
+// for longer at every fault it ever had (after 30 it would be out for
+// max_ejection each time, for the rest of the process's life).
+func decayEjections(m *machine, base time.Duration, now time.Time) {
+	if m.ejections == 0 || m.ejectedUntil.IsZero() || base <= 0 {
+		return
+	}
+	if in := now.Sub(m.ejectedUntil); in > 0 {
+		m.ejections = max(m.ejections-int(in/base), 0)
+	}
 }
 
 // silence takes a HEALTHY backend that answers nothing out (reason silent)
@@ -206,7 +222,11 @@ func (p *Pool) watchdog(stop <-chan struct{}, done chan<- struct{}) {
 		// was up did not wake us, but its request is counted by now.
 		p.watchParked.Store(true)
 		if p.waiting() {
+			// The timer has fired and was not reset: give it a time
+			// again, or the loop would wait on it for ever (silent
+			// detection off for the rest of the process).
 			p.watchParked.Store(false)
+			t.Reset(watchdogTick)
 			continue
 		}
 		select {

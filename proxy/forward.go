@@ -166,7 +166,13 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 				ex.stream = s
 				return ex // a streamed answer stands
 			}
-			if cond = statusCondition(status) & rp.on; cond == 0 {
+			cond = statusCondition(status)
+			switch {
+			case cond&rp.on != 0:
+				cond &= rp.on
+			case cond != 0 && b.Failing():
+				cond = onFailing
+			default:
 				return ex // the answer stands
 			}
 			reached = true

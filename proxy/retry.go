@@ -65,6 +65,9 @@ const (
 	on503
 	on504
 	on5xx
+	// onFailing: a 5xx answer of a backend that passive detection finds
+	// failing (pool.Backend.Failing), retried whatever On says.
+	onFailing
 )
 
 // retryConditionNames lists every condition with its bit, in
@@ -123,6 +126,12 @@ type RetryOptions struct {
 //     timeout, a 5xx answer), only idempotent methods (GET, HEAD,
 //     OPTIONS, PUT, DELETE, TRACE) and requests carrying a non-empty
 //     Idempotency-Key header are sent again.
+//   - A 5xx answer of a backend that passive detection finds failing
+//     (pool.Backend.Failing: consecutive_failures in a row or more, its
+//     ejection refused by max_ejected_percent or routed to by panic or
+//     fail-open routing although it is out) is retried under the same
+//     rules, whatever On says: the LB knows that backend's answers are
+//     failures, and the budget bounds the extra load.
 //   - The upstream's retry budget must allow it (see BudgetPercent).
 //     When it does not, the failure goes back to the client as it is and
 //     the pool counts a refused retry.
@@ -258,11 +267,11 @@ func statusCondition(code int) retryOn {
 }
 
 // allows reports whether a try that ended under cond may be followed by
-// another, after attempt tries (1-based). reached says whether the
+// another, after attempt tries (1-based). onFailing is always allowed. reached says whether the
 // request may have been processed; replayable whether it is then still
 // safe to send again (see replayable). It does not allocate.
 func (p *RetryPolicy) allows(cond retryOn, reached bool, attempt int, replayable bool) bool {
-	return cond&p.on != 0 && attempt <= p.attempts && (!reached || replayable)
+	return cond&(p.on|onFailing) != 0 && attempt <= p.attempts && (!reached || replayable)
 }
 
 // hdrIdempotencyKey marks a request the client made safe to replay

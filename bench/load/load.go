@@ -41,6 +41,7 @@ type Options struct {
 // Run is a load run in progress. Its methods are safe for concurrent use.
 type Run struct {
 	atk     *vegeta.Attacker
+	tr      *http.Transport
 	began   time.Time
 	sent    atomic.Uint64
 	failed  atomic.Uint64
@@ -54,7 +55,12 @@ func Start(o Options) *Run {
 	if o.Method == "" {
 		o.Method = http.MethodGet
 	}
+	// The transport is the bench's own, so that CloseIdle can close the
+	// connections the load kept to the target; the options below set it
+	// up as vegeta's own would be.
+	tr := &http.Transport{MaxIdleConnsPerHost: vegeta.DefaultConnections}
 	opts := []func(*vegeta.Attacker){
+		vegeta.Client(&http.Client{Transport: tr}),
 		vegeta.Connections(max(o.Connections, o.Workers, 1)),
 		vegeta.Timeout(o.Timeout),
 		vegeta.KeepAlive(true),
@@ -69,7 +75,7 @@ func Start(o Options) *Run {
 	} else if o.Workers > 0 {
 		opts = append(opts, vegeta.Workers(uint64(o.Workers)))
 	}
-	r := &Run{atk: vegeta.NewAttacker(opts...), done: make(chan struct{})}
+	r := &Run{atk: vegeta.NewAttacker(opts...), tr: tr, done: make(chan struct{})}
 	tgt := vegeta.NewStaticTargeter(vegeta.Target{Method: o.Method, URL: o.URL, Body: o.Body})
 	index := map[string]int16{}
 	for i, n := range o.Backends {
@@ -90,6 +96,11 @@ func (r *Run) Progress() (done, failed uint64) { return r.sent.Load(), r.failed.
 
 // Stop ends the load early; requests in flight still complete.
 func (r *Run) Stop() { r.atk.Stop() }
+
+// CloseIdle closes the keep-alive connections the load holds to the
+// target and are idle (all of them once the load has ended), so that
+// what the target holds afterwards is its own.
+func (r *Run) CloseIdle() { r.tr.CloseIdleConnections() }
 
 // Done is closed once the load ended and every response is recorded.
 func (r *Run) Done() <-chan struct{} { return r.done }

@@ -65,6 +65,14 @@ type Config struct {
 	SSEDuration  Duration `json:"sse_duration,omitempty"`
 	MaxTargetRSS int64    `json:"max_target_rss,omitempty"`
 
+	// The chaos scenario: the schedule's seed, how many backends it
+	// leaves untouched at every moment, the mean time between two steps,
+	// and the longest wait for the lb to settle after the load.
+	Seed       uint64   `json:"seed,omitempty"`
+	MinServing int      `json:"min_serving,omitempty"`
+	ChaosEvery Duration `json:"chaos_every,omitempty"`
+	Settle     Duration `json:"settle,omitempty"`
+
 	// Target is how the load balancer under test was run: "lb" (built
 	// and configured by the bench), "lb-config" (built, the user's
 	// -config), "cmd" (-target-cmd) or "addr" (already running).

@@ -38,7 +38,7 @@ func WriteHTML(w io.Writer, r Report) error {
 		"Target":     targetName(r.Config),
 		"Load":       load,
 		"Kinds":      kinds(r.FailuresByKind),
-		"Charts":     charts(r),
+		"Charts":     append(charts(r), chaosCharts(r)...),
 		"ConfigJSON": string(cfg),
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lbtrust/lb/bench/chaos"
 	"github.com/lbtrust/lb/bench/record"
 )
 
@@ -88,6 +89,10 @@ type Report struct {
 	Events   []EventFigure `json:"events"`             // the timeline's markers, by time
 	Timeline Timeline      `json:"timeline"`           // the run per BucketWidth
 	Warnings []string      `json:"warnings,omitempty"` // what made figures doubtful
+
+	// Chaos holds the chaos scenario's figures (schedule, failures by
+	// cause, /events check, the lb's resources); nil for other scenarios.
+	Chaos *chaos.Figures `json:"chaos,omitempty"`
 }
 
 // BackendFigures is what one backend served.

@@ -66,7 +66,9 @@ func WriteTable(w io.Writer, r Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(r.Events) > 0 {
+	if r.Chaos != nil {
+		writeChaos(w, r)
+	} else if len(r.Events) > 0 {
 		fmt.Fprintf(w, "\n  events (s since load start)\n")
 		for i, e := range r.Events {
 			if i == maxTableEvents {

@@ -19,6 +19,9 @@ const (
 	Rolling    = "rolling"
 	Throughput = "throughput"
 	None       = "none"
+	// Chaos is a random schedule of every fault above, overlapping, with
+	// reloads and operator drains (bench/chaos).
+	Chaos = "chaos"
 	// Stream is not a load: concurrent large downloads checked byte for
 	// byte, the LB's memory, and an SSE timing probe (bench/transfer).
 	Stream = "stream"
@@ -34,6 +37,7 @@ func descriptions() []struct{ name, what string } {
 		{Errors, "one backend answers traffic 500 while its health says ok, until -restore-at"},
 		{Flap, "one backend's readyz alternates 503/200 every -flap-period until -restore-at"},
 		{Rolling, "drain and restart every backend in turn between -fault-at and -restore-at (a deploy)"},
+		{Chaos, "a reproducible random schedule (-seed) of every fault above on -backends (default 6), overlapping, with reloads that remove, add back and reweight backends and operator drains, keeping -min-serving backends untouched; failures tied to faults, /events checked, the lb's RSS, goroutines, fds and CPU every second"},
 		{Throughput, "no fault: closed loop at the highest rate -workers reach; reports rps and LB CPU per request"},
 		{None, "no fault: constant-rate load only (a baseline)"},
 		{Stream, "no fault, no rate: -downloads bodies of -size at once through the target, each checked byte for byte; the target's memory (VmHWM, RSS sampled); then an SSE timing probe through the target and direct"},
@@ -60,4 +64,7 @@ func Valid(name string) bool {
 }
 
 // HasFault reports whether the scenario injects a fault.
-func HasFault(name string) bool { return name != Throughput && name != None && name != Stream }
+// The chaos scenario has many, carried out by bench/chaos.
+func HasFault(name string) bool {
+	return name != Throughput && name != None && name != Stream && name != Chaos
+}

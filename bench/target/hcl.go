@@ -13,6 +13,9 @@ type LBConfig struct {
 	Listen   string   // the listener's host:port
 	Admin    string   // the admin host:port
 	Backends []string // host:port of every backend
+	// Weights, when not nil, holds each backend's weight (parallel to
+	// Backends; below 2 leaves the default, 1).
+	Weights []int
 	// Algorithm is the pool's balancing algorithm (empty: the default).
 	Algorithm string
 	// Health check settings.
@@ -43,7 +46,11 @@ func (c LBConfig) HCL() string {
 	fmt.Fprintf(&b, "    healthy_threshold   = %d\n", c.HealthyThreshold)
 	fmt.Fprintf(&b, "    unhealthy_threshold = %d\n", c.UnhealthyThreshold)
 	fmt.Fprintf(&b, "  }\n\n")
-	for _, a := range c.Backends {
+	for i, a := range c.Backends {
+		if i < len(c.Weights) && c.Weights[i] > 1 {
+			fmt.Fprintf(&b, "  backend %q { weight = %d }\n", a, c.Weights[i])
+			continue
+		}
 		fmt.Fprintf(&b, "  backend %q {}\n", a)
 	}
 	fmt.Fprintf(&b, "}\n")

@@ -102,6 +102,15 @@ func (t *Target) LogEvents() []LBEvent {
 	return append([]LBEvent(nil), t.events...)
 }
 
+// Signal sends sig to a started target's process (an error for one the
+// benchmark did not start).
+func (t *Target) Signal(sig syscall.Signal) error {
+	if t.p == nil {
+		return fmt.Errorf("the target was not started by the benchmark")
+	}
+	return t.p.Signal(sig)
+}
+
 // Kill sends SIGKILL to a started target's whole process group at once
 // (Stop still reaps it).
 func (t *Target) Kill() {

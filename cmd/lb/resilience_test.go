@@ -461,7 +461,10 @@ func TestFailingBackendEjected(t *testing.T) {
 	// so 500s beyond the 3 that ejected it can only come from requests
 	// already sent to it when the third failure ended: each of the other
 	// workers-1 load workers has at most one request in flight (they send
-	// one after the other), so at most workers-1 more.
+	// one after the other), so at most workers-1 more. The answer that
+	// ejected it, and those that end after, come from a held-out backend
+	// (pool.Backend.Failing): a GET's is retried on another backend, so
+	// the clients may see one fewer than consecutive_failures.
 	var errs, late int
 	for _, r := range results {
 		if r.status == 500 {
@@ -473,9 +476,9 @@ func TestFailingBackendEjected(t *testing.T) {
 	}
 	t.Logf("%d GETs; clients saw %d 500s (consecutive_failures %d, %d workers); backend errors counter %d at ejection",
 		len(results), errs, consecutive, workers, ejected.Errors)
-	if errs < consecutive || errs > consecutive+workers-1 {
-		t.Errorf("clients saw %d 500s, want %d to %d (consecutive_failures + requests already in flight)",
-			errs, consecutive, consecutive+workers-1)
+	if errs < consecutive-1 || errs > consecutive+workers-1 {
+		t.Errorf("clients saw %d 500s, want %d to %d (consecutive_failures, less the one that ejected it, + requests already in flight)",
+			errs, consecutive-1, consecutive+workers-1)
 	}
 	if late > 0 {
 		t.Errorf("%d 500s on requests sent after the fault was switched off", late)
