@@ -100,15 +100,7 @@ type Membership struct {
 // New checks cfg and returns a Membership for it. It does not connect:
 // Start does. A nil log logs nothing.
 func New(cfg Config, log *zap.Logger) (*Membership, error) {
-	var errs []error
-	if len(cfg.Endpoints) == 0 {
-		errs = append(errs, errors.New("no endpoints"))
-	}
-	for _, e := range cfg.Endpoints {
-		if e == "" {
-			errs = append(errs, errors.New("an empty endpoint"))
-		}
-	}
+	errs := cfg.client().Check()
 	if cfg.Prefix == "" {
 		errs = append(errs, errors.New("empty prefix"))
 	}
@@ -120,12 +112,6 @@ func New(cfg Config, log *zap.Logger) (*Membership, error) {
 	}
 	if cfg.TTL < 0 || (cfg.TTL > 0 && (cfg.TTL < time.Second || cfg.TTL%time.Second != 0)) {
 		errs = append(errs, fmt.Errorf("ttl %s: must be whole seconds, at least 1s", cfg.TTL))
-	}
-	if (cfg.Username == "") != (cfg.Password == "") {
-		errs = append(errs, errors.New("a username without a password, or a password without a username"))
-	}
-	if cfg.DialTimeout < 0 {
-		errs = append(errs, fmt.Errorf("dial timeout %s: must not be negative", cfg.DialTimeout))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
@@ -259,8 +245,13 @@ func (m *Membership) run(ctx context.Context) {
 
 // connect makes the client.
 func (m *Membership) connect() (*clientv3.Client, error) {
-	return etcdclient.New(etcdclient.Config{
-		Endpoints: m.cfg.Endpoints, Username: m.cfg.Username, Password: m.cfg.Password,
-		TLS: m.cfg.TLS, DialTimeout: m.cfg.DialTimeout,
-	}, m.log)
+	return etcdclient.New(m.cfg.client(), m.log)
+}
+
+// client is the connection part of cfg.
+func (cfg Config) client() etcdclient.Config {
+	return etcdclient.Config{
+		Endpoints: cfg.Endpoints, Username: cfg.Username, Password: cfg.Password,
+		TLS: cfg.TLS, DialTimeout: cfg.DialTimeout,
+	}
 }

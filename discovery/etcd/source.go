@@ -64,23 +64,9 @@ type Source struct {
 // unreachable etcd is Run's to report, to its Sink. A nil log logs
 // nothing.
 func New(cfg Config, log *zap.Logger) (*Source, error) {
-	var errs []error
-	if len(cfg.Endpoints) == 0 {
-		errs = append(errs, errors.New("no endpoints"))
-	}
-	for _, e := range cfg.Endpoints {
-		if e == "" {
-			errs = append(errs, errors.New("an empty endpoint"))
-		}
-	}
+	errs := cfg.client().Check()
 	if cfg.Prefix == "" {
 		errs = append(errs, errors.New("empty prefix"))
-	}
-	if (cfg.Username == "") != (cfg.Password == "") {
-		errs = append(errs, errors.New("a username without a password, or a password without a username"))
-	}
-	if cfg.DialTimeout < 0 {
-		errs = append(errs, fmt.Errorf("dial timeout %s: must not be negative", cfg.DialTimeout))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("etcd discovery: %w", err)
@@ -140,8 +126,13 @@ func (s *Source) Run(ctx context.Context, sink discovery.Sink) {
 // that cannot be reached to authenticate; without a username it does not
 // wait for a connection.
 func (s *Source) connect() (*clientv3.Client, error) {
-	return etcdclient.New(etcdclient.Config{
-		Endpoints: s.cfg.Endpoints, Username: s.cfg.Username, Password: s.cfg.Password,
-		TLS: s.cfg.TLS, DialTimeout: s.cfg.DialTimeout,
-	}, s.log)
+	return etcdclient.New(s.cfg.client(), s.log)
+}
+
+// client is the connection part of cfg.
+func (cfg Config) client() etcdclient.Config {
+	return etcdclient.Config{
+		Endpoints: cfg.Endpoints, Username: cfg.Username, Password: cfg.Password,
+		TLS: cfg.TLS, DialTimeout: cfg.DialTimeout,
+	}
 }

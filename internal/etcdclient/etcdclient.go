@@ -6,6 +6,7 @@ package etcdclient
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,4 +39,26 @@ func New(c Config, log *zap.Logger) (*clientv3.Client, error) {
 		return nil, fmt.Errorf("connecting to etcd %v: %w", c.Endpoints, err)
 	}
 	return cli, nil
+}
+
+// Check lists what is wrong with c before any connection: no endpoint, an
+// empty one, a username without a password (or the reverse), a negative
+// dial timeout. Callers add their own checks and join them.
+func (c Config) Check() []error {
+	var errs []error
+	if len(c.Endpoints) == 0 {
+		errs = append(errs, errors.New("no endpoints"))
+	}
+	for _, e := range c.Endpoints {
+		if e == "" {
+			errs = append(errs, errors.New("an empty endpoint"))
+		}
+	}
+	if (c.Username == "") != (c.Password == "") {
+		errs = append(errs, errors.New("a username without a password, or a password without a username"))
+	}
+	if c.DialTimeout < 0 {
+		errs = append(errs, fmt.Errorf("dial timeout %s: must not be negative", c.DialTimeout))
+	}
+	return errs
 }
