@@ -10,11 +10,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
-)
 
-// errSilent is the error of a watch stream that answered neither events
-// nor a progress request for a whole probe interval.
-var errSilent = errors.New("etcd did not answer a progress request on the watch")
+	"github.com/lbtrust/lb/internal/etcdclient"
+)
 
 // errLeaseLost is the error of a session whose lease is gone: revoked,
 // expired, or not renewed within its TTL because etcd was unreachable.
@@ -137,7 +135,7 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 	probe := m.probeInterval()
 	tick := time.NewTicker(probe)
 	defer tick.Stop()
-	heard, probing := true, false
+	live := etcdclient.Liveness{Every: probe}
 	for {
 		select {
 		case <-ctx.Done():
@@ -149,17 +147,10 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 				return errLeaseLost
 			}
 		case wr, ok := <-wch:
-			switch {
-			case ctx.Err() != nil:
-				return nil
-			case !ok:
-				return fmt.Errorf("watch of %q closed", dir)
-			case wr.Err() != nil:
-				return fmt.Errorf("watch of %q after revision %d: %w", dir, rev, wr.Err())
-			case wr.Canceled:
-				return fmt.Errorf("watch of %q canceled: %s", dir, wr.CancelReason)
+			if ended, err := etcdclient.WatchEnded(ctx, wr, ok, dir, rev); ended {
+				return err
 			}
-			heard = true
+			live.Heard()
 			if len(wr.Events) == 0 {
 				continue // a progress report
 			}
@@ -182,16 +173,8 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 			m.tell(verdicts, drains)
 			m.set(m.view(set), true)
 		case <-tick.C:
-			switch {
-			case heard:
-				heard, probing = false, false
-			case probing:
-				return fmt.Errorf("watch of %q: %w within %s", dir, errSilent, probe)
-			default:
-				pctx, pcancel := context.WithTimeout(wctx, probe)
-				cli.RequestProgress(pctx)
-				pcancel()
-				probing = true
+			if err := live.Tick(wctx, cli, dir); err != nil {
+				return err
 			}
 		}
 	}

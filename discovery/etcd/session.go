@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,11 +9,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lbtrust/lb/discovery"
+	"github.com/lbtrust/lb/internal/etcdclient"
 )
-
-// errSilent is the error of a watch stream that answered neither events
-// nor a progress request for a whole ProbeInterval.
-var errSilent = errors.New("etcd did not answer a progress request on the watch")
 
 // session reads the prefix, hands the set to sink, and watches it until
 // the watch fails or ctx ends. read reports whether the read succeeded;
@@ -57,23 +53,16 @@ func (s *Source) watch(ctx context.Context, cli *clientv3.Client, sink discovery
 	wch := cli.Watch(wctx, s.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 	tick := time.NewTicker(ProbeInterval)
 	defer tick.Stop()
-	heard, probing := true, false
+	live := etcdclient.Liveness{Every: ProbeInterval}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case wr, ok := <-wch:
-			switch {
-			case ctx.Err() != nil:
-				return nil
-			case !ok:
-				return fmt.Errorf("watch of prefix %q closed", s.cfg.Prefix)
-			case wr.Err() != nil:
-				return fmt.Errorf("watch of prefix %q after revision %d: %w", s.cfg.Prefix, rev, wr.Err())
-			case wr.Canceled:
-				return fmt.Errorf("watch of prefix %q canceled: %s", s.cfg.Prefix, wr.CancelReason)
+			if ended, err := etcdclient.WatchEnded(ctx, wr, ok, s.cfg.Prefix, rev); ended {
+				return err
 			}
-			heard = true
+			live.Heard()
 			if len(wr.Events) == 0 {
 				continue // a progress report
 			}
@@ -88,18 +77,8 @@ func (s *Source) watch(ctx context.Context, cli *clientv3.Client, sink discovery
 			rev = wr.Header.Revision
 			sink.Update(set.targets())
 		case <-tick.C:
-			switch {
-			case heard:
-				heard, probing = false, false
-			case probing:
-				return fmt.Errorf("watch of prefix %q: %w within %s", s.cfg.Prefix, errSilent, ProbeInterval)
-			default:
-				// While the client reconnects, nobody reads the request:
-				// bound the wait, and count the probe as sent either way.
-				pctx, pcancel := context.WithTimeout(wctx, ProbeInterval)
-				cli.RequestProgress(pctx)
-				pcancel()
-				probing = true
+			if err := live.Tick(wctx, cli, s.cfg.Prefix); err != nil {
+				return err
 			}
 		}
 	}
