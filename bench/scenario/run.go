@@ -9,6 +9,7 @@ import (
 
 	"github.com/lbtrust/lb/bench/backend"
 	"github.com/lbtrust/lb/bench/record"
+	"github.com/lbtrust/lb/internal/backoff"
 )
 
 // Backends is what a scenario acts on; *fleet.Fleet implements it.
@@ -189,18 +190,7 @@ func (x *Execution) rolling(ctx context.Context) {
 // sleepUntil sleeps until at (since the start of the load); false if ctx
 // ended first.
 func (x *Execution) sleepUntil(ctx context.Context, at time.Duration) bool {
-	d := time.Until(x.began.Add(at))
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return backoff.Sleep(ctx, time.Until(x.began.Add(at)))
 }
 
 func (x *Execution) now() time.Duration { return time.Since(x.began) }

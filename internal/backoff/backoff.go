@@ -33,8 +33,12 @@ func (b *Backoff) Delay() time.Duration {
 func (b *Backoff) Reset() { b.next = 0 }
 
 // Sleep waits d, or until ctx ends; it reports whether ctx is still live
-// (false: stop retrying). The retry loops' one way to wait.
+// (false: stop retrying). The retry loops' one way to wait. A d of 0 or
+// less does not wait.
 func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
