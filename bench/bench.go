@@ -166,15 +166,7 @@ func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Re
 	if o.progress {
 		stopProgress = showProgress(stdout, lr, c.Duration.D())
 	}
-	select {
-	case <-lr.Done():
-	case <-ctx.Done():
-		lr.Stop()
-		warnings = append(warnings, "interrupted: the load was stopped early")
-	case <-tg.Done():
-		lr.Stop()
-		warnings = append(warnings, "the load balancer exited during the run")
-	}
+	warnings = awaitLoad(ctx, lr, tg, warnings)
 	recs := lr.Records()
 	stopProgress()
 	cpu1, cpuErr1 := tg.CPU()
@@ -293,4 +285,20 @@ func machine() report.Machine {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
 	return m
+}
+
+// awaitLoad waits for the load to end, stopping it early when ctx ends
+// or the load balancer exits; it returns warnings with the reason added
+// in those cases.
+func awaitLoad(ctx context.Context, lr *load.Run, tg *target.Target, warnings []string) []string {
+	select {
+	case <-lr.Done():
+	case <-ctx.Done():
+		lr.Stop()
+		warnings = append(warnings, "interrupted: the load was stopped early")
+	case <-tg.Done():
+		lr.Stop()
+		warnings = append(warnings, "the load balancer exited during the run")
+	}
+	return warnings
 }

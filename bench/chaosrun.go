@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -29,19 +28,7 @@ const (
 // report with its chaos figures.
 func runChaos(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	rep, recs, err := chaosBench(ctx, o, stdout, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
-	}
-	report.WriteTable(stdout, rep)
-	if o.out != "" {
-		if err := report.WriteDir(o.out, rep, recs); err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.out, report.JSONFile), filepath.Join(o.out, report.HTMLFile))
-	}
-	return 0
+	return writeReport(o, rep, recs, err, stdout, stderr)
 }
 
 // chaosParams are the schedule's parameters for the run c describes.
@@ -145,15 +132,7 @@ func chaosBench(ctx context.Context, o *options, stdout, stderr io.Writer) (repo
 		stopProgress = showProgress(stdout, lr, c.Duration.D())
 	}
 	warnings := r.warnings
-	select {
-	case <-lr.Done():
-	case <-ctx.Done():
-		lr.Stop()
-		warnings = append(warnings, "interrupted: the load was stopped early")
-	case <-tg.Done():
-		lr.Stop()
-		warnings = append(warnings, "the load balancer exited during the run")
-	}
+	warnings = awaitLoad(ctx, lr, tg, warnings)
 	recs := lr.Records()
 	stopProgress()
 	cpu1, cpuErr1 := tg.CPU()

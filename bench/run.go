@@ -43,6 +43,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runChaos(ctx, o, stdout, stderr)
 	}
 	rep, recs, err := bench(ctx, o, stdout, stderr)
+	return writeReport(o, rep, recs, err, stdout, stderr)
+}
+
+// writeReport ends a run: its error, or its table on stdout and, with
+// -out, report.json and report.html. It returns the exit code.
+func writeReport(o *options, rep report.Report, recs []record.Record, err error, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1

@@ -3,7 +3,6 @@ package chaos
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/bench/procstat"
+	"github.com/lbtrust/lb/bench/target"
 )
 
 // Sample is the lb's resources at one moment.
@@ -204,23 +204,11 @@ func goroutines(ctx context.Context, c *http.Client, admin string) (int, error) 
 
 // fetchEvents reads an lb admin listener's /events.
 func fetchEvents(ctx context.Context, c *http.Client, admin string) ([]Event, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/events", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /events: %s", resp.Status)
-	}
 	var body struct {
 		Events []Event `json:"events"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("GET /events: %w", err)
+	if err := target.GetJSON(ctx, c, admin, "/events", &body); err != nil {
+		return nil, err
 	}
 	return body.Events, nil
 }

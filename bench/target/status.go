@@ -25,25 +25,13 @@ type BackendView struct {
 // FetchStatus reads every backend of every pool from an lb admin
 // listener's /status.
 func FetchStatus(ctx context.Context, c *http.Client, admin string) ([]BackendView, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/status", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /status: %s", resp.Status)
-	}
 	var body struct {
 		Pools []struct {
 			Backends []BackendView `json:"backends"`
 		} `json:"pools"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("GET /status: %w", err)
+	if err := GetJSON(ctx, c, admin, "/status", &body); err != nil {
+		return nil, err
 	}
 	var out []BackendView
 	for _, p := range body.Pools {
@@ -166,4 +154,26 @@ func (p *Poller) Errors() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.errors
+}
+
+// GetJSON reads path from an lb admin listener (host:port) into v: an
+// error names the path and says what failed (the request, a status other
+// than 200, the decoding).
+func GetJSON(ctx context.Context, c *http.Client, admin, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	return nil
 }
