@@ -209,14 +209,7 @@ func bench(ctx context.Context, o *options, stdout, stderr io.Writer) (report.Re
 			}
 		}
 	}
-	for _, e := range lbEvents {
-		at := e.At.Sub(began)
-		if at < 0 {
-			continue // start-up: every backend coming into rotation
-		}
-		in.Events = append(in.Events, record.Event{At: at, Kind: record.EventLB, Backend: backendIndex(e.Ref, fl),
-			Ref: e.Ref, From: e.From, To: e.To, Reason: e.Reason})
-	}
+	in.Events = appendLBEvents(in.Events, lbEvents, began, fl)
 	if cpuErr == nil && cpuErr1 == nil {
 		d := cpu1 - cpu0
 		in.CPU = &d
@@ -262,6 +255,19 @@ func targetDesc(c *report.Config) string {
 		return "the target"
 	}
 	return "lb"
+}
+
+// appendLBEvents appends the load balancer's transitions since began to
+// events, as report events tied to the fleet's backends; those before
+// began (start-up: every backend coming into rotation) are left out.
+func appendLBEvents(events []record.Event, lbEvents []target.LBEvent, began time.Time, fl *fleet.Fleet) []record.Event {
+	for _, e := range lbEvents {
+		if at := e.At.Sub(began); at >= 0 {
+			events = append(events, record.Event{At: at, Kind: record.EventLB, Backend: backendIndex(e.Ref, fl),
+				Ref: e.Ref, From: e.From, To: e.To, Reason: e.Reason})
+		}
+	}
+	return events
 }
 
 // backendIndex finds the backend a load balancer names ref: by address,

@@ -178,12 +178,7 @@ func chaosBench(ctx context.Context, o *options, stdout, stderr io.Writer) (repo
 			in.Events = append(in.Events, record.Event{At: d.Until, Kind: record.EventRestore, Backend: s.Backend})
 		}
 	}
-	for _, e := range tg.LogEvents() {
-		if at := e.At.Sub(began); at >= 0 {
-			in.Events = append(in.Events, record.Event{At: at, Kind: record.EventLB, Backend: backendIndex(e.Ref, fl),
-				Ref: e.Ref, From: e.From, To: e.To, Reason: e.Reason})
-		}
-	}
+	in.Events = appendLBEvents(in.Events, tg.LogEvents(), began, fl)
 	if cpuErr == nil && cpuErr1 == nil {
 		d := cpu1 - cpu0
 		in.CPU = &d
