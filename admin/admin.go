@@ -92,6 +92,10 @@ type Options struct {
 	// Pprof serves Go's runtime profiles under /debug/pprof/ (pprof.go;
 	// see SetPprof).
 	Pprof bool
+	// Fleet reports this instance's place in a fleet sharing health
+	// checks (/status "fleet", /readyz check "fleet"); nil, or a nil
+	// result, when there is no fleet block.
+	Fleet func() *FleetState
 	// Log receives errors writing answers; nil logs nothing.
 	Log *zap.Logger
 }

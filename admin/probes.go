@@ -46,7 +46,9 @@ func (h *Handler) serveHealthz(ctx *fasthttp.RequestCtx) {
 // under checks as "listener:NAME" or "pool:NAME"; a pool's detail also
 // names each discovery source that is stale (its last read failed; the
 // pool keeps the last set it read) or not read yet. A stale source alone
-// does not fail readiness: the backends it listed still serve.
+// does not fail readiness: the backends it listed still serve. With a
+// fleet block, check "fleet" says whether this instance shares its checks
+// or, etcd unreachable, probes everything itself; it never fails.
 func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 	b := probeBody{Status: statusOK, Version: h.o.Version, UptimeSeconds: h.uptime(), Checks: map[string]check{}}
 	ok := true
@@ -77,6 +79,11 @@ func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 			ok = false
 		}
 		b.Checks["pool:"+p.Name()] = c
+	}
+	if h.o.Fleet != nil {
+		if f := h.o.Fleet(); f != nil {
+			b.Checks["fleet"] = check{Status: "ok", Detail: f.readyDetail()}
+		}
 	}
 	code := fasthttp.StatusOK
 	switch {

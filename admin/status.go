@@ -22,6 +22,8 @@ type statusBody struct {
 	Pools json.RawMessage `json:"pools"`
 	// LastReload is the latest reload attempt; null before the first.
 	LastReload *ReloadStatus `json:"last_reload"`
+	// Fleet is this instance's place in its fleet; absent without one.
+	Fleet *FleetState `json:"fleet,omitempty"`
 }
 
 // poolsMark stands for the pools in the encoded statusBody.
@@ -50,6 +52,9 @@ func (h *Handler) serveStatus(ctx *fasthttp.RequestCtx) {
 	}
 	if r := h.o.Reloads(); !r.At.IsZero() {
 		b.LastReload = &r
+	}
+	if h.o.Fleet != nil {
+		b.Fleet = h.o.Fleet()
 	}
 	if b.Listeners == nil {
 		b.Listeners = []ListenerState{}

@@ -18,6 +18,11 @@ type Config struct {
 
 	// Pools are the backend pools, in file order. Names are unique.
 	Pools []*Pool
+
+	// Fleet is the fleet block: health checks shared with other lb
+	// instances through etcd. nil without one (this instance probes every
+	// backend itself).
+	Fleet *Fleet
 }
 
 // Pool returns the pool called name, or nil if there is none.

@@ -25,6 +25,12 @@ func decodeFile(f *fileSchema, fileStart hcl.Range) (*Config, hcl.Diagnostics) {
 		cfg.Pools = append(cfg.Pools, p)
 	}
 
+	if f.Fleet != nil {
+		fl, moreDiags := decodeFleetBlock(f.Fleet)
+		diags = append(diags, moreDiags...)
+		cfg.Fleet = fl
+	}
+
 	diags = append(diags, validateFile(f, cfg, fileStart)...)
 	return cfg, diags
 }

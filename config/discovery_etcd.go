@@ -27,14 +27,22 @@ const etcdWhat = `discovery "etcd" block`
 // decodeEtcdDiscovery decodes the body of a discovery "etcd" block
 // declared at decl, reading its password and TLS files.
 func decodeEtcdDiscovery(b *etcdDiscoveryBlock, decl hcl.Range) (*EtcdDiscovery, hcl.Diagnostics) {
+	return decodeEtcdBlock(b, decl, etcdWhat, `"/lb/pools/web/"`)
+}
+
+// decodeEtcdBlock decodes an etcd connection block (a discovery "etcd"
+// block, or the etcd block inside fleet) declared at decl: what names it
+// in diagnostics, prefixExample is the prefix a missing one is shown
+// with.
+func decodeEtcdBlock(b *etcdDiscoveryBlock, decl hcl.Range, what, prefixExample string) (*EtcdDiscovery, hcl.Diagnostics) {
 	var diags, moreDiags hcl.Diagnostics
 	e := &EtcdDiscovery{}
 
 	var schemes []string
-	e.Endpoints, schemes, moreDiags = decodeEtcdEndpoints(b.Endpoints, decl)
+	e.Endpoints, schemes, moreDiags = decodeEtcdEndpoints(b.Endpoints, decl, what)
 	diags = append(diags, moreDiags...)
 
-	e.Prefix, moreDiags = requireText(etcdWhat, "prefix", `"/lb/pools/web/"`, b.Prefix, decl)
+	e.Prefix, moreDiags = requireText(what, "prefix", prefixExample, b.Prefix, decl)
 	diags = append(diags, moreDiags...)
 	if e.Prefix != "" && !strings.HasSuffix(e.Prefix, "/") {
 		diags = append(diags, warnf(b.Prefix.Range(), "Prefix does not end with a slash",
@@ -56,13 +64,13 @@ func decodeEtcdDiscovery(b *etcdDiscoveryBlock, decl hcl.Range) (*EtcdDiscovery,
 // or an http:// or https:// URL of one, none twice. It returns the
 // endpoints as written and the scheme of each ("" for host:port); both
 // are nil when the list is absent or not a list of strings.
-func decodeEtcdEndpoints(expr hcl.Expression, decl hcl.Range) (endpoints, schemes []string, diags hcl.Diagnostics) {
+func decodeEtcdEndpoints(expr hcl.Expression, decl hcl.Range, what string) (endpoints, schemes []string, diags hcl.Diagnostics) {
 	list, set, diags := decodeValue[[]string](expr)
 	switch {
 	case diags.HasErrors():
 		return nil, nil, diags
 	case !set:
-		return nil, nil, append(diags, missingAttr(decl, etcdWhat, "endpoints", `["127.0.0.1:2379"]`))
+		return nil, nil, append(diags, missingAttr(decl, what, "endpoints", `["127.0.0.1:2379"]`))
 	case len(list) == 0:
 		return nil, nil, append(diags, errorf(expr.Range(), "No etcd endpoint",
 			"endpoints lists no etcd member; list at least one, such as endpoints = [\"127.0.0.1:2379\"]."))

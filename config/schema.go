@@ -15,6 +15,7 @@ type fileSchema struct {
 	Admin     *adminBlock      `hcl:"admin,block"`
 	Listeners []*listenerBlock `hcl:"listener,block"`
 	Pools     []*poolBlock     `hcl:"pool,block"`
+	Fleet     *fleetBlock      `hcl:"fleet,block"`
 }
 
 // adminBlock is the admin block.

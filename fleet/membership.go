@@ -161,6 +161,9 @@ func (m *Membership) Done() <-chan struct{} { return m.done }
 // Name is this instance's member name.
 func (m *Membership) Name() string { return m.cfg.Name }
 
+// Prefix is the fleet's key prefix.
+func (m *Membership) Prefix() string { return m.cfg.Prefix }
+
 // TTL is the member key's lease time to live, after defaults.
 func (m *Membership) TTL() time.Duration { return m.cfg.TTL }
 

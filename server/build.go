@@ -10,6 +10,7 @@ import (
 	"github.com/lbtrust/lb/admin"
 	"github.com/lbtrust/lb/balancer"
 	"github.com/lbtrust/lb/config"
+	"github.com/lbtrust/lb/fleet"
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
@@ -73,20 +74,58 @@ type backendRuntime struct {
 	backend *pool.Backend
 	owner   *poolRuntime // the pool the backend is in, for LB.reap
 
+	// fleet is the backend's share of the fleet's checks (fleet.go);
+	// nil without a fleet block, when its checker always runs.
+	fleet *fleetBackend
+
 	mu      sync.Mutex
 	spec    healthcheck.Spec
 	checker *healthcheck.Checker
-	stopFn  func() // stops the running checker; nil when none runs
+	stopFn  func()             // stops the running checker; nil when none runs
+	group   *healthcheck.Group // where start ran the checker; nil before
+	gone    bool               // reaped: the checker never runs again
 }
 
 // start runs checker (replacing and stopping any running one) in g; the
-// first probe comes at once, with a little jitter.
+// first probe comes at once, with a little jitter. In a fleet the checker
+// is only kept, not run, while this instance has no reason to probe the
+// backend (syncProbing runs it when it has).
 func (br *backendRuntime) start(g *healthcheck.Group, checker *healthcheck.Checker, spec healthcheck.Spec) {
 	br.halt()
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	br.checker, br.spec = checker, spec
-	br.stopFn = g.Start(checker)
+	br.checker, br.spec, br.group = checker, spec, g
+	if !br.gone && (br.fleet == nil || br.fleet.probing()) {
+		br.stopFn = g.Start(checker)
+	}
+}
+
+// syncProbing runs or stops the checker as the fleet now wants: run
+// while this instance owns, adopted or locally holds out the backend,
+// stopped otherwise. No-op before start and after the backend is
+// reaped. It must not be called from the checker's own goroutine.
+func (br *backendRuntime) syncProbing() {
+	want := br.fleet == nil || br.fleet.probing()
+	br.mu.Lock()
+	var stop func()
+	switch {
+	case want && br.stopFn == nil && br.group != nil && !br.gone:
+		br.stopFn = br.group.Start(br.checker)
+	case !want && br.stopFn != nil:
+		stop, br.stopFn = br.stopFn, nil
+	}
+	br.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// retire stops the checker for good (the pool forgot the backend).
+func (br *backendRuntime) retire() {
+	br.mu.Lock()
+	br.gone = true
+	br.mu.Unlock()
+	br.halt()
 }
 
 // halt stops the running checker, if any, and waits for it. It must not
@@ -193,12 +232,19 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend, discovered bool) (
 		return br, true, nil
 	}
 	spec := checkSpecTLS(pr.cfg)
-	checker, err := lb.newChecker(pr, b, spec)
+	br = &backendRuntime{backend: b, owner: pr, spec: spec}
+	if lb.fleet != nil {
+		br.fleet = &fleetBackend{target: fleet.Target{Pool: pr.cfg.Name, Backend: b.Address()}, backend: b, pool: pr.pool}
+	}
+	checker, err := lb.newChecker(pr, b, spec, br.fleet)
 	if err != nil {
 		return nil, false, err
 	}
-	br = &backendRuntime{backend: b, owner: pr, spec: spec, checker: checker}
+	br.checker = checker
 	b.Attach(proxy.NewBackendClient(bc.Address, clientOptionsTLS(pr.cfg)))
+	if lb.fleet != nil {
+		lb.fleet.register(br)
+	}
 	lb.runtimes.Store(b, br)
 	pr.backends[bc.Address] = br
 	pr.unreaped++
@@ -206,9 +252,9 @@ func (lb *LB) addBackend(pr *poolRuntime, bc *config.Backend, discovered bool) (
 }
 
 // newChecker makes the checker of backend b of pool pr with spec (the
-// pool's, checkSpecTLS(pr.cfg)), from the pool's template. Call it with
-// LB.mu held.
-func (lb *LB) newChecker(pr *poolRuntime, b *pool.Backend, spec healthcheck.Spec) (*healthcheck.Checker, error) {
+// pool's, checkSpecTLS(pr.cfg)), from the pool's template; fb is b's
+// share of the fleet (nil without a fleet). Call it with LB.mu held.
+func (lb *LB) newChecker(pr *poolRuntime, b *pool.Backend, spec healthcheck.Spec, fb *fleetBackend) (*healthcheck.Checker, error) {
 	name := pr.cfg.Name
 	if pr.checkLog == nil {
 		pr.checkLog = lb.log.With(zap.String("pool", name))
@@ -223,7 +269,11 @@ func (lb *LB) newChecker(pr *poolRuntime, b *pool.Backend, spec healthcheck.Spec
 		}
 		pr.checkTemplate, pr.checkSpec, pr.checkTLS = t, spec, pr.cfg.TLS
 	}
-	c, err := pr.checkTemplate.New(b.Address(), checkReporter{b, pr.checkMetrics}, pr.checkLog)
+	rep := checkReporter{backend: b, metrics: pr.checkMetrics}
+	if fb != nil {
+		rep.fleet, rep.fb = lb.fleet, fb
+	}
+	c, err := pr.checkTemplate.New(b.Address(), rep, pr.checkLog)
 	if err != nil {
 		return nil, fmt.Errorf("pool %q backend %q: %w", name, b.Address(), err)
 	}
@@ -341,6 +391,7 @@ func (lb *LB) buildAdmin(ac *config.Admin) *adminListener {
 		Metrics:   lb.metrics.Handler(),
 		Token:     string(ac.Token),
 		Pprof:     ac.Pprof,
+		Fleet:     lb.fleetState,
 		Log:       lb.log,
 	})
 	return &adminListener{address: ac.Address, handler: h, server: admin.NewServer(h)}
@@ -389,4 +440,12 @@ func adminAction(act func(poolName, address string) (pool.BackendStatus, error))
 		}
 		return st, err
 	}
+}
+
+// fleetState is the admin's view of the fleet; nil without a fleet block.
+func (lb *LB) fleetState() *admin.FleetState {
+	if lb.fleet == nil {
+		return nil
+	}
+	return lb.fleet.state()
 }

@@ -14,12 +14,22 @@ import (
 type checkReporter struct {
 	backend *pool.Backend
 	metrics *metrics.CheckObserver
+	// fleet and fb, set in a fleet, take the result instead of the
+	// backend: it counts toward this instance's published verdict, and
+	// the pool gets the owners' combined verdict (fleet.go).
+	fleet *fleetRuntime
+	fb    *fleetBackend
 }
 
-// ObserveCheck reports one probe result to the metrics and the backend.
+// ObserveCheck reports one probe result to the metrics and the backend
+// (or, in a fleet, to the fleet runtime).
 func (r checkReporter) ObserveCheck(res healthcheck.Result) {
 	pr := checkResult(res)
 	r.metrics.ObserveCheck(pr)
+	if r.fleet != nil {
+		r.fleet.observe(r.fb, pr)
+		return
+	}
 	r.backend.ObserveCheck(pr)
 }
 

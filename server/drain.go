@@ -23,6 +23,9 @@ func (lb *LB) Drain(poolName, address string) (pool.BackendStatus, error) {
 	if err := p.Drain(address); err != nil {
 		return pool.BackendStatus{}, err
 	}
+	if lb.fleet != nil {
+		lb.fleet.publishDrain(poolName, address, true)
+	}
 	after := backendStatus(p, address)
 	lb.recordOperator(events.KindDrain, p.Name(), before, after)
 	return after, nil
@@ -38,6 +41,9 @@ func (lb *LB) Undrain(poolName, address string) (pool.BackendStatus, error) {
 	before := backendStatus(p, address)
 	if err := p.Undrain(address); err != nil {
 		return pool.BackendStatus{}, err
+	}
+	if lb.fleet != nil {
+		lb.fleet.publishDrain(poolName, address, false)
 	}
 	after := backendStatus(p, address)
 	lb.recordOperator(events.KindUndrain, p.Name(), before, after)

@@ -114,7 +114,7 @@ func (lb *LB) syncMembersLocked(pr *poolRuntime, m memberSync) []string {
 			}
 		}
 		if compare && !sameSpec(br.currentSpec(), m.spec, m.prevTLS, pc.TLS) {
-			if checker, err := lb.newChecker(pr, b, m.spec); err == nil {
+			if checker, err := lb.newChecker(pr, b, m.spec, br.fleet); err == nil {
 				br.start(&lb.checks, checker, m.spec)
 				changes = append(changes, fmt.Sprintf("pool %s: backend %s health check restarted", pc.Name, bc.Address))
 			}

@@ -235,5 +235,8 @@ func liveProblems(cur, next *config.Config) []string {
 	case cur.Admin != nil && cur.Admin.Address != next.Admin.Address:
 		out = append(out, fmt.Sprintf("admin: address %s -> %s needs a restart", cur.Admin.Address, next.Admin.Address))
 	}
+	if !cur.Fleet.Equal(next.Fleet) {
+		out = append(out, "adding, removing or changing the fleet block needs a restart")
+	}
 	return out
 }

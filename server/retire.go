@@ -49,7 +49,10 @@ func (r *reaper) Close() {
 // and frees br's pool if it is retired and br was its last backend. It
 // runs on a reaper goroutine (never a checker's own) and takes lb.mu.
 func (lb *LB) reap(br *backendRuntime) {
-	br.halt()
+	br.retire()
+	if lb.fleet != nil && br.fleet != nil {
+		lb.fleet.unregister(br)
+	}
 	pr := br.owner
 	lb.mu.Lock()
 	pr.unreaped--

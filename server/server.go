@@ -82,6 +82,10 @@ type LB struct {
 	running    bool
 	shutdown   bool
 	lastReload admin.ReloadStatus
+	// fleet shares the active checks with the other instances of the
+	// fleet block (fleet.go); nil without one. Fixed for the process's
+	// life (a reload cannot change the block).
+	fleet *fleetRuntime
 	// stickyKey signs the sticky cookies of pools without a key_file:
 	// drawn at the first such pool, kept for the process's life
 	// (affinity.go).
@@ -98,6 +102,13 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg,
 		events: events.New(eventBuffer(cfg))}
 	lb.metrics = metrics.New(lb.Pools)
+	if cfg.Fleet != nil {
+		fr, err := newFleetRuntime(cfg.Fleet, lb.log)
+		if err != nil {
+			return nil, err
+		}
+		lb.fleet = fr
+	}
 	for _, pc := range cfg.Pools {
 		pr, err := lb.newPoolRuntime(pc)
 		if err != nil {
@@ -181,6 +192,9 @@ func (lb *LB) Start() error {
 	lb.running = true
 	for _, pr := range lb.pools {
 		lb.startSourcesLocked(pr)
+	}
+	if lb.fleet != nil {
+		lb.fleet.start()
 	}
 	return nil
 }
@@ -334,6 +348,11 @@ func (lb *LB) Shutdown(ctx context.Context) error {
 	}
 	lb.closeAccessLogs()
 	lb.checks.Stop()
+	if lb.fleet != nil {
+		// Leave the fleet last: this instance's verdicts held until its
+		// listeners closed.
+		lb.fleet.stop()
+	}
 	lb.sourcesRunning.Wait()
 	// Checkers are stopped: a backend forgotten from now on has nothing
 	// left to reap, and what is still retired is closed below.
