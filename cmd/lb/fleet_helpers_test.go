@@ -185,11 +185,16 @@ type fleetLB struct {
 
 // startFleet starts n lb processes lb1..lbn over backends.
 func startFleet(t *testing.T, n int, etcdAddr string, replicas int, backends []*probedBackend) []*fleetLB {
+	return startFleetOf(t, n, etcdAddr, replicas, func(int) []*probedBackend { return backends })
+}
+
+// startFleetOf starts n lb processes lb1..lbn, lb(i+1) over backendsOf(i).
+func startFleetOf(t *testing.T, n int, etcdAddr string, replicas int, backendsOf func(i int) []*probedBackend) []*fleetLB {
 	ports := freePorts(t, 2*n)
 	out := make([]*fleetLB, n)
 	for i := range out {
 		l := &fleetLB{member: fmt.Sprintf("lb%d", i+1), admin: ports[2*i], listener: ports[2*i+1]}
-		l.proc, _ = startLB(t, fleetLBConfig(l.admin, l.listener, l.member, etcdAddr, replicas, backends))
+		l.proc, _ = startLB(t, fleetLBConfig(l.admin, l.listener, l.member, etcdAddr, replicas, backendsOf(i)))
 		out[i] = l
 	}
 	return out

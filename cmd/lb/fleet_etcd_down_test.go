@@ -1,0 +1,133 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lbtrust/lb/fleet"
+	"github.com/lbtrust/lb/internal/etcdtest"
+	"github.com/lbtrust/lb/internal/leakcheck"
+)
+
+// fleetLoadRate is the GET rate of TestFleetWithoutEtcd, spread over the
+// three LBs.
+const fleetLoadRate = 300
+
+// TestFleetWithoutEtcd runs three lb processes sharing the checks of ten
+// backends (replicas 2) under 300 GET/s spread over them, plus one
+// backend only lb3's configuration lists and lb3 does not own:
+//
+//  1. lb3 adopts that backend (no owner publishes on it) and routes to
+//     it, while lb1 and lb2 never probe it;
+//  2. etcd stops: every instance probes every backend itself within one
+//     TTL (+ 2 s of slack for this machine; measured time logged), says
+//     so in /status and in /readyz, which stays 200;
+//  3. etcd comes back: sharing resumes (two probers per backend again);
+//
+// and no request of the whole run fails.
+func TestFleetWithoutEtcd(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+
+	etcd := etcdtest.Start(t)
+	backends := startProbedBackends(t, 10)
+	members := fleetMembers(3)
+	// A backend lb3 alone lists, owned (by hashing) by lb1 and lb2 only.
+	var skew *probedBackend
+	for skew == nil {
+		b := startProbedBackends(t, 1)[0]
+		if !slices.Contains(fleet.Owners("web/"+b.addr(), members, 2), "lb3") {
+			skew = b
+		}
+	}
+	lbs := startFleetOf(t, 3, etcd.Addr(), 2, func(i int) []*probedBackend {
+		if i == 2 {
+			return append(slices.Clip(backends), skew)
+		}
+		return backends
+	})
+	c := client(t, 5*time.Second)
+	waitFleet(t, c, lbs, 3, backends, "healthy")
+
+	// 1. The backend only lb3 lists.
+	eventually(t, 30*time.Second, "lb3 adopted the backend only it lists", func() bool {
+		v, ok := getFleetStatus(c, lbs[2].admin)
+		return ok && v.Fleet.Adopted == 1 && v.states()[skew.addr()].State == "healthy"
+	})
+	if got := skew.probers(time.Time{}); len(got) != 1 || got["lb3"] == 0 {
+		t.Errorf("the backend only lb3 lists was probed by %v, want lb3 only", got)
+	}
+
+	twoProbers := func(what string) {
+		t.Helper()
+		eventually(t, 30*time.Second, what, func() bool {
+			from := time.Now()
+			time.Sleep(5 * fleetInterval)
+			for _, b := range backends {
+				if len(b.probers(from)) != 2 {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	twoProbers("every backend probed by two owners")
+
+	urls := make([]string, len(lbs))
+	for i, l := range lbs {
+		urls[i] = "http://" + l.listener + "/"
+	}
+	load := startSpreadLoad(t, fleetLoadRate, urls...)
+	load.waitMore(t, fleetLoadRate)
+
+	// 2. etcd stops.
+	stopAt := time.Now()
+	etcd.Stop()
+	eventually(t, fleetTTL+2*time.Second+5*time.Second, "every backend probed by all three instances", func() bool {
+		since := time.Now().Add(-2 * fleetInterval)
+		for _, b := range backends {
+			if len(b.probers(since)) != 3 {
+				return false
+			}
+		}
+		return true
+	})
+	alone := time.Since(stopAt)
+	if alone > fleetTTL+2*time.Second {
+		t.Errorf("every instance probed everything itself %s after etcd stopped; want within one TTL (%s)", alone.Round(time.Millisecond), fleetTTL)
+	}
+	t.Logf("etcd stopped: every instance probes every backend itself after %s (TTL %s)", alone.Round(time.Millisecond), fleetTTL)
+	for _, l := range lbs {
+		eventually(t, 10*time.Second, l.member+": /status and /readyz say etcd is unreachable", func() bool {
+			v, ok := getFleetStatus(c, l.admin)
+			if !ok || v.Fleet.Connected {
+				return false
+			}
+			code, body, _, err := httpGet(c, "http://"+l.admin+"/readyz")
+			return err == nil && code == 200 && strings.Contains(body, "etcd unreachable")
+		})
+	}
+	load.waitMore(t, 2*fleetLoadRate)
+
+	// 3. etcd is back.
+	etcd.Restart()
+	waitFleet(t, c, lbs, 3, backends, "healthy")
+	twoProbers("sharing resumed: two probers per backend again")
+	load.waitMore(t, fleetLoadRate)
+
+	results := load.end()
+	failed := 0
+	for _, r := range results {
+		if r.failed() {
+			failed++
+			if failed <= 5 {
+				t.Errorf("request to lb%d failed: status %d, %v", r.lb+1, r.status, r.err)
+			}
+		}
+	}
+	t.Logf("%d requests under load, %d failed", len(results), failed)
+}
