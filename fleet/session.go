@@ -19,9 +19,12 @@ import (
 var errLeaseLost = errors.New("the member key's lease was lost")
 
 // probeInterval is how often a silent watch is asked for a progress
-// report: half the TTL, so a dead etcd is noticed within about a TTL and
-// a half, as a lost lease is.
-func (m *Membership) probeInterval() time.Duration { return m.cfg.TTL / 2 }
+// report: a quarter of the TTL, so a dead etcd is noticed within about
+// one TTL (a quiet tick, a probe, an unanswered tick, plus the probe's own
+// bound), as a lost lease is (the client closes the keep-alive channel
+// when no renewal came within the TTL). An idle member asks for progress
+// every half TTL: one small request.
+func (m *Membership) probeInterval() time.Duration { return m.cfg.TTL / 4 }
 
 // session registers the member key under a new lease, reads the member
 // set and watches it until something fails or ctx ends. ok reports
