@@ -49,7 +49,7 @@ func TestFleetWithoutEtcd(t *testing.T) {
 			return append(slices.Clip(backends), skew)
 		}
 		return backends
-	})
+	}, "")
 	c := client(t, 5*time.Second)
 	waitFleet(t, c, lbs, 3, backends, "healthy")
 

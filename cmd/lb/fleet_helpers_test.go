@@ -30,6 +30,9 @@ type probedBackend struct {
 	srv  *httptest.Server
 
 	failHost atomic.Pointer[string] // probes with this Host answer 503
+	// failLocal makes requests for /local answer 500 (traffic one lb
+	// sends there; the others send /).
+	failLocal atomic.Bool
 
 	mu     sync.Mutex
 	probes []probeSeen
@@ -60,6 +63,9 @@ func (b *probedBackend) addr() string { return b.srv.Listener.Addr().String() }
 func (b *probedBackend) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Backend", b.name)
 	if r.URL.Path != "/healthz" {
+		if r.URL.Path == "/local" && b.failLocal.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
 		fmt.Fprintf(w, "%s\n", b.name)
 		return
 	}
@@ -110,13 +116,14 @@ func (b *probedBackend) longestGap(from, to time.Time) time.Duration {
 // fleetLBConfig is member's configuration: pool "web" of the backends,
 // probed on /healthz with Host member, sharing checks with replicas
 // owners through the etcd member at etcdAddr.
-func fleetLBConfig(admin, listener, member, etcdAddr string, replicas int, backends []*probedBackend) string {
+func fleetLBConfig(admin, listener, member, etcdAddr string, replicas int, backends []*probedBackend, poolExtra string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "admin {\n  address = %q\n}\n", admin)
 	fmt.Fprintf(&b, "listener \"public\" {\n  address = %q\n  pool    = \"web\"\n}\n", listener)
 	fmt.Fprintf(&b, "pool \"web\" {\n  health_check {\n    path = \"/healthz\"\n    host = %q\n"+
 		"    interval = %q\n    timeout = \"150ms\"\n    healthy_threshold = 2\n    unhealthy_threshold = %d\n  }\n",
 		member, fleetInterval.String(), fleetUnhealthy)
+	b.WriteString(poolExtra)
 	for _, be := range backends {
 		fmt.Fprintf(&b, "  backend %q {}\n", be.addr())
 	}
@@ -185,16 +192,17 @@ type fleetLB struct {
 
 // startFleet starts n lb processes lb1..lbn over backends.
 func startFleet(t *testing.T, n int, etcdAddr string, replicas int, backends []*probedBackend) []*fleetLB {
-	return startFleetOf(t, n, etcdAddr, replicas, func(int) []*probedBackend { return backends })
+	return startFleetOf(t, n, etcdAddr, replicas, func(int) []*probedBackend { return backends }, "")
 }
 
-// startFleetOf starts n lb processes lb1..lbn, lb(i+1) over backendsOf(i).
-func startFleetOf(t *testing.T, n int, etcdAddr string, replicas int, backendsOf func(i int) []*probedBackend) []*fleetLB {
+// startFleetOf starts n lb processes lb1..lbn, lb(i+1) over backendsOf(i);
+// poolExtra goes in each pool block.
+func startFleetOf(t *testing.T, n int, etcdAddr string, replicas int, backendsOf func(i int) []*probedBackend, poolExtra string) []*fleetLB {
 	ports := freePorts(t, 2*n)
 	out := make([]*fleetLB, n)
 	for i := range out {
 		l := &fleetLB{member: fmt.Sprintf("lb%d", i+1), admin: ports[2*i], listener: ports[2*i+1]}
-		l.proc, _ = startLB(t, fleetLBConfig(l.admin, l.listener, l.member, etcdAddr, replicas, backendsOf(i)))
+		l.proc, _ = startLB(t, fleetLBConfig(l.admin, l.listener, l.member, etcdAddr, replicas, backendsOf(i), poolExtra))
 		out[i] = l
 	}
 	return out
