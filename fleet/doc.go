@@ -1,6 +1,7 @@
 // Package fleet lets several lb instances share their active health
-// checks through etcd (issue 17). It holds the building blocks; nothing
-// in the server uses it yet.
+// checks through etcd: membership, ownership, verdicts, drains and the
+// rule that combines owners' verdicts. server/fleet.go wires it to the
+// pools and checkers (README, "Sharing health checks across instances").
 //
 // # Ownership
 //
