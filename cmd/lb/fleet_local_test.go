@@ -60,7 +60,7 @@ func TestFleetPassiveStaysLocal(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "lb1 probes the backend it holds out", func() bool {
 		v, ok := getFleetStatus(c, lbs[0].admin)
-		return ok && v.Fleet.Local == 1 && bad.probers(time.Now().Add(-3*fleetInterval))["lb1"] > 0
+		return ok && v.Fleet.Local == 1 && bad.probers(time.Now().Add(-3 * fleetInterval))["lb1"] > 0
 	})
 
 	bad.failLocal.Store(false)
