@@ -14,8 +14,8 @@ type FleetState struct {
 	// Connected is false while etcd cannot be reached: the instance then
 	// counts as the whole fleet and probes every backend itself.
 	Connected bool `json:"connected"`
-	// Members are the live members this instance sees, sorted (just
-	// itself while not connected).
+	// Members are the live members this instance sees, sorted: just
+	// itself while etcd is unreachable, none before the first read.
 	Members []string `json:"members"`
 	// Replicas is how many members probe each backend.
 	Replicas int `json:"replicas"`
@@ -36,6 +36,9 @@ type FleetState struct {
 
 // readyDetail is the fleet's line in /readyz.
 func (f *FleetState) readyDetail() string {
+	if len(f.Members) == 0 {
+		return fmt.Sprintf("member %s joining: no member set read from etcd yet", f.Member)
+	}
 	if !f.Connected {
 		return fmt.Sprintf("etcd unreachable: member %s probes all %d backends itself until it is back", f.Member, f.Backends)
 	}

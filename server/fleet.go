@@ -69,8 +69,12 @@ func newFleetRuntime(fc *config.Fleet, log *zap.Logger) (*fleetRuntime, error) {
 		}
 		name = h
 	}
+	// No members until the first read of etcd (or the start-up grace):
+	// an instance joining a fleet probes only its share from its first
+	// probe, rather than everything for a moment (and publishing, then
+	// withdrawing, a verdict on every backend).
 	fr := &fleetRuntime{me: name, replicas: fc.Replicas, log: log.With(zap.String("member", name)),
-		members: []string{name}, byTarget: map[fleet.Target]*backendRuntime{}}
+		byTarget: map[fleet.Target]*backendRuntime{}}
 	e := fc.Etcd
 	m, err := fleet.New(fleet.Config{Endpoints: e.Endpoints, Prefix: e.Prefix, Name: name, TTL: fc.TTL,
 		Username: e.Username, Password: string(e.Password), TLS: e.TLS, DialTimeout: e.DialTimeout,
@@ -102,17 +106,28 @@ func (fr *fleetRuntime) stop() {
 	<-fr.m.Done()
 }
 
-// run follows the member set and sweeps every fleetSweep.
+// run follows the member set and sweeps every fleetSweep. Until the
+// first member set is read no backend is probed; if etcd cannot be
+// reached within the member TTL of the start, this instance goes on
+// alone (it owns every backend) until it can.
 func (fr *fleetRuntime) run(ctx context.Context) {
 	defer close(fr.done)
 	tick := time.NewTicker(fleetSweep)
 	defer tick.Stop()
+	alone := time.NewTimer(fr.m.TTL())
+	defer alone.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-fr.m.Changed():
+			alone.Stop()
 			fr.membersChanged()
+		case <-alone.C:
+			if !fr.m.Connected() {
+				fr.log.Warn("fleet: etcd unreachable since start; probing every backend here until it is reachable")
+				fr.membersChanged()
+			}
 		case now := <-tick.C:
 			fr.sweep(now)
 		}
@@ -382,7 +397,7 @@ func (fr *fleetRuntime) publishDrain(poolName, address string, drain bool) {
 func (fr *fleetRuntime) state() *admin.FleetState {
 	fr.mu.Lock()
 	st := &admin.FleetState{Member: fr.me, Prefix: fr.m.Prefix(), Connected: fr.connected,
-		Members: slices.Clone(fr.members), Replicas: fr.replicas, Backends: len(fr.byTarget)}
+		Members: append([]string{}, fr.members...), Replicas: fr.replicas, Backends: len(fr.byTarget)}
 	brs := make([]*backendRuntime, 0, len(fr.byTarget))
 	for _, br := range fr.byTarget {
 		brs = append(brs, br)

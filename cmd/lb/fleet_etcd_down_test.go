@@ -136,3 +136,42 @@ func TestFleetWithoutEtcd(t *testing.T) {
 	}
 	t.Logf("%d requests under load, %d failed", len(results), failed)
 }
+
+// TestFleetStartsWithoutEtcd: an instance whose fleet's etcd cannot be
+// reached at start goes on alone after the member TTL: it probes every
+// backend itself, routes to them, and /readyz (200) says why.
+func TestFleetStartsWithoutEtcd(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+
+	nowhere := freePorts(t, 1)[0] // nothing listens there
+	backends := startProbedBackends(t, 3)
+	lbs := startFleet(t, 1, nowhere, 2, backends)
+	c := client(t, 5*time.Second)
+	started := time.Now()
+	eventually(t, 30*time.Second, "every backend healthy without etcd", func() bool {
+		v, ok := getFleetStatus(c, lbs[0].admin)
+		if !ok || v.Fleet.Connected {
+			return false
+		}
+		for _, b := range backends {
+			if v.states()[b.addr()].State != "healthy" {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("alone after %s (TTL %s)", time.Since(started).Round(time.Millisecond), fleetTTL)
+	code, body, _, err := httpGet(c, "http://"+lbs[0].admin+"/readyz")
+	if err != nil || code != 200 || !strings.Contains(body, "etcd unreachable") {
+		t.Errorf("/readyz: %d %v\n%s", code, err, body)
+	}
+	if code, _, _, err := httpGet(c, "http://"+lbs[0].listener+"/"); err != nil || code != 200 {
+		t.Errorf("GET through the lb: %d %v", code, err)
+	}
+	if _, ok := lbs[0].proc.findLog(func(e logEntry) bool {
+		return strings.HasPrefix(e.str("msg"), "fleet: etcd unreachable since start")
+	}); !ok {
+		t.Error("the lb did not log that it goes on alone")
+	}
+}
