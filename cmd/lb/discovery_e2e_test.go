@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/lbtrust/lb/internal/etcdtest"
-	"github.com/lbtrust/lb/internal/leakcheck"
 )
 
 // discoveryRate is the GET rate of TestDiscoveryEtcdTwoLBs, spread evenly
@@ -43,8 +40,7 @@ const discoveryRate = 1000
 func TestDiscoveryEtcdTwoLBs(t *testing.T) {
 	// The embedded etcd, the demo backend and the clients run in this
 	// process: none of their goroutines may outlive the test.
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+	noGoroutinesLeft(t)
 
 	etcd := etcdtest.Start(t)
 	a := freePorts(t, 7)

@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/lbtrust/lb/fleet"
 	"github.com/lbtrust/lb/internal/etcdtest"
-	"github.com/lbtrust/lb/internal/leakcheck"
 )
 
 // TestFleetSharesChecks is issue 17's end-to-end test: one etcd member
@@ -35,8 +32,7 @@ import (
 //     and none goes without a probe for longer (its other owner goes
 //     on), read from the backends' probe logs.
 func TestFleetSharesChecks(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+	noGoroutinesLeft(t)
 
 	etcd := etcdtest.Start(t)
 	backends := startProbedBackends(t, 30)

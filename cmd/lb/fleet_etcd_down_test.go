@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/lbtrust/lb/fleet"
 	"github.com/lbtrust/lb/internal/etcdtest"
-	"github.com/lbtrust/lb/internal/leakcheck"
 )
 
 // fleetLoadRate is the GET rate of TestFleetWithoutEtcd, spread over the
@@ -30,8 +27,7 @@ const fleetLoadRate = 300
 //
 // and no request of the whole run fails.
 func TestFleetWithoutEtcd(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+	noGoroutinesLeft(t)
 
 	etcd := etcdtest.Start(t)
 	backends := startProbedBackends(t, 10)
@@ -141,8 +137,7 @@ func TestFleetWithoutEtcd(t *testing.T) {
 // reached at start goes on alone after the member TTL: it probes every
 // backend itself, routes to them, and /readyz (200) says why.
 func TestFleetStartsWithoutEtcd(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+	noGoroutinesLeft(t)
 
 	nowhere := freePorts(t, 1)[0] // nothing listens there
 	backends := startProbedBackends(t, 3)

@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/lbtrust/lb/fleet"
 	"github.com/lbtrust/lb/internal/etcdtest"
-	"github.com/lbtrust/lb/internal/leakcheck"
 )
 
 // TestFleetPassiveStaysLocal: three lb processes share the checks of
@@ -21,8 +18,7 @@ import (
 // while it holds it out, and once it answers again lb1's own probe
 // brings it back after the ejection time and lb1 stops probing it.
 func TestFleetPassiveStaysLocal(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
+	noGoroutinesLeft(t)
 
 	etcd := etcdtest.Start(t)
 	backends := startProbedBackends(t, 5)

@@ -11,6 +11,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lbtrust/lb/internal/leakcheck"
 )
 
 // This file holds the helpers the end-to-end tests share beyond process
@@ -366,4 +370,12 @@ func client(t *testing.T, timeout time.Duration) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// noGoroutinesLeft makes the test fail if a goroutine this process
+// started during it (an embedded etcd, backends, clients) outlives it:
+// checked at cleanup, after the cleanups registered later have run.
+func noGoroutinesLeft(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, append(leakcheck.Options(), ignore)...) })
 }
