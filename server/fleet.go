@@ -11,6 +11,7 @@ import (
 	"github.com/lbtrust/lb/admin"
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/fleet"
+	"github.com/lbtrust/lb/metrics"
 	"github.com/lbtrust/lb/pool"
 	"go.uber.org/zap"
 )
@@ -418,4 +419,11 @@ func (fr *fleetRuntime) state() *admin.FleetState {
 	}
 	st.Writes, st.Events = fr.m.Writes(), fr.m.Events()
 	return st
+}
+
+// counts is the fleet's part of /metrics.
+func (fr *fleetRuntime) counts() metrics.FleetCounts {
+	st := fr.state()
+	return metrics.FleetCounts{Connected: st.Connected, Members: len(st.Members), Owned: st.Owned,
+		Adopted: st.Adopted, Local: st.Local, Writes: st.Writes, Events: st.Events}
 }

@@ -130,6 +130,9 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 		return nil, err
 	}
 	lb.metrics.CollectListeners(lb.listenerCounts)
+	if lb.fleet != nil {
+		lb.metrics.CollectFleet(lb.fleet.counts)
+	}
 	if cfg.Admin != nil {
 		lb.admin = lb.buildAdmin(cfg.Admin)
 	}

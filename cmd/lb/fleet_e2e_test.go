@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -73,6 +74,11 @@ func TestFleetSharesChecks(t *testing.T) {
 	t.Logf("3 instances, replicas 2: %.2f probes per backend per interval (%d probes of %d backends over %.1f intervals)",
 		float64(total)/float64(len(backends))/intervals, total, len(backends), intervals)
 	agree(t, c, lbs, backends)
+	if code, body, _, err := httpGet(c, "http://"+lbs[0].admin+"/metrics"); err != nil || code != 200 ||
+		!strings.Contains(body, "\nlb_fleet_connected 1\n") || !strings.Contains(body, "\nlb_fleet_members 3\n") ||
+		!strings.Contains(body, `lb_fleet_probed_backends{why="owned"}`) {
+		t.Errorf("/metrics of lb1 lacks the fleet's gauges: %d %v", code, err)
+	}
 
 	// 2. A backend stops.
 	dead := backends[0]
