@@ -112,6 +112,19 @@ func (m *Membership) Verdicts(t Target) []Verdict {
 	return vs
 }
 
+// AppendVerdicts is Verdicts appending to dst (which may be reused across
+// calls, so a sweep over every target allocates nothing once dst has
+// grown). Safe for concurrent use.
+func (m *Membership) AppendVerdicts(dst []Verdict, t Target) []Verdict {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dst = append(dst, m.others.verdicts[t]...)
+	if v, ok := m.mine[t]; ok {
+		dst = append(dst, v)
+	}
+	return dst
+}
+
 // Drained returns the operator's drain of t, if one is published.
 func (m *Membership) Drained(t Target) (Drain, bool) {
 	m.mu.Lock()

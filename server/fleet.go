@@ -233,24 +233,33 @@ func (fr *fleetRuntime) setOwnersLocked(fb *fleetBackend, members []string, now 
 	}
 }
 
-// sweep looks over every backend (see fleetSweep).
+// sweep looks over every backend (see fleetSweep). It allocates one
+// slice of the backends per call; BenchmarkFleetSweep measures it.
 func (fr *fleetRuntime) sweep(now time.Time) {
+	var vs []fleet.Verdict
 	for _, br := range fr.all() {
 		fb := br.fleet
 		c := fb.backend.Condition()
-		grace := fr.adoptionGrace(br)
-		vs := fr.m.Verdicts(fb.target)
+		vs = fr.m.AppendVerdicts(vs[:0], fb.target)
 		fb.mu.Lock()
 		fb.local = c.HeldOutLocally() && c.Hold == pool.ReasonNone
-		if !fb.owned {
-			fr.adoptLocked(fb, vs, now, grace)
-		}
+		owned := fb.owned
 		fb.mu.Unlock()
-		br.syncProbing()
-		if d, ok := fr.m.Drained(fb.target); ok && c.Hold == pool.ReasonNone {
-			fr.applyDrain(fb, d)
+		if !owned {
+			grace := fr.adoptionGrace(br)
+			fb.mu.Lock()
+			if !fb.owned {
+				fr.adoptLocked(fb, vs, now, grace)
+			}
+			fb.mu.Unlock()
 		}
-		fr.apply(fb, vs, true)
+		br.syncProbing()
+		if c.Hold == pool.ReasonNone {
+			if d, ok := fr.m.Drained(fb.target); ok {
+				fr.applyDrain(fb, d)
+			}
+		}
+		fr.applyKnowing(fb, vs, &c)
 	}
 }
 
@@ -315,6 +324,17 @@ func (fr *fleetRuntime) observe(fb *fleetBackend, r pool.CheckResult) {
 // up verdict never brings back a backend held out locally: its own
 // probes here do.
 func (fr *fleetRuntime) apply(fb *fleetBackend, vs []fleet.Verdict, sweep bool) {
+	fr.applyOn(fb, vs, sweep, nil)
+}
+
+// applyKnowing is a sweep's apply, given the condition the sweep read.
+func (fr *fleetRuntime) applyKnowing(fb *fleetBackend, vs []fleet.Verdict, c *pool.Condition) {
+	fr.applyOn(fb, vs, true, c)
+}
+
+// applyOn is apply; cond, when not nil, is the backend's condition as
+// just read (else it is read when needed).
+func (fr *fleetRuntime) applyOn(fb *fleetBackend, vs []fleet.Verdict, sweep bool, cond *pool.Condition) {
 	fb.mu.Lock()
 	defer fb.mu.Unlock()
 	v, ok := fleet.Combine(fb.votersLocked(fr.me), vs)
@@ -326,7 +346,12 @@ func (fr *fleetRuntime) apply(fb *fleetBackend, vs []fleet.Verdict, sweep bool) 
 	if !changed && !sweep {
 		return
 	}
-	c := fb.backend.Condition()
+	var c pool.Condition
+	if cond != nil && !changed {
+		c = *cond
+	} else {
+		c = fb.backend.Condition()
+	}
 	if v.State == fleet.StateUp && c.HeldOutLocally() {
 		return
 	}
