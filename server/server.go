@@ -95,12 +95,20 @@ type LB struct {
 // New builds every runtime object for cfg without opening any socket. A
 // configuration that passed config.Load is expected to build; an error here
 // means a value the runtime cannot honour (it names the pool or backend).
-func New(cfg *config.Config, o Options) (*LB, error) {
+func New(cfg *config.Config, o Options) (_ *LB, err error) {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
 	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg,
 		events: events.New(eventBuffer(cfg))}
+	defer func() {
+		if err != nil {
+			// The pools built so far run their watchdogs: stop them.
+			for _, pr := range lb.pools {
+				pr.pool.Close()
+			}
+		}
+	}()
 	lb.metrics = metrics.New(lb.Pools)
 	if cfg.Fleet != nil {
 		fr, err := newFleetRuntime(cfg.Fleet, lb.log)
@@ -114,13 +122,13 @@ func New(cfg *config.Config, o Options) (*LB, error) {
 		if err != nil {
 			return nil, err
 		}
+		lb.pools = append(lb.pools, pr)
 		for _, bc := range pc.Backends {
 			if _, _, err := lb.addBackend(pr, bc, false); err != nil {
 				return nil, err
 			}
 		}
 		lb.reconcileSourcesLocked(pr, pc) // not running yet: Start starts them
-		lb.pools = append(lb.pools, pr)
 	}
 	routes := lb.routesLocked(cfg)
 	for _, lc := range cfg.Listeners {

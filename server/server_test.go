@@ -135,3 +135,27 @@ pool "web" {
 	ln.Close()
 	lb.Shutdown(context.Background())
 }
+
+// TestNewFailureLeavesNothingRunning: a configuration the runtime refuses
+// in its second pool (an algorithm config would have refused, set here by
+// hand) makes New fail with the pool's name and leaves no goroutine of
+// the pool built before it (its silent-detection watchdog): the leak
+// check of TestMain would catch one.
+func TestNewFailureLeavesNothingRunning(t *testing.T) {
+	cfg := mustParse(t, `
+listener "l" {
+  address = "127.0.0.1:0"
+  pool    = "a"
+}
+pool "a" {
+  backend "127.0.0.1:1" {}
+}
+pool "b" {
+  backend "127.0.0.1:2" {}
+}
+`)
+	cfg.Pools[1].Algorithm = "fastest"
+	if _, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), `pool "b"`) {
+		t.Fatalf("New: %v, want an error naming pool \"b\"", err)
+	}
+}
