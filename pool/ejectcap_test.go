@@ -178,3 +178,34 @@ func TestEjectionsDecay(t *testing.T) {
 		}
 	}
 }
+
+// TestEjectedBackendShedsInPanic: in panic routing an ejected backend is
+// routed to again, but it is Failing (held out by its traffic), so it
+// keeps one in ten of its picks; a backend down by its checks only keeps
+// its whole share (panic routing is for checks that may be wrong).
+func TestEjectedBackendShedsInPanic(t *testing.T) {
+	res := Resilience{PanicThreshold: 50,
+		Passive: Passive{Enabled: true, ConsecutiveFailures: 3, BaseEjection: time.Hour, MaxEjectedPercent: 100}}
+	p, bs, _ := newTestPoolWith(t, Options{Resilience: res}, "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:4", "127.0.0.1:5")
+	healthyAll(bs)
+	failRequests(bs[0], 3, RequestServerError) // ejected
+	fail(bs[1])
+	fail(bs[1]) // down by their checks: 2 of 5 HEALTHY
+	fail(bs[2])
+	fail(bs[2])
+	if p.Mode() != "panic" || bs[0].State() != StateUnhealthy || bs[1].State() != StateUnhealthy {
+		t.Fatalf("setup: mode %s, states %s %s", p.Mode(), bs[0].State(), bs[1].State())
+	}
+	got := map[*Backend]int{}
+	for range 5000 {
+		b := p.Acquire(nil)
+		got[b]++
+		b.Release(RequestLocal, 0)
+	}
+	if n := got[bs[0]]; n != 100 {
+		t.Errorf("the ejected backend got %d of 5000 picks in panic routing, want a tenth of its 1000", n)
+	}
+	if n := got[bs[1]]; n < 1100 {
+		t.Errorf("the backend down by its checks got %d of 5000 picks in panic routing, want its share and more", n)
+	}
+}

@@ -291,7 +291,7 @@ func (p *Pool) tryAcquire(avoid *Avoid, now time.Time) (b *Backend, done bool) {
 	if b == nil {
 		return nil, true
 	}
-	if b.Failing() && s.mode == modeNormal {
+	if b.Failing() {
 		b = p.shed(s, b, avoid)
 	}
 	if p.take(b, s.mode, now) {

@@ -114,8 +114,9 @@ func TestFailingBackendRetriedWhenEjectionRefused(t *testing.T) {
 
 // TestEjectedBackendRetriedInPanic: with fewer than panic_threshold of the
 // pool HEALTHY, panic routing sends requests to UNHEALTHY backends too,
-// an ejected one included; its 500s to GETs are retried on another
-// backend (it is Failing), so the client sees none.
+// an ejected one included, which keeps one in ten of its picks (it is
+// Failing: shed); its 500s to GETs are retried on another backend, so the
+// client sees none.
 func TestEjectedBackendRetriedInPanic(t *testing.T) {
 	var ok, broken atomic.Int64
 	brokenAddr := startBackend(t, func(ctx *fasthttp.RequestCtx) {
@@ -165,8 +166,9 @@ func TestEjectedBackendRetriedInPanic(t *testing.T) {
 			t.Fatalf("GET %d: %d: the ejected backend's 500 was not retried", i, resp.StatusCode())
 		}
 	}
-	if broken.Load() < 10 {
-		t.Errorf("the ejected backend got %d requests of 100 in panic routing, want about a fifth", broken.Load())
+	// Its fifth of the picks, less the nine in ten it sheds (Failing).
+	if n := broken.Load(); n < 1 || n > 6 {
+		t.Errorf("the ejected backend got %d requests of 100 in panic routing, want about a tenth of its fifth", n)
 	}
 	checkReleased(t, p)
 }
