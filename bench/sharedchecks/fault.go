@@ -78,7 +78,7 @@ func (r *runner) fault(ctx context.Context) (faultResult, error) {
 // instance takes to show it in state (threshold probes in a row decide).
 func (r *runner) change(ctx context.Context, addr, state string, owners []string, threshold int, do func()) (agreement, error) {
 	var a agreement
-	w0, e0, err := r.adm.counters(ctx, r.lbs)
+	c0, err := r.adm.counters(ctx, r.lbs)
 	if err != nil {
 		return a, err
 	}
@@ -132,10 +132,11 @@ func (r *runner) change(ctx context.Context, addr, state string, owners []string
 	if err := sleep(ctx, time.Until(last.Add(2*r.s.Interval.D()))); err != nil {
 		return a, err
 	}
-	w1, e1, err := r.adm.counters(ctx, r.lbs)
+	c1, err := r.adm.counters(ctx, r.lbs)
 	if err != nil {
 		return a, err
 	}
-	a.Writes, a.Events, a.Window = w1-w0, e1-e0, Millis(time.Since(at))
+	_, d := delta(c0, c1)
+	a.Writes, a.Events, a.Window = d.Writes, d.Events, Millis(time.Since(at))
 	return a, nil
 }

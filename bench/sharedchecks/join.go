@@ -22,23 +22,19 @@ type joinResult struct {
 	Moved   int `json:"moved"`
 	Changes int `json:"changes"`
 	// Writes and Events are the instances' fleet.writes and fleet.events
-	// deltas from its start until Window after it joined, and PerSecond
-	// the same by second after it joined.
-	Writes    uint64      `json:"writes"`
-	Events    uint64      `json:"events"`
-	Window    Millis      `json:"window_ms"`
-	PerSecond []joinCount `json:"per_second"`
+	// deltas from its start until Window after it joined (ByInstance
+	// by member), and PerSecond the same by second after it joined.
+	Writes     uint64            `json:"writes"`
+	Events     uint64            `json:"events"`
+	Window     Millis            `json:"window_ms"`
+	PerSecond  []counts          `json:"per_second"`
+	ByInstance map[string]counts `json:"by_instance"`
+	// Owned is each instance's fleet.owned at the end.
+	Owned map[string]int `json:"owned"`
 	// Probes is probes per backend per interval over the last second of
 	// the window (back to the replicas once ownership has moved; over
 	// less than an interval it varies with where the probes fall).
 	Probes float64 `json:"probes_per_backend_per_interval"`
-}
-
-// joinCount is the fleet's writes and events in one second after a
-// join; the first also holds those before it joined.
-type joinCount struct {
-	Writes uint64 `json:"writes"`
-	Events uint64 `json:"events"`
 }
 
 // join starts an instance and counts the etcd traffic while ownership
@@ -67,7 +63,7 @@ func (r *runner) join(ctx context.Context) (joinResult, error) {
 			res.Changes += n
 		}
 	}
-	w0, e0, err := r.adm.counters(ctx, r.lbs)
+	c0, err := r.adm.counters(ctx, r.lbs)
 	if err != nil {
 		return res, err
 	}
@@ -93,7 +89,7 @@ func (r *runner) join(ctx context.Context) (joinResult, error) {
 	}
 	joined := time.Now()
 	res.Joined = Millis(joined.Sub(at))
-	w, e := w0, e0
+	prev := c0
 	window := r.s.JoinWindow.D()
 	for end := time.Duration(0); end < window; {
 		end = min(end+time.Second, window)
@@ -110,13 +106,19 @@ func (r *runner) join(ctx context.Context) (joinResult, error) {
 			n := len(r.bk.between(mark, -1))
 			res.Probes = float64(n) / float64(r.s.Backends) / (float64(time.Since(from)) / float64(r.s.Interval))
 		}
-		wk, ek, err := r.adm.counters(ctx, r.lbs)
+		ck, err := r.adm.counters(ctx, r.lbs)
 		if err != nil {
 			return res, err
 		}
-		res.PerSecond = append(res.PerSecond, joinCount{Writes: wk - w, Events: ek - e})
-		w, e = wk, ek
+		_, d := delta(prev, ck)
+		res.PerSecond = append(res.PerSecond, d)
+		prev = ck
 	}
-	res.Writes, res.Events, res.Window = w-w0, e-e0, Millis(time.Since(at))
+	var d counts
+	res.ByInstance, d = delta(c0, prev)
+	res.Writes, res.Events, res.Window = d.Writes, d.Events, Millis(time.Since(at))
+	if res.Owned, err = r.owned(ctx); err != nil {
+		return res, err
+	}
 	return res, nil
 }

@@ -30,9 +30,10 @@ type killResult struct {
 	// Writes and Events are the survivors' fleet.writes and fleet.events
 	// deltas from the kill to two intervals after the last new owner's
 	// first probe (Window).
-	Writes uint64 `json:"writes"`
-	Events uint64 `json:"events"`
-	Window Millis `json:"window_ms"`
+	Writes     uint64            `json:"writes"`
+	Events     uint64            `json:"events"`
+	Window     Millis            `json:"window_ms"`
+	ByInstance map[string]counts `json:"by_instance"`
 }
 
 // kill kills the last running instance and measures the takeover.
@@ -57,7 +58,7 @@ func (r *runner) kill(ctx context.Context) (killResult, error) {
 			}
 		}
 	}
-	w0, e0, err := r.adm.counters(ctx, survivors)
+	c0, err := r.adm.counters(ctx, survivors)
 	if err != nil {
 		return res, err
 	}
@@ -118,11 +119,13 @@ func (r *runner) kill(ctx context.Context) (killResult, error) {
 	if err := sleep(ctx, r.s.Interval.D()); err != nil {
 		return res, err
 	}
-	w1, e1, err := r.adm.counters(ctx, survivors)
+	c1, err := r.adm.counters(ctx, survivors)
 	if err != nil {
 		return res, err
 	}
-	res.Writes, res.Events, res.Window = w1-w0, e1-e0, Millis(time.Since(at))
+	var d counts
+	res.ByInstance, d = delta(c0, c1)
+	res.Writes, res.Events, res.Window = d.Writes, d.Events, Millis(time.Since(at))
 	return res, nil
 }
 

@@ -69,6 +69,10 @@ func main() {
 		}
 	}
 	sum, err := run(ctx, s, *lbBin, progress)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "sharedchecks: interrupted; everything it started is stopped")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sharedchecks:", err)
 		os.Exit(1)

@@ -90,17 +90,37 @@ func (a *admin) status(ctx context.Context, l *lbInstance) (*statusView, error) 
 	return &v, nil
 }
 
-// counters sums fleet.writes and fleet.events over the instances.
-func (a *admin) counters(ctx context.Context, lbs []*lbInstance) (writes, events uint64, err error) {
+// counts are fleet.writes and fleet.events (or their deltas).
+type counts struct {
+	Writes uint64 `json:"writes"`
+	Events uint64 `json:"events"`
+}
+
+// counters reads each instance's fleet.writes and fleet.events, by
+// member.
+func (a *admin) counters(ctx context.Context, lbs []*lbInstance) (map[string]counts, error) {
+	out := make(map[string]counts, len(lbs))
 	for _, l := range lbs {
 		v, err := a.status(ctx, l)
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
-		writes += v.Fleet.Writes
-		events += v.Fleet.Events
+		out[l.member] = counts{Writes: v.Fleet.Writes, Events: v.Fleet.Events}
 	}
-	return writes, events, nil
+	return out, nil
+}
+
+// delta is, by member of to, to's counts less from's (0 for a member
+// from lacks: an instance started since), and their sum.
+func delta(from, to map[string]counts) (by map[string]counts, sum counts) {
+	by = make(map[string]counts, len(to))
+	for m, c := range to {
+		d := counts{Writes: c.Writes - from[m].Writes, Events: c.Events - from[m].Events}
+		by[m] = d
+		sum.Writes += d.Writes
+		sum.Events += d.Events
+	}
+	return by, sum
 }
 
 // event is one entry of /events.

@@ -38,7 +38,7 @@ type steadyResult struct {
 // steady measures the steady state over the settings' Duration.
 func (r *runner) steady(ctx context.Context) (steadyResult, error) {
 	var res steadyResult
-	w0, e0, err := r.adm.counters(ctx, r.lbs)
+	c0, err := r.adm.counters(ctx, r.lbs)
 	if err != nil {
 		return res, err
 	}
@@ -47,14 +47,15 @@ func (r *runner) steady(ctx context.Context) (steadyResult, error) {
 		return res, err
 	}
 	m1, t1 := r.bk.mark(), time.Now()
-	w1, e1, err := r.adm.counters(ctx, r.lbs)
+	c1, err := r.adm.counters(ctx, r.lbs)
 	if err != nil {
 		return res, err
 	}
 	window := t1.Sub(t0)
 	res.Window = Millis(window)
 	res.Intervals = float64(window) / float64(r.s.Interval)
-	res.Writes, res.Events = w1-w0, e1-e0
+	_, d := delta(c0, c1)
+	res.Writes, res.Events = d.Writes, d.Events
 	res.WritesPerSecond = float64(res.Writes) / window.Seconds()
 	res.EventsPerSecond = float64(res.Events) / window.Seconds()
 
@@ -93,13 +94,21 @@ func (r *runner) steady(ctx context.Context) (steadyResult, error) {
 		}
 	}
 	res.Probers = spreadOf(counts)
-	res.Owned = map[string]int{}
+	if res.Owned, err = r.owned(ctx); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// owned is each running instance's fleet.owned.
+func (r *runner) owned(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
 	for _, l := range r.lbs {
 		v, err := r.adm.status(ctx, l)
 		if err != nil {
-			return res, err
+			return nil, err
 		}
-		res.Owned[l.member] = v.Fleet.Owned
+		out[l.member] = v.Fleet.Owned
 	}
-	return res, nil
+	return out, nil
 }

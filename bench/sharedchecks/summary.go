@@ -58,6 +58,7 @@ func (s *summary) text() string {
 		}
 		fmt.Fprintf(&b, "  longest gap     without any probe: max %s, median %s (over its %d backends)\n", ms(k.Gap.Max), ms(k.Gap.Median), k.Gap.N)
 		fmt.Fprintf(&b, "  etcd            %d writes, %d watch events (survivors, over %s)\n", k.Writes, k.Events, ms(k.Window))
+		fmt.Fprintf(&b, "  by instance     writes/events %s\n", countsText(k.ByInstance))
 	}
 
 	j := s.Join
@@ -74,6 +75,8 @@ func (s *summary) text() string {
 		per = append(per, fmt.Sprintf("%d/%d", c.Writes, c.Events))
 	}
 	fmt.Fprintf(&b, "  by second       writes/events %s (the first includes the join itself)\n", strings.Join(per, ", "))
+	fmt.Fprintf(&b, "  by instance     writes/events %s\n", countsText(j.ByInstance))
+	fmt.Fprintf(&b, "  owned then      %s\n", mapText(j.Owned))
 	fmt.Fprintf(&b, "  then            %.2f probes per backend per interval\n", j.Probes)
 
 	if len(s.Warnings) > 0 {
@@ -108,6 +111,15 @@ func agreementText(b *strings.Builder, state string, a agreement, decide time.Du
 	fmt.Fprintf(b, "                  %s\n", strings.Join(per, "; "))
 	fmt.Fprintf(b, "                  deciding probe started %s after the change\n", ms(a.Decided))
 	fmt.Fprintf(b, "  etcd            %d writes, %d watch events (over %s)\n", a.Writes, a.Events, ms(a.Window))
+}
+
+// countsText writes m as "k w/e, k w/e" in key order.
+func countsText(m map[string]counts) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d/%d", k, m[k].Writes, m[k].Events))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // mapText writes m as "k v, k v" in key order.
