@@ -355,14 +355,15 @@ func (fr *fleetRuntime) applyOn(fb *fleetBackend, vs []fleet.Verdict, sweep bool
 	if v.State == fleet.StateUp && c.HeldOutLocally() {
 		return
 	}
-	at := v.At
-	if !changed {
-		if !disagrees(v.State, c) {
-			return
-		}
-		at = time.Now()
+	if !changed && !disagrees(v.State, c) {
+		return
 	}
-	fb.backend.ObserveCheck(decisive(v, at))
+	// Dated now, not at the owner's deciding probe: the combined verdict
+	// changes here when the last owner it waited for spoke (an up needs
+	// every owner's), which may be an interval after the probe of the
+	// owner that names it; a back-dated transition would mislead
+	// /events. The owner's own time is in its verdict in etcd.
+	fb.backend.ObserveCheck(decisive(v, time.Now()))
 }
 
 // applyDrain drains fb as an operator's published drain d says.
