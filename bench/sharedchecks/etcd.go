@@ -3,16 +3,12 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 
+	"github.com/lbtrust/lb/internal/etcdtest"
 	"github.com/lbtrust/lb/internal/freeport"
 )
-
-// etcdStartTimeout bounds how long the member may take to be ready.
-const etcdStartTimeout = time.Minute
 
 // etcdServer is one etcd member embedded in this process, as
 // internal/etcdtest runs it for tests: 127.0.0.1 only, its own logging
@@ -42,34 +38,11 @@ func startEtcd(dir string) (*etcdServer, error) {
 
 // startEtcdOn starts the member on the given client and peer addresses.
 func startEtcdOn(dir, client, peer string) (*etcdServer, error) {
-	cu := url.URL{Scheme: "http", Host: client}
-	pu := url.URL{Scheme: "http", Host: peer}
-	cfg := embed.NewConfig()
-	cfg.Name = "sharedchecks"
-	cfg.Dir = dir
-	cfg.ListenClientUrls = []url.URL{cu}
-	cfg.AdvertiseClientUrls = []url.URL{cu}
-	cfg.ListenPeerUrls = []url.URL{pu}
-	cfg.AdvertisePeerUrls = []url.URL{pu}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	cfg.Logger = "zap"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	cfg.UnsafeNoFsync = true
-	cfg.EnableGRPCGateway = false
-	e, err := embed.StartEtcd(cfg)
+	e, err := etcdtest.Embed("sharedchecks", dir, url.URL{Scheme: "http", Host: client}, url.URL{Scheme: "http", Host: peer})
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case <-e.Server.ReadyNotify():
-		return &etcdServer{e: e, addr: client}, nil
-	case err := <-e.Err():
-		e.Close()
-		return nil, fmt.Errorf("etcd failed while starting: %v", err)
-	case <-time.After(etcdStartTimeout):
-		e.Close()
-		return nil, fmt.Errorf("etcd not ready within %s", etcdStartTimeout)
-	}
+	return &etcdServer{e: e, addr: client}, nil
 }
 
 // stop stops the member and returns once its goroutines have ended.

@@ -7,21 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	adminapi "github.com/lbtrust/lb/admin"
 )
 
-// fleetState is /status's "fleet" object.
-type fleetState struct {
-	Member    string   `json:"member"`
-	Connected bool     `json:"connected"`
-	Members   []string `json:"members"`
-	Replicas  int      `json:"replicas"`
-	Backends  int      `json:"backends"`
-	Owned     int      `json:"owned"`
-	Adopted   int      `json:"adopted"`
-	Local     int      `json:"local"`
-	Writes    uint64   `json:"writes"`
-	Events    uint64   `json:"events"`
-}
+// fleetState is /status's "fleet" object, as the admin writes it.
+type fleetState = adminapi.FleetState
 
 // statusView is the part of /status the tool reads.
 type statusView struct {

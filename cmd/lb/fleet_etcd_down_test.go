@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lbtrust/lb/fleet"
 	"github.com/lbtrust/lb/internal/etcdtest"
 )
 
@@ -33,13 +32,7 @@ func TestFleetWithoutEtcd(t *testing.T) {
 	backends := startProbedBackends(t, 10)
 	members := fleetMembers(3)
 	// A backend lb3 alone lists, owned (by hashing) by lb1 and lb2 only.
-	var skew *probedBackend
-	for skew == nil {
-		b := startProbedBackends(t, 1)[0]
-		if !slices.Contains(fleet.Owners("web/"+b.addr(), members, 2), "lb3") {
-			skew = b
-		}
-	}
+	skew, _ := startBackendNotOwnedBy(t, "lb3", members, 2)
 	lbs := startFleetOf(t, 3, etcd.Addr(), 2, func(i int) []*probedBackend {
 		if i == 2 {
 			return append(slices.Clip(backends), skew)

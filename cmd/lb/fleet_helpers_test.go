@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lbtrust/lb/fleet"
 )
 
 // The fleet tests' settings: checks every fleetInterval, two failures
@@ -226,5 +229,19 @@ func waitFleet(t *testing.T, c *http.Client, lbs []*fleetLB, members int, backen
 			}
 			return true
 		})
+	}
+}
+
+// startBackendNotOwnedBy starts backends until one is not among the
+// owners member would have over members with replicas (rendezvous
+// hashing of "web/"+address); it returns that one and those started
+// before it, which member owns.
+func startBackendNotOwnedBy(t *testing.T, member string, members []string, replicas int) (b *probedBackend, owned []*probedBackend) {
+	for {
+		b := startProbedBackends(t, 1)[0]
+		if !slices.Contains(fleet.Owners("web/"+b.addr(), members, replicas), member) {
+			return b, owned
+		}
+		owned = append(owned, b)
 	}
 }

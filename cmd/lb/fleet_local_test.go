@@ -2,11 +2,9 @@ package main
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/lbtrust/lb/fleet"
 	"github.com/lbtrust/lb/internal/etcdtest"
 )
 
@@ -24,14 +22,8 @@ func TestFleetPassiveStaysLocal(t *testing.T) {
 	backends := startProbedBackends(t, 5)
 	members := fleetMembers(3)
 	// One more backend, which lb1 does not own (by hashing).
-	var bad *probedBackend
-	for bad == nil {
-		b := startProbedBackends(t, 1)[0]
-		backends = append(backends, b)
-		if !slices.Contains(fleet.Owners("web/"+b.addr(), members, 2), "lb1") {
-			bad = b
-		}
-	}
+	bad, more := startBackendNotOwnedBy(t, "lb1", members, 2)
+	backends = append(append(backends, more...), bad)
 	lbs := startFleetOf(t, 3, etcd.Addr(), 2, func(int) []*probedBackend { return backends },
 		"  passive {\n    base_ejection = \"1s\"\n  }\n")
 	c := client(t, 5*time.Second)

@@ -81,34 +81,9 @@ func Start(t testing.TB) *Server {
 // start launches the member on s's ports and data directory and waits for
 // it to be ready.
 func (s *Server) start() error {
-	cfg := embed.NewConfig()
-	cfg.Name = "etcdtest"
-	cfg.Dir = s.dir
-	cfg.ListenClientUrls = []url.URL{s.client}
-	cfg.AdvertiseClientUrls = []url.URL{s.client}
-	cfg.ListenPeerUrls = []url.URL{s.peer}
-	cfg.AdvertisePeerUrls = []url.URL{s.peer}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	cfg.Logger = "zap"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	// No fsync: the data dir is a temp dir and a crash loses the test
-	// anyway; fsync on a loaded disk would only slow every write.
-	cfg.UnsafeNoFsync = true
-	// The HTTP gateway and metrics are not used; fewer listeners, fewer
-	// goroutines.
-	cfg.EnableGRPCGateway = false
-	e, err := embed.StartEtcd(cfg)
+	e, err := Embed("etcdtest", s.dir, s.client, s.peer)
 	if err != nil {
 		return err
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case err := <-e.Err():
-		e.Close()
-		return fmt.Errorf("etcd failed while starting: %v", err)
-	case <-time.After(StartTimeout):
-		e.Close()
-		return fmt.Errorf("etcd not ready within %s", StartTimeout)
 	}
 	s.mu.Lock()
 	s.etcd = e
@@ -221,4 +196,41 @@ func (s *Server) cleanup() {
 		c.Close()
 	}
 	s.Stop()
+}
+
+// Embed starts a one-member etcd cluster named name in this process,
+// serving clients on client and peers on peer (http URLs, 127.0.0.1 in
+// this project), its data in dir, and returns once it is ready (within
+// StartTimeout) or why it is not. etcd's own logging is discarded. No
+// fsync: dir is meant to be temporary, and fsync on a loaded disk would
+// only slow every write. The HTTP gateway is off (fewer listeners, fewer
+// goroutines). Close the result to stop it. Used by Server and by the
+// benchmarks that run etcd themselves (bench/sharedchecks).
+func Embed(name, dir string, client, peer url.URL) (*embed.Etcd, error) {
+	cfg := embed.NewConfig()
+	cfg.Name = name
+	cfg.Dir = dir
+	cfg.ListenClientUrls = []url.URL{client}
+	cfg.AdvertiseClientUrls = []url.URL{client}
+	cfg.ListenPeerUrls = []url.URL{peer}
+	cfg.AdvertisePeerUrls = []url.URL{peer}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	cfg.Logger = "zap"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cfg.UnsafeNoFsync = true
+	cfg.EnableGRPCGateway = false
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("etcd failed while starting: %v", err)
+	case <-time.After(StartTimeout):
+		e.Close()
+		return nil, fmt.Errorf("etcd not ready within %s", StartTimeout)
+	}
 }
