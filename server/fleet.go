@@ -259,7 +259,7 @@ func (fr *fleetRuntime) sweep(now time.Time) {
 				fr.applyDrain(fb, d)
 			}
 		}
-		fr.applyKnowing(fb, vs, &c)
+		fr.apply(fb, vs, true, &c)
 	}
 }
 
@@ -315,26 +315,16 @@ func (fr *fleetRuntime) observe(fb *fleetBackend, r pool.CheckResult) {
 	}
 	if publish {
 		fr.m.Publish(v)
-		fr.apply(fb, fr.m.Verdicts(fb.target), false)
+		fr.apply(fb, fr.m.Verdicts(fb.target), false, nil)
 	}
 }
 
 // apply gives fb's pool the owners' combined verdict over vs when it
 // changed, or, on a sweep, when the backend's state contradicts it. An
 // up verdict never brings back a backend held out locally: its own
-// probes here do.
-func (fr *fleetRuntime) apply(fb *fleetBackend, vs []fleet.Verdict, sweep bool) {
-	fr.applyOn(fb, vs, sweep, nil)
-}
-
-// applyKnowing is a sweep's apply, given the condition the sweep read.
-func (fr *fleetRuntime) applyKnowing(fb *fleetBackend, vs []fleet.Verdict, c *pool.Condition) {
-	fr.applyOn(fb, vs, true, c)
-}
-
-// applyOn is apply; cond, when not nil, is the backend's condition as
-// just read (else it is read when needed).
-func (fr *fleetRuntime) applyOn(fb *fleetBackend, vs []fleet.Verdict, sweep bool, cond *pool.Condition) {
+// probes here do. cond, when not nil, is the backend's condition as the
+// sweep just read it (else it is read when needed).
+func (fr *fleetRuntime) apply(fb *fleetBackend, vs []fleet.Verdict, sweep bool, cond *pool.Condition) {
 	fb.mu.Lock()
 	defer fb.mu.Unlock()
 	v, ok := fleet.Combine(fb.votersLocked(fr.me), vs)
@@ -377,7 +367,7 @@ func (fr *fleetRuntime) applyDrain(fb *fleetBackend, d fleet.Drain) {
 // VerdictsChanged is the Membership's news of another member's verdict.
 func (fr *fleetRuntime) VerdictsChanged(t fleet.Target) {
 	if br := fr.lookup(t); br != nil {
-		fr.apply(br.fleet, fr.m.Verdicts(t), false)
+		fr.apply(br.fleet, fr.m.Verdicts(t), false, nil)
 	}
 }
 
