@@ -242,6 +242,30 @@ func TestEtcdDownThenBack(t *testing.T) {
 	sees(t, b, "lb-a", "lb-b")
 }
 
+// TestEtcdStoppingBeforeTheWatchOpens: etcd stops between the read and
+// the watch that follows it (the client's Watch would wait for its stream
+// without end): the member still notices it is alone, and comes back.
+func TestEtcdStoppingBeforeTheWatchOpens(t *testing.T) {
+	srv := etcdtest.Start(t)
+	const prefix = "/lb/fleet/test/"
+	m, err := New(Config{Endpoints: srv.Endpoints(), Prefix: prefix, Name: "lb-a", TTL: 2 * time.Second}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	m.afterRead = func(int64) { once.Do(srv.Stop) }
+	ctx, cancel := context.WithCancel(context.Background())
+	m.Start(ctx)
+	defer func() {
+		cancel()
+		<-m.Done()
+	}()
+	eventually(t, "the hook stopped etcd", func() bool { return !srv.Running() })
+	eventually(t, "not connected after etcd stopped before the watch", func() bool { return !m.Connected() })
+	srv.Restart()
+	eventually(t, "connected again", m.Connected)
+}
+
 func TestStopWhileEtcdIsDown(t *testing.T) {
 	srv := etcdtest.Start(t)
 	a := start(t, srv, "/lb/fleet/test/", "lb-a", 2*time.Second)

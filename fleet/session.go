@@ -133,7 +133,10 @@ func (m *Membership) watch(ctx context.Context, cli *clientv3.Client, ka <-chan 
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	dir := m.cfg.Prefix
-	wch := cli.Watch(wctx, dir, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	wch, err := etcdclient.Watch(wctx, cancel, cli, dir, rev, RequestTimeout)
+	if err != nil {
+		return err
+	}
 	var verdicts, drains []Target
 	probe := m.probeInterval()
 	tick := time.NewTicker(probe)

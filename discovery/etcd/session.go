@@ -50,7 +50,10 @@ func (s *Source) session(ctx context.Context, cli *clientv3.Client, sink discove
 func (s *Source) watch(ctx context.Context, cli *clientv3.Client, sink discovery.Sink, set *keySet, rev int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := cli.Watch(wctx, s.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	wch, err := etcdclient.Watch(wctx, cancel, cli, s.cfg.Prefix, rev, ReadTimeout)
+	if err != nil {
+		return err
+	}
 	tick := time.NewTicker(ProbeInterval)
 	defer tick.Stop()
 	live := etcdclient.Liveness{Every: ProbeInterval}

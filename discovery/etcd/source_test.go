@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,6 +211,22 @@ func TestEtcdRestart(t *testing.T) {
 	// And the watch works again.
 	put(t, srv, "/lb/web/d", `{"address":"10.0.0.4:80"}`)
 	waitFor(t, r, tg("10.0.0.2:80", 1), tg("10.0.0.3:80", 1), tg("10.0.0.4:80", 1))
+}
+
+// TestEtcdStoppingBeforeTheWatchOpensIsAFail: etcd stops between the
+// read and the watch that follows it (the client's Watch would wait for
+// its stream without end): a Fail, then the set comes back with etcd.
+func TestEtcdStoppingBeforeTheWatchOpensIsAFail(t *testing.T) {
+	srv := etcdtest.Start(t)
+	put(t, srv, "/lb/web/a", `{"address":"10.0.0.1:80"}`)
+	s, _ := newSource(t, srv, "/lb/web/")
+	var once sync.Once
+	s.afterRead = func(int64) { once.Do(srv.Stop) }
+	r := run(t, s)
+	eventually(t, "Fail after etcd stopped before the watch", func() bool { return len(r.Fails()) > 0 })
+	srv.Restart()
+	put(t, srv, "/lb/web/b", `{"address":"10.0.0.2:80"}`)
+	waitFor(t, r, tg("10.0.0.1:80", 1), tg("10.0.0.2:80", 1))
 }
 
 // TestAnUnreachableEtcdFailsAndRunStillReturns: nothing listens; Run

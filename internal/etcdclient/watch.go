@@ -67,3 +67,19 @@ func (l *Liveness) Tick(wctx context.Context, cli *clientv3.Client, prefix strin
 	}
 	return nil
 }
+
+// Watch opens the watch of prefix from after revision rev on wctx, which
+// cancel ends, and returns its channel. The client's own Watch does not
+// return until the watch stream is open, and it retries an unreachable
+// etcd without end: an etcd that stops between a read and the watch that
+// follows it would hold the caller there, deaf to its liveness ticks,
+// until wctx ends. Watch bounds that wait by timeout: past it, it calls
+// cancel and returns an error (the caller starts a new session).
+func Watch(wctx context.Context, cancel context.CancelFunc, cli *clientv3.Client, prefix string, rev int64, timeout time.Duration) (clientv3.WatchChan, error) {
+	bound := time.AfterFunc(timeout, cancel)
+	wch := cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	if !bound.Stop() {
+		return nil, fmt.Errorf("watch of prefix %q after revision %d: not open within %s", prefix, rev, timeout)
+	}
+	return wch, nil
+}
