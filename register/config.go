@@ -27,6 +27,8 @@ const (
 	DefaultDialTimeout = etcd.DefaultDialTimeout
 	// MinCheckInterval is the shortest check interval accepted.
 	MinCheckInterval = 100 * time.Millisecond
+	// DefaultUnanswered is Config.Unanswered when it is 0.
+	DefaultUnanswered = 3
 	// MaxCheckTimeout bounds one readiness check; a check also gets at
 	// most half the check interval.
 	MaxCheckTimeout = 2 * time.Second
@@ -56,6 +58,11 @@ type Config struct {
 	// CheckInterval is the time between checks, at least
 	// MinCheckInterval; 0 means TTL/3.
 	CheckInterval time.Duration
+	// Unanswered is how many checks in a row may get no answer (a
+	// timeout, a reset connection) before the key is deleted, at least 1;
+	// 0 means DefaultUnanswered. A check answered with a failing status,
+	// or refused, deletes it at once.
+	Unanswered int
 	// DialTimeout bounds connecting to etcd and each request; 0 means
 	// DefaultDialTimeout.
 	DialTimeout time.Duration
@@ -111,6 +118,12 @@ func (c Config) withDefaults() (Config, error) {
 		c.CheckInterval = c.TTL / 3
 	case c.CheckInterval < MinCheckInterval:
 		errs = append(errs, fmt.Errorf("check interval %s: must be at least %s", c.CheckInterval, MinCheckInterval))
+	}
+	switch {
+	case c.Unanswered == 0:
+		c.Unanswered = DefaultUnanswered
+	case c.Unanswered < 1:
+		errs = append(errs, fmt.Errorf("unanswered checks %d: must be at least 1", c.Unanswered))
 	}
 	if c.Check != "" {
 		if _, _, err := checkTarget(c.Check); err != nil {

@@ -12,7 +12,7 @@ func TestConfigDefaultsAndProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Weight != DefaultWeight || got.TTL != DefaultTTL || got.CheckInterval != DefaultTTL/3 || got.DialTimeout != DefaultDialTimeout {
+	if got.Weight != DefaultWeight || got.TTL != DefaultTTL || got.CheckInterval != DefaultTTL/3 || got.DialTimeout != DefaultDialTimeout || got.Unanswered != DefaultUnanswered {
 		t.Fatalf("defaults: %+v", got)
 	}
 	for _, tc := range []struct {
@@ -38,6 +38,7 @@ func TestConfigDefaultsAndProblems(t *testing.T) {
 		{"check without host", func(c *Config) { c.Check = "http:///readyz" }, "no host"},
 		{"check with user", func(c *Config) { c.Check = "http://u:p@127.0.0.1/" }, "no user"},
 		{"negative dial timeout", func(c *Config) { c.DialTimeout = -time.Second }, "dial timeout"},
+		{"negative unanswered", func(c *Config) { c.Unanswered = -1 }, "unanswered checks -1: must be at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := good

@@ -9,8 +9,14 @@
 //   - While the backend's own readiness check (Config.Check, a GET that
 //     must answer 2xx) passes, or when there is none, the sidecar keeps
 //     the lease alive (etcd's KeepAlive, about every TTL/3).
-//   - One failed check revokes the lease, which deletes the key at once:
-//     every lb stops sending the backend new requests. The sidecar checks
+//   - A check the backend answers with anything but 2xx (503 while it
+//     drains, say), or refuses (nothing listens), revokes the lease, which
+//     deletes the key at once: every lb stops sending the backend new
+//     requests. A check that gets no answer (a timeout, a reset
+//     connection) revokes it only as the Config.Unanswered-th in a row
+//     (default DefaultUnanswered): one slow answer on a busy host must not
+//     take a backend out of every lb, and one that is really gone is seen
+//     by the lbs' own health checks meanwhile. The sidecar checks
 //     on every CheckInterval and registers again (a new lease) once the
 //     check passes; each lb then takes the backend back only after its
 //     own first passing health check.

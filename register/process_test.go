@@ -130,6 +130,8 @@ type readiness struct {
 	srv    *httptest.Server
 	status atomic.Int32
 	hits   atomic.Int64
+	// hang is how many of the next requests get no answer for a second.
+	hang atomic.Int32
 }
 
 func newReadiness(t *testing.T) *readiness {
@@ -137,6 +139,14 @@ func newReadiness(t *testing.T) *readiness {
 	r.status.Store(http.StatusOK)
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.hits.Add(1)
+		if r.hang.Add(-1) >= 0 {
+			select {
+			case <-time.After(time.Second):
+			case <-req.Context().Done():
+			}
+			return
+		}
+		r.hang.Store(0)
 		if req.URL.Path != "/readyz" {
 			w.WriteHeader(http.StatusNotFound)
 			return
@@ -207,6 +217,38 @@ func TestAFailingCheckDeletesTheKeyAndAPassingOneRegistersAgain(t *testing.T) {
 	second := waitKey(t, cli, key, string(etcd.Value(addr, 1)))
 	if second == first {
 		t.Fatal("registered again under the revoked lease")
+	}
+}
+
+// TestUnansweredChecksDeleteTheKeyOnlyAfterThreeInARow: two checks that
+// time out keep the registration (same lease); the third in a row deletes
+// the key, and the next passing check registers again.
+func TestUnansweredChecksDeleteTheKeyOnlyAfterThreeInARow(t *testing.T) {
+	srv := etcdtest.Start(t)
+	cli := srv.Client()
+	ready := newReadiness(t)
+	// A 1s interval: each check may take 500ms before it counts as
+	// unanswered, so only the hung ones do on a loaded machine.
+	startRegister(t, "-etcd", srv.Addr(), "-prefix", prefix, "-address", addr, "-ttl", "3s",
+		"-check", ready.srv.URL+"/readyz", "-check-interval", "1s", "-check-unanswered", "3")
+	first := waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+
+	before := ready.hits.Load()
+	ready.hang.Store(2)
+	eventually(t, "two hung checks and a passing one", func() bool { return ready.hits.Load() >= before+3 })
+	if v, lease := lookup(t, cli, key); v == "" || lease != first {
+		t.Fatalf("after two unanswered checks: key %q under lease %x; want it kept under %x", v, lease, first)
+	}
+
+	// The third deletes the key (revokes its lease); the next check,
+	// at once, passes and registers again under a new lease.
+	ready.hang.Store(3)
+	eventually(t, "registered again under a new lease", func() bool {
+		v, lease := lookup(t, cli, key)
+		return v != "" && lease != first
+	})
+	if !leaseGone(t, cli, first) {
+		t.Fatal("first lease not revoked after three unanswered checks")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lbtrust/lb/discovery/etcd"
+	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/internal/backoff"
 	"github.com/lbtrust/lb/internal/etcdclient"
 )
@@ -119,9 +120,15 @@ func (r *Registrar) waitReady(ctx context.Context, ready *bool) bool {
 // probe runs the check once, logs a change of its verdict, and returns
 // whether it passed. A probe cut short by ctx's end does not count.
 func (r *Registrar) probe(ctx context.Context, ready *bool) bool {
+	ok, _ := r.probeOutcome(ctx, ready)
+	return ok
+}
+
+// probeOutcome is probe, also returning the outcome of a failed check.
+func (r *Registrar) probeOutcome(ctx context.Context, ready *bool) (bool, healthcheck.Outcome) {
 	res := r.check.probe(ctx)
 	if ctx.Err() != nil {
-		return *ready
+		return *ready, ""
 	}
 	ok := res.Passed()
 	if ok != *ready {
@@ -132,7 +139,13 @@ func (r *Registrar) probe(ctx context.Context, ready *bool) bool {
 		}
 	}
 	*ready = ok
-	return ok
+	return ok, res.Outcome
+}
+
+// unanswered reports whether a failed check's outcome is no answer at
+// all, which deregisters only after Config.Unanswered in a row.
+func unanswered(o healthcheck.Outcome) bool {
+	return o == healthcheck.OutcomeTimeout || o == healthcheck.OutcomeConnectionReset
 }
 
 // register grants a lease and puts the key under it.
@@ -166,6 +179,7 @@ func (r *Registrar) hold(ctx context.Context, cli *clientv3.Client, lease client
 		return
 	}
 	var tick <-chan time.Time
+	silent := 0 // unanswered checks in a row
 	if r.check != nil {
 		t := time.NewTicker(r.cfg.CheckInterval)
 		defer t.Stop()
@@ -189,11 +203,17 @@ func (r *Registrar) hold(ctx context.Context, cli *clientv3.Client, lease client
 			r.log.Warn("lost the lease (etcd unreachable for its whole TTL, or the lease was revoked); registering again")
 			return
 		case <-tick:
-			if r.probe(ctx, ready) {
+			ok, outcome := r.probeOutcome(ctx, ready)
+			if ok || ctx.Err() != nil {
+				silent = 0
 				continue
 			}
-			if ctx.Err() != nil {
-				continue
+			if unanswered(outcome) {
+				if silent++; silent < r.cfg.Unanswered {
+					r.log.Warn("readiness check unanswered; still registered", zap.String("outcome", string(outcome)),
+						zap.Int("in_a_row", silent), zap.Int("deregistered_at", r.cfg.Unanswered))
+					continue
+				}
 			}
 			stop()
 			if r.revoke(cli, lease) == nil {

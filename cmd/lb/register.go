@@ -25,6 +25,7 @@ func cmdRegister(args []string) int {
 	ttl := fs.Duration("ttl", register.DefaultTTL, "lease time to live, whole seconds, at least 2s: how long the key outlives a killed sidecar")
 	check := fs.String("check", "", "the backend's own readiness `URL`; a GET must answer 2xx (default: none, always registered)")
 	interval := fs.Duration("check-interval", 0, "time between readiness checks (default ttl/3)")
+	unanswered := fs.Int("check-unanswered", register.DefaultUnanswered, "checks in a row that may get no answer (timeout, reset) before the key is deleted; a failing status or a refused connection deletes it at once")
 	logFormat := fs.String("log-format", "console", "log format: json or console")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -48,12 +49,17 @@ func cmdRegister(args []string) int {
 		TTL:           *ttl,
 		Check:         *check,
 		CheckInterval: *interval,
+		Unanswered:    *unanswered,
 	}
 	var problems []string
 	if *weight < 1 {
 		// Refused here: Config would take 0 for the default.
 		problems = append(problems, fmt.Sprintf("-weight %d: must be at least 1", *weight))
 		cfg.Weight = register.DefaultWeight
+	}
+	if *unanswered < 1 {
+		problems = append(problems, fmt.Sprintf("-check-unanswered %d: must be at least 1", *unanswered))
+		cfg.Unanswered = register.DefaultUnanswered
 	}
 	log, err := newLogger(*logFormat, *logLevel)
 	if err != nil {
