@@ -7,10 +7,10 @@
 // at a few thousand requests a second is idle between requests most of
 // the time and makes a system call at the start of each one, so sysmon
 // wakes about twice per request, polls every 20 µs while the request
-// runs, and takes the P away from loopback writes that last longer than
-// one poll, moving the work to another thread. Measured on one core at
-// 2,000 requests a second (README, "Go's system monitor"), that was a
-// quarter of lb's CPU and four context switches per request.
+// runs, and takes the P away from writes that last longer than one poll,
+// moving the work to another thread. Measured on one core at 2,000
+// requests a second (README, "Go's system monitor"), keeping it awake
+// cuts lb's CPU per request by about 30%.
 //
 // The runtime skips the deep sleep while GODEBUG's schedtrace is set, and
 // backs off to polling every 10 ms as it does under steady load. Go reads
@@ -22,9 +22,12 @@
 // then once every 24.8 days.
 //
 // What it costs: about 100 sysmon wake-ups a second at idle instead of
-// none (README, "Idle cost"), and a P held by a blocking system call is
-// handed to another thread after up to about 20 ms instead of 20 µs. lb's
-// network I/O never blocks a P; a slow disk under the access log could.
+// about 25 (0.3% of a core more on the machine of the README's figures,
+// where it saves about 45 µs of CPU per request: a wash below 100
+// requests a second), and a P held by a blocking
+// system call is handed to another thread after up to about 20 ms
+// instead of 20 µs. lb's network I/O never blocks a P; a slow disk under
+// the access log could.
 //
 // LB_SYSMON=go in the environment keeps Go's default (no re-exec); a
 // GODEBUG that already sets schedtrace is left as it is.
