@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/discovery/etcd"
+	"github.com/lbtrust/lb/discovery/etcdvalue"
 )
 
 // Defaults and bounds of a Config.
@@ -21,7 +22,7 @@ const (
 	// a shorter lease expires on the first hiccup.
 	MinTTL = 2 * time.Second
 	// DefaultWeight is the backend's weight when Config.Weight is 0.
-	DefaultWeight = etcd.DefaultWeight
+	DefaultWeight = etcdvalue.DefaultWeight
 	// DefaultDialTimeout is Config.DialTimeout when it is 0; it also
 	// bounds each etcd request.
 	DefaultDialTimeout = etcd.DefaultDialTimeout
@@ -45,7 +46,7 @@ type Config struct {
 	// block; not empty.
 	Prefix string
 	// Address is the backend, "IP:port"; it is canonicalized as the
-	// discovery source does (etcd.ParseAddress).
+	// discovery source does (etcdvalue.ParseAddress).
 	Address string
 	// Weight is the backend's weight, at least 1; 0 means DefaultWeight.
 	Weight int
@@ -71,7 +72,7 @@ type Config struct {
 // Key returns the backend's key: Prefix + Address, with the address in
 // its canonical form when it is valid.
 func (c Config) Key() string {
-	if a, err := etcd.ParseAddress(c.Address); err == nil {
+	if a, err := etcdvalue.ParseAddress(c.Address); err == nil {
 		return c.Prefix + a
 	}
 	return c.Prefix + c.Address
@@ -94,7 +95,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Address == "" {
 		errs = append(errs, errors.New("no address"))
-	} else if a, err := etcd.ParseAddress(c.Address); err != nil {
+	} else if a, err := etcdvalue.ParseAddress(c.Address); err != nil {
 		errs = append(errs, err)
 	} else {
 		c.Address = a

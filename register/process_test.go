@@ -13,7 +13,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/lbtrust/lb/discovery/etcd"
+	"github.com/lbtrust/lb/discovery/etcdvalue"
 	"github.com/lbtrust/lb/internal/etcdtest"
 	"github.com/lbtrust/lb/internal/syncbuf"
 )
@@ -167,7 +167,7 @@ func TestRegisterPutsTheKeyUnderALeaseAndSIGTERMDeletesIt(t *testing.T) {
 	srv := etcdtest.Start(t)
 	cli := srv.Client()
 	p := startRegister(t, "-etcd", srv.Addr(), "-prefix", prefix, "-address", addr, "-weight", "2", "-ttl", "3s")
-	lease := waitKey(t, cli, key, string(etcd.Value(addr, 2)))
+	lease := waitKey(t, cli, key, string(etcdvalue.Encode(addr, 2)))
 	if lease == 0 {
 		t.Fatal("the key has no lease")
 	}
@@ -205,7 +205,7 @@ func TestAFailingCheckDeletesTheKeyAndAPassingOneRegistersAgain(t *testing.T) {
 	ready := newReadiness(t)
 	startRegister(t, "-etcd", srv.Addr(), "-prefix", prefix, "-address", addr, "-ttl", "3s",
 		"-check", ready.srv.URL+"/readyz", "-check-interval", "200ms")
-	first := waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	first := waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 
 	ready.status.Store(http.StatusServiceUnavailable)
 	waitKey(t, cli, key, "")
@@ -214,7 +214,7 @@ func TestAFailingCheckDeletesTheKeyAndAPassingOneRegistersAgain(t *testing.T) {
 	}
 
 	ready.status.Store(http.StatusNoContent) // any 2xx passes
-	second := waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	second := waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 	if second == first {
 		t.Fatal("registered again under the revoked lease")
 	}
@@ -231,7 +231,7 @@ func TestUnansweredChecksDeleteTheKeyOnlyAfterThreeInARow(t *testing.T) {
 	// unanswered, so only the hung ones do on a loaded machine.
 	startRegister(t, "-etcd", srv.Addr(), "-prefix", prefix, "-address", addr, "-ttl", "3s",
 		"-check", ready.srv.URL+"/readyz", "-check-interval", "1s", "-check-unanswered", "3")
-	first := waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	first := waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 
 	before := ready.hits.Load()
 	ready.hang.Store(2)
@@ -264,14 +264,14 @@ func TestACheckFailingFromTheStartRegistersNothing(t *testing.T) {
 		t.Fatalf("registered %q while the check fails", v)
 	}
 	ready.status.Store(http.StatusOK)
-	waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 }
 
 func TestSIGKILLLeavesTheKeyUntilTheLeaseExpires(t *testing.T) {
 	srv := etcdtest.Start(t)
 	cli := srv.Client()
 	p := startRegister(t, "-etcd", srv.Addr(), "-prefix", prefix, "-address", addr, "-ttl", "2s")
-	lease := waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	lease := waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
 	// Nobody revoked it: the key goes when the lease expires.
@@ -289,7 +289,7 @@ func TestAnUnreachableEtcdIsRetriedUntilItComes(t *testing.T) {
 	eventually(t, "a retry logged", func() bool { return strings.Contains(p.out.String(), "retrying") })
 	start := time.Now()
 	srv.Restart()
-	waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 	t.Logf("registered %s after etcd came up", time.Since(start))
 
 	// etcd goes away for longer than the TTL and comes back: the key is
@@ -301,10 +301,10 @@ func TestAnUnreachableEtcdIsRetriedUntilItComes(t *testing.T) {
 	}
 	start = time.Now()
 	srv.Restart()
-	waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 	t.Logf("registered %s after etcd came back", time.Since(start))
 	time.Sleep(4 * time.Second) // past any old lease's TTL
-	waitKey(t, cli, key, string(etcd.Value(addr, 1)))
+	waitKey(t, cli, key, string(etcdvalue.Encode(addr, 1)))
 }
 
 func TestBadFlagsExit2WithAMessage(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"github.com/lbtrust/lb/discovery/etcd"
+	"github.com/lbtrust/lb/discovery/etcdvalue"
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/internal/backoff"
 	"github.com/lbtrust/lb/internal/etcdclient"
@@ -39,7 +39,7 @@ func New(cfg Config, log *zap.Logger) (*Registrar, error) {
 	r := &Registrar{
 		cfg:   cfg,
 		key:   cfg.Prefix + cfg.Address,
-		value: string(etcd.Value(cfg.Address, cfg.Weight)),
+		value: string(etcdvalue.Encode(cfg.Address, cfg.Weight)),
 		log:   log.With(zap.String("key", cfg.Prefix+cfg.Address)),
 	}
 	if cfg.Check != "" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lbtrust/lb/config"
 	etcddiscovery "github.com/lbtrust/lb/discovery/etcd"
+	"github.com/lbtrust/lb/discovery/etcdvalue"
 	"github.com/lbtrust/lb/healthcheck"
 	"github.com/lbtrust/lb/pool"
 	"github.com/lbtrust/lb/proxy"
@@ -71,7 +72,7 @@ func TestRuntimeDefaultsMatchConfig(t *testing.T) {
 		{"healthcheck.TypeGRPC", healthcheck.TypeGRPC, config.HealthCheckGRPC},
 		// discovery/etcd: a Config's zero DialTimeout, a value's weight.
 		{"etcd.DefaultDialTimeout", etcddiscovery.DefaultDialTimeout, config.DefaultEtcdDialTimeout},
-		{"etcd.DefaultWeight", etcddiscovery.DefaultWeight, config.DefaultWeight},
+		{"etcdvalue.DefaultWeight", etcdvalue.DefaultWeight, config.DefaultWeight},
 	} {
 		if !reflect.DeepEqual(tc.runtime, tc.conf) {
 			t.Errorf("%s = %v (%T), config's is %v (%T)", tc.name, tc.runtime, tc.runtime, tc.conf, tc.conf)

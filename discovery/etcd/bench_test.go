@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+
+	"github.com/lbtrust/lb/discovery/etcdvalue"
 )
 
 // BenchmarkWatchUpdate1000: the source's share of one watch event in a
@@ -15,7 +17,7 @@ func BenchmarkWatchUpdate1000(b *testing.B) {
 	set := newKeySet(zap.NewNop())
 	vals := make([][]byte, n)
 	for i := range n {
-		vals[i] = Value(fmt.Sprintf("10.0.%d.%d:8080", i/250, i%250+1), 1)
+		vals[i] = etcdvalue.Encode(fmt.Sprintf("10.0.%d.%d:8080", i/250, i%250+1), 1)
 		set.put(fmt.Sprintf("/lb/pools/web/%04d", i), vals[i])
 	}
 	b.ReportAllocs()

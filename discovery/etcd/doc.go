@@ -17,8 +17,10 @@
 //     address is canonicalized ("[::ffff:10.0.0.5]:80" is
 //     "10.0.0.5:80"), so two spellings of one backend are one backend.
 //   - weight is optional, a whole number of at least 1 (default
-//     DefaultWeight, 1).
+//     etcdvalue.DefaultWeight, 1).
 //   - Other fields are ignored, so registrations may carry more.
+//
+// Package etcdvalue parses and writes these values.
 //
 // A value that breaks these rules is logged at warn level with its key
 // and skipped: that key counts as absent (a key whose value turns bad is

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lbtrust/lb/discovery"
+	"github.com/lbtrust/lb/discovery/etcdvalue"
 )
 
 // keySet is the prefix as last seen: each key with a good value and its
@@ -23,7 +24,7 @@ func newKeySet(log *zap.Logger) *keySet {
 // put records key's new value; a bad value is logged with its key and
 // removes the key.
 func (k *keySet) put(key string, val []byte) {
-	t, err := ParseValue(val)
+	t, err := etcdvalue.Parse(val)
 	if err != nil {
 		k.log.Warn("etcd discovery skips a key with a bad value", zap.String("key", key), zap.ByteString("value", truncate(val)), zap.Error(err))
 		delete(k.keys, key)

@@ -1,4 +1,4 @@
-package etcd
+package etcdvalue
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"github.com/lbtrust/lb/discovery"
 )
 
-func TestParseValue(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
 		want     discovery.Target
@@ -38,16 +38,16 @@ func TestParseValue(t *testing.T) {
 		{"weight as string", `{"address":"10.0.0.5:80","weight":"2"}`, discovery.Target{}, "not a JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseValue([]byte(tc.in))
+			got, err := Parse([]byte(tc.in))
 			switch {
 			case tc.err == "" && err != nil:
-				t.Fatalf("ParseValue(%q): %v", tc.in, err)
+				t.Fatalf("Parse(%q): %v", tc.in, err)
 			case tc.err != "" && err == nil:
-				t.Fatalf("ParseValue(%q) = %+v, want an error with %q", tc.in, got, tc.err)
+				t.Fatalf("Parse(%q) = %+v, want an error with %q", tc.in, got, tc.err)
 			case tc.err != "" && !strings.Contains(err.Error(), tc.err):
-				t.Fatalf("ParseValue(%q): error %q, want it to contain %q", tc.in, err, tc.err)
+				t.Fatalf("Parse(%q): error %q, want it to contain %q", tc.in, err, tc.err)
 			case got != tc.want:
-				t.Fatalf("ParseValue(%q) = %+v, want %+v", tc.in, got, tc.want)
+				t.Fatalf("Parse(%q) = %+v, want %+v", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -55,21 +55,21 @@ func TestParseValue(t *testing.T) {
 
 func TestValueRoundTrips(t *testing.T) {
 	in := discovery.Target{Address: "10.0.0.5:8080", Weight: 7}
-	got, err := ParseValue(Value(in.Address, in.Weight))
+	got, err := Parse(Encode(in.Address, in.Weight))
 	if err != nil || got != in {
-		t.Fatalf("ParseValue(Value(%+v)) = %+v, %v", in, got, err)
+		t.Fatalf("Parse(Encode(%+v)) = %+v, %v", in, got, err)
 	}
 }
 
-// FuzzParseValue: any bytes give a target or an error, never a panic; a
+// FuzzParse: any bytes give a target or an error, never a panic; a
 // target has a canonical IP:port address and a weight of at least 1, and
 // its own value parses back to it.
-func FuzzParseValue(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{"address":"10.0.0.5:8080","weight":2}`, `{"address":"[::1]:80"}`, `{"address":"x:1"}`, `{}`, `[`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := ParseValue(b)
+		got, err := Parse(b)
 		if err != nil {
 			return
 		}
@@ -79,7 +79,7 @@ func FuzzParseValue(f *testing.F) {
 		if a, err := ParseAddress(got.Address); err != nil || a != got.Address {
 			t.Fatalf("address %q not canonical: %q, %v", got.Address, a, err)
 		}
-		if again, err := ParseValue(Value(got.Address, got.Weight)); err != nil || again != got {
+		if again, err := Parse(Encode(got.Address, got.Weight)); err != nil || again != got {
 			t.Fatalf("round trip %+v: %+v, %v", got, again, err)
 		}
 	})

@@ -1,4 +1,15 @@
-package etcd
+// Package etcdvalue is the value of a backend's key under an etcd
+// discovery prefix, {"address":"IP:port","weight":N}: parsed by the etcd
+// discovery source (discovery/etcd) and written by lb register. It is a
+// leaf of its own, free of the etcd client, so that its parser is cheap
+// to build and fuzz.
+//
+// The rules: the value is one JSON object; "address" is required and must
+// be IP:port with a port in 1..65535 (a host name is not resolved), and
+// is made canonical (an IPv4-mapped IPv6 address becomes IPv4, IPv6 is
+// compressed, in brackets); "weight" is optional, at least 1, default
+// DefaultWeight; other fields are ignored.
+package etcdvalue
 
 import (
 	"bytes"
@@ -20,10 +31,10 @@ type value struct {
 	Weight  *int    `json:"weight"`
 }
 
-// ParseValue decodes one key's value, {"address":"IP:port","weight":N},
+// Parse decodes one key's value, {"address":"IP:port","weight":N},
 // into a target with a canonical address (see the package doc for the
 // rules). The error says what is wrong, without the key.
-func ParseValue(b []byte) (discovery.Target, error) {
+func Parse(b []byte) (discovery.Target, error) {
 	var v value
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&v); err != nil {
@@ -63,9 +74,9 @@ func ParseAddress(s string) (string, error) {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
 }
 
-// Value renders the JSON value of a backend's key, the inverse of
-// ParseValue: {"address":"...","weight":N}. address is written as given.
-func Value(address string, weight int) []byte {
+// Encode renders the JSON value of a backend's key, the inverse of
+// Parse: {"address":"...","weight":N}. address is written as given.
+func Encode(address string, weight int) []byte {
 	b, _ := json.Marshal(struct {
 		Address string `json:"address"`
 		Weight  int    `json:"weight"`
