@@ -280,10 +280,11 @@ type limitConn struct {
 	closed        atomic.Bool
 	writeTimedOut atomic.Bool
 	idleTimedOut  atomic.Bool
+	raw           *rawSock
 }
 
 func newLimitConn(c net.Conn, l *limits) *limitConn {
-	lc := &limitConn{Conn: c, l: l}
+	lc := &limitConn{Conn: c, l: l, raw: newRawSock(c)}
 	_ = c.SetReadDeadline(time.Now().Add(l.o.ReadHeaderTimeout))
 	return lc
 }
@@ -364,7 +365,13 @@ func (c *limitConn) setBodyDeadline(t time.Time) {
 // a request is fasthttp's header or body timeout, counted where it answers
 // 408.
 func (c *limitConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
+	var n int
+	var err error
+	if c.raw != nil {
+		n, err = c.raw.read(b)
+	} else {
+		n, err = c.Conn.Read(b)
+	}
 	if n > 0 && c.reqStart.Load() == 0 && !c.idleTimedOut.Load() {
 		// Between requests (not in a tunnel, which sets idleTimedOut):
 		// does the next request's header come whole?
@@ -382,7 +389,13 @@ func (c *limitConn) Read(b []byte) (int, error) {
 // Write writes b; on the connection's first write timeout it counts it
 // and makes Close reset the connection.
 func (c *limitConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
+	var n int
+	var err error
+	if c.raw != nil {
+		n, err = c.raw.write(b)
+	} else {
+		n, err = c.Conn.Write(b)
+	}
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && c.writeTimedOut.CompareAndSwap(false, true) {

@@ -31,11 +31,15 @@ type trackedConn struct {
 	// waitWoken and read by the try after it loads it.
 	waiting atomic.Uint32
 	sweep   *rescueSweep
+	raw     *rawSock
 }
 
 // Write sends request bytes and starts watching for the answer's header.
 func (t *trackedConn) Write(p []byte) (int, error) {
 	t.framing.start()
+	if t.raw != nil {
+		return t.raw.write(p)
+	}
 	return t.Conn.Write(p)
 }
 
@@ -43,7 +47,13 @@ func (t *trackedConn) Write(p []byte) (int, error) {
 // handing them on, once an answer's header carries both Content-Length
 // and Transfer-Encoding.
 func (t *trackedConn) Read(p []byte) (int, error) {
-	n, err := t.Conn.Read(p)
+	var n int
+	var err error
+	if t.raw != nil {
+		n, err = t.raw.read(p)
+	} else {
+		n, err = t.Conn.Read(p)
+	}
 	if ferr := t.framing.scan(p[:n]); ferr != nil {
 		return 0, ferr
 	}
@@ -101,7 +111,7 @@ func (c *BackendClient) track(dial fasthttp.DialFuncWithTimeout) fasthttp.DialFu
 		if err != nil {
 			return nil, err
 		}
-		t := &trackedConn{Conn: conn, owner: c}
+		t := &trackedConn{Conn: conn, owner: c, raw: newRawSock(conn)}
 		c.mu.Lock()
 		if c.conns == nil {
 			c.conns = make(map[*trackedConn]struct{})
