@@ -82,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("cost", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	targets := fs.String("targets", "lb,haproxy,nginx", "targets to measure, in order: lb, haproxy, nginx, bare (a bare fasthttp proxy: what Go and fasthttp cost), lb-accesslog (lb with a JSON access log to a file), lb-go (lb with Go's default system monitor, LB_SYSMON=go)")
+	targets := fs.String("targets", "lb,haproxy,nginx", "targets to measure, in order: lb, haproxy, nginx, bare (a bare fasthttp proxy: what Go and fasthttp cost), lb-accesslog (lb with a JSON access log to a file)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds; each measures every target once, in turn")
 	fs.IntVar(&o.rate, "rate", 8000, "requests per second, open loop")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load per target and round")

@@ -63,17 +63,6 @@ func peers() []peer {
 			},
 		},
 		{
-			// lb as above with Go's default system monitor (LB_SYSMON=go,
-			// see internal/sysmon): -targets lb,lb-go shows in one run
-			// what keeping it awake saves.
-			name: "lb-go", template: "lb-cost.hcl", admin: true,
-			oneCore: "GOMAXPROCS=1",
-			env:     []string{"GOMAXPROCS=1", "LB_SYSMON=go"},
-			argv: func(program, conf, _ string) []string {
-				return []string{program, "-config", conf, "-log-level", "warn"}
-			},
-		},
-		{
 			name: "haproxy", program: "haproxy", install: "sudo apt-get install -y haproxy",
 			template: "haproxy-cost.cfg", oneCore: "nbthread 1",
 			// -db: in the foreground, warnings on stderr.

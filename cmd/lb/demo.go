@@ -13,13 +13,12 @@ import (
 
 	"github.com/lbtrust/lb/config"
 	"github.com/lbtrust/lb/demo"
-	"github.com/lbtrust/lb/internal/sysmon"
 )
 
 // cmdDemo starts a demo backend for every loopback backend address in the
 // configuration, then runs the load balancer on it: the quick start.
-func cmdDemo(args []string, mode sysmon.Mode) int {
-	f := serveFlags{sysmon: mode}
+func cmdDemo(args []string) int {
+	var f serveFlags
 	fs := flag.NewFlagSet("lb demo", flag.ContinueOnError)
 	f.register(fs)
 	fs.Lookup("config").DefValue = "examples/lb.hcl"

@@ -16,46 +16,20 @@ package main
 import (
 	"fmt"
 	"os"
-
-	"github.com/lbtrust/lb/internal/sysmon"
 )
 
 func main() {
-	mode := sysmon.GoDefault
-	if servesTraffic(os.Args[1:]) {
-		// Before anything starts: the process may be executed again.
-		var err error
-		if mode, err = sysmon.Reexec(); err != nil {
-			fmt.Fprintf(os.Stderr, "lb: %v; running with Go's default system monitor\n", err)
-		}
-	}
-	os.Exit(run(os.Args[1:], mode))
+	os.Exit(run(os.Args[1:]))
 }
 
-// servesTraffic reports whether args run a load balancer (lb and lb demo),
-// which keeps Go's system monitor awake (package sysmon: a quarter less
-// CPU per request at moderate load; LB_SYSMON=go opts out). The other
-// subcommands are short-lived or tiny and keep Go's default.
-func servesTraffic(args []string) bool {
-	if len(args) == 0 {
-		return true
-	}
-	switch args[0] {
-	case "validate", "backend", "register", "help", "-h", "-help", "--help", "-version", "--version":
-		return false
-	}
-	return true
-}
-
-// run dispatches a subcommand and returns the process exit code. mode is
-// how Go's system monitor runs, for the load balancer's start log.
-func run(args []string, mode sysmon.Mode) int {
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "validate":
 			return cmdValidate(args[1:])
 		case "demo":
-			return cmdDemo(args[1:], mode)
+			return cmdDemo(args[1:])
 		case "backend":
 			return cmdBackend(args[1:])
 		case "register":
@@ -65,7 +39,7 @@ func run(args []string, mode sysmon.Mode) int {
 			return 0
 		}
 	}
-	return cmdServe(args, mode)
+	return cmdServe(args)
 }
 
 const usage = `lb: a health-checked HTTP load balancer configured in HCL

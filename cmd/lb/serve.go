@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lbtrust/lb/config"
-	"github.com/lbtrust/lb/internal/sysmon"
 	"github.com/lbtrust/lb/server"
 	"go.uber.org/zap"
 )
@@ -23,9 +22,6 @@ type serveFlags struct {
 	logLevel    string
 	gracePeriod time.Duration
 	version     bool
-	// sysmon is how Go's system monitor runs (not a flag: see package
-	// sysmon), for the start log.
-	sysmon sysmon.Mode
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -36,8 +32,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 }
 
 // cmdServe runs the load balancer until SIGINT or SIGTERM.
-func cmdServe(args []string, mode sysmon.Mode) int {
-	f := serveFlags{sysmon: mode}
+func cmdServe(args []string) int {
+	var f serveFlags
 	fs := flag.NewFlagSet("lb", flag.ContinueOnError)
 	f.register(fs)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
@@ -93,7 +89,7 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 		return 1
 	}
 	log.Info("load balancer started", zap.String("version", version()), zap.String("config", f.config),
-		zap.Int("pools", len(cfg.Pools)), zap.Int("listeners", len(cfg.Listeners)), zap.String("go_sysmon", string(f.sysmon)))
+		zap.Int("pools", len(cfg.Pools)), zap.Int("listeners", len(cfg.Listeners)))
 	sdNotify(sd, log, sdReady, sdStatus(fmt.Sprintf("serving %d listener(s), %d pool(s) from %s", len(cfg.Listeners), len(cfg.Pools), f.config)))
 	if ready != nil {
 		close(ready)
