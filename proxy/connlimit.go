@@ -280,7 +280,9 @@ type limitConn struct {
 	closed        atomic.Bool
 	writeTimedOut atomic.Bool
 	idleTimedOut  atomic.Bool
-	raw           *rawSock
+	// raw reads and writes the connection (raw system calls when it is
+	// plain TCP: rawsock.go).
+	raw *rawSock
 }
 
 func newLimitConn(c net.Conn, l *limits) *limitConn {
@@ -365,13 +367,7 @@ func (c *limitConn) setBodyDeadline(t time.Time) {
 // a request is fasthttp's header or body timeout, counted where it answers
 // 408.
 func (c *limitConn) Read(b []byte) (int, error) {
-	var n int
-	var err error
-	if c.raw != nil {
-		n, err = c.raw.read(b)
-	} else {
-		n, err = c.Conn.Read(b)
-	}
+	n, err := c.raw.read(b)
 	if n > 0 && c.reqStart.Load() == 0 && !c.idleTimedOut.Load() {
 		// Between requests (not in a tunnel, which sets idleTimedOut):
 		// does the next request's header come whole?
@@ -389,13 +385,7 @@ func (c *limitConn) Read(b []byte) (int, error) {
 // Write writes b; on the connection's first write timeout it counts it
 // and makes Close reset the connection.
 func (c *limitConn) Write(b []byte) (int, error) {
-	var n int
-	var err error
-	if c.raw != nil {
-		n, err = c.raw.write(b)
-	} else {
-		n, err = c.Conn.Write(b)
-	}
+	n, err := c.raw.write(b)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && c.writeTimedOut.CompareAndSwap(false, true) {

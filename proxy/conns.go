@@ -31,29 +31,22 @@ type trackedConn struct {
 	// waitWoken and read by the try after it loads it.
 	waiting atomic.Uint32
 	sweep   *rescueSweep
-	raw     *rawSock
+	// raw reads and writes the connection (raw system calls when it is
+	// plain TCP: rawsock.go).
+	raw *rawSock
 }
 
 // Write sends request bytes and starts watching for the answer's header.
 func (t *trackedConn) Write(p []byte) (int, error) {
 	t.framing.start()
-	if t.raw != nil {
-		return t.raw.write(p)
-	}
-	return t.Conn.Write(p)
+	return t.raw.write(p)
 }
 
 // Read reads answer bytes; it fails with errResponseFraming, instead of
 // handing them on, once an answer's header carries both Content-Length
 // and Transfer-Encoding.
 func (t *trackedConn) Read(p []byte) (int, error) {
-	var n int
-	var err error
-	if t.raw != nil {
-		n, err = t.raw.read(p)
-	} else {
-		n, err = t.Conn.Read(p)
-	}
+	n, err := t.raw.read(p)
 	if ferr := t.framing.scan(p[:n]); ferr != nil {
 		return 0, ferr
 	}

@@ -47,24 +47,31 @@ type rawSock struct {
 	writeFn func(fd uintptr) bool
 }
 
-// newRawSock returns the raw socket of c when c is a *net.TCPConn, else
-// nil (TLS, a test's pipe: callers then use c's own Read and Write).
+// newRawSock returns the socket I/O of c: raw when c is a *net.TCPConn,
+// else (TLS, a test's pipe) c's own Read and Write.
 func newRawSock(c net.Conn) *rawSock {
+	s := &rawSock{c: c}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
-		return nil
+		return s
 	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
-		return nil
+		return s
 	}
-	s := &rawSock{rc: rc, c: c}
+	s.rc = rc
 	s.readFn, s.writeFn = s.readOnce, s.writeSome
 	return s
 }
 
+// isRaw reports whether reads and writes are raw system calls.
+func (s *rawSock) isRaw() bool { return s.rc != nil }
+
 // read is net.Conn.Read.
 func (s *rawSock) read(p []byte) (int, error) {
+	if s.rc == nil {
+		return s.c.Read(p)
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -103,6 +110,9 @@ func (s *rawSock) readOnce(fd uintptr) bool {
 
 // write is net.Conn.Write: all of p, or an error with what was written.
 func (s *rawSock) write(p []byte) (int, error) {
+	if s.rc == nil {
+		return s.c.Write(p)
+	}
 	s.wmu.Lock()
 	s.wbuf, s.wn, s.werrno, s.wshort = p, 0, 0, false
 	err := s.rc.Write(s.writeFn)

@@ -34,18 +34,26 @@ func tcpPair(t *testing.T) (raw *rawSock, conn net.Conn, peer net.Conn) {
 	}
 	t.Cleanup(func() { conn.Close(); peer.Close() })
 	raw = newRawSock(conn)
-	if raw == nil {
+	if !raw.isRaw() {
 		t.Fatal("no raw socket for a *net.TCPConn")
 	}
 	return raw, conn, peer
 }
 
+// TestRawSockIsOnlyForTCP: another net.Conn (a pipe here, TLS in lb)
+// is read and written through its own methods.
 func TestRawSockIsOnlyForTCP(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	if newRawSock(a) != nil {
+	s := newRawSock(a)
+	if s.isRaw() {
 		t.Fatal("a raw socket for a pipe")
+	}
+	go b.Write([]byte("hi"))
+	buf := make([]byte, 8)
+	if n, err := s.read(buf); err != nil || string(buf[:n]) != "hi" {
+		t.Fatalf("read through the pipe: %q, %v", buf[:n], err)
 	}
 }
 
