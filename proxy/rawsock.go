@@ -18,8 +18,8 @@ import (
 // it hand the processor to another thread when the call lasts longer than
 // its poll (20 µs when just woken; a loopback write that also runs the
 // receiver's TCP processing can). A proxy at a few thousand requests a
-// second paid for both on nearly every request (see the README, "Go's
-// system monitor"). The socket is non-blocking, so its read and write
+// second paid for both on nearly every request (see the README, "System
+// calls on the request path"). The socket is non-blocking, so its read and write
 // never block: rawSock makes them as raw system calls and, on EAGAIN,
 // waits for readiness through the netpoller (syscall.RawConn), as
 // net.Conn does. Deadlines, Close, and the errors (*net.OpError wrapping
@@ -27,8 +27,8 @@ import (
 // as net.Conn's. Safe for concurrent use, as net.Conn is (reads
 // serialize, and writes).
 type rawSock struct {
-	rc syscall.RawConn
-	c  net.Conn // for the addresses in errors
+	rc syscall.RawConn // nil: not plain TCP, read and write through c
+	c  net.Conn        // the connection (its addresses go in errors)
 
 	// The reader's state and callback, under rmu (concurrent reads
 	// serialize, as on a net.Conn): the callbacks are bound once, so a
