@@ -685,10 +685,18 @@ type Passive struct {
 	MaxEjection time.Duration
 
 	// MaxEjectedPercent is the largest share of the pool's backends,
-	// in percent, that may be ejected at once ("max_ejected_percent",
-	// 0..100, default 50; 0 ejects none). Past half, failures are more
-	// likely the traffic's or a shared dependency's than the backends',
-	// and the rest would drown under the whole load.
+	// in percent, that passive ejection and silent detection may hold
+	// out at once ("max_ejected_percent", 0..100, default 50, rounded
+	// down; 0 holds none out). As Envoy's cap, it counts outlier
+	// hold-outs only: backends out with reason passive_ejection or
+	// silent whose active checks have not also failed; backends down by
+	// their checks, draining or drained do not count, and the share is
+	// taken of the backends not being removed by a reload or discovery.
+	// A backend whose ejection is refused stays in but sheds nine in ten
+	// of its requests and has its 5xx to replayable requests retried
+	// elsewhere (pool/holdout.go). Past half, failures are more likely
+	// the traffic's or a shared dependency's than the backends', and
+	// the rest would drown under the whole load.
 	MaxEjectedPercent int
 
 	// DeclRange is where the block is declared; the zero Range when the

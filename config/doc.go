@@ -120,7 +120,7 @@
 //	    consecutive_timeouts = 2          # at least 1; per-try timeouts in a row
 //	    base_ejection        = "10s"      # ejected for base_ejection x times ejected,
 //	    max_ejection         = "300s"     # capped at this; at least base_ejection
-//	    max_ejected_percent  = 50         # 0..100; most of the pool's backends ejected at once
+//	    max_ejected_percent  = 50         # 0..100; most of the pool held out by ejection or silence at once
 //	  }
 //	  tls {                               # optional; speak TLS to the backends (traffic and checks)
 //	    ca_file              = "ca.pem"   # PEM CA certificates; default the system roots
