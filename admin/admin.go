@@ -92,6 +92,9 @@ type Options struct {
 	// Pprof serves Go's runtime profiles under /debug/pprof/ (pprof.go;
 	// see SetPprof).
 	Pprof bool
+	// ReadyPools says which pools /readyz requires a healthy backend in
+	// (see PoolReadiness and SetReadyPools); the zero value is EveryPool.
+	ReadyPools PoolReadiness
 	// Fleet reports this instance's place in a fleet sharing health
 	// checks (/status "fleet", /readyz check "fleet"); nil, or a nil
 	// result, when there is no fleet block.
@@ -121,6 +124,7 @@ type Handler struct {
 	shuttingDown atomic.Bool
 	token        atomic.Pointer[[sha256.Size]byte] // SHA-256 of the token; nil: none needed
 	pprof        atomic.Bool                       // serve /debug/pprof/ (pprof.go)
+	readyPools   atomic.Int32                      // a PoolReadiness (readiness.go)
 }
 
 // New returns a Handler. Nil Pools or Listeners functions are taken as
@@ -145,6 +149,7 @@ func New(o Options) *Handler {
 	h.SetToken(o.Token)
 	h.o.Token = "" // kept only hashed
 	h.SetPprof(o.Pprof)
+	h.SetReadyPools(o.ReadyPools)
 	return h
 }
 

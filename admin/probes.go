@@ -41,9 +41,12 @@ func (h *Handler) serveHealthz(ctx *fasthttp.RequestCtx) {
 }
 
 // serveReadyz is deep readiness: 200 "ok" when every listener is bound and
-// every pool has an eligible backend; 503 "degraded" when any of those
-// fails; 503 "shutting_down" once shutdown began. Each condition is listed
-// under checks as "listener:NAME" or "pool:NAME"; a pool's detail also
+// the pools with a healthy backend satisfy ready_pools (by default every
+// pool has one); 503 "degraded" when any of those fails; 503
+// "shutting_down" once shutdown began. Each condition is listed under
+// checks as "listener:NAME" or "pool:NAME" (a pool with no healthy
+// backend is "fail" whatever ready_pools says), and the rule as "pools",
+// which is what decides; a pool's detail also
 // names each discovery source that is stale (its last read failed; the
 // pool keeps the last set it read) or not read yet. A stale source alone
 // does not fail readiness: the backends it listed still serve. With a
@@ -60,7 +63,9 @@ func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 		}
 		b.Checks["listener:"+l.Name] = c
 	}
-	for _, p := range h.o.Pools() {
+	pools := h.o.Pools()
+	serving := 0
+	for _, p := range pools {
 		healthy, total := p.Healthy(), len(p.Backends())
 		c := check{Status: "ok", Detail: fmt.Sprintf("%d of %d backends healthy", healthy, total)}
 		if mode := p.Mode(); mode != "normal" {
@@ -76,10 +81,14 @@ func (h *Handler) serveReadyz(ctx *fasthttp.RequestCtx) {
 		}
 		if healthy == 0 {
 			c.Status = "fail"
-			ok = false
+		} else {
+			serving++
 		}
 		b.Checks["pool:"+p.Name()] = c
 	}
+	pc := poolsCheck(PoolReadiness(h.readyPools.Load()), serving, len(pools))
+	ok = ok && pc.Status == "ok"
+	b.Checks["pools"] = pc
 	if h.o.Fleet != nil {
 		if f := h.o.Fleet(); f != nil {
 			b.Checks["fleet"] = check{Status: "ok", Detail: f.readyDetail()}

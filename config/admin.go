@@ -26,6 +26,8 @@ func decodeAdminBlock(b *adminBlock) (*Admin, hcl.Diagnostics) {
 	a.GracePeriod, moreDiags = decodeDuration("grace_period", b.GracePeriod, DefaultGracePeriod)
 	diags = append(diags, moreDiags...)
 	diags = append(diags, decodeAdminAccess(a, b)...)
+	a.ReadyPools, moreDiags = decodeReadyPools(b.ReadyPools)
+	diags = append(diags, moreDiags...)
 
 	if b.UpstreamProbe != nil {
 		a.UpstreamProbe, moreDiags = decodeUpstreamProbeBlock(b.UpstreamProbe)

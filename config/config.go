@@ -99,6 +99,13 @@ type Admin struct {
 	// With a token set they need it, as the mutating endpoints do.
 	Pprof bool
 
+	// ReadyPools says which pools must have a healthy backend for /readyz
+	// to answer 200 ("ready_pools": ReadyPoolsEvery, the default,
+	// ReadyPoolsAny or ReadyPoolsNone). Listeners that are not bound and
+	// a shutdown fail /readyz whatever it says. A reload applies a change
+	// at once.
+	ReadyPools string
+
 	// DeclRange is where the block is declared.
 	DeclRange hcl.Range
 }

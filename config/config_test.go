@@ -134,6 +134,7 @@ func TestLoadFull(t *testing.T) {
 			GracePeriod:   45 * time.Second,
 			UpstreamProbe: &UpstreamProbe{Interval: 5 * time.Second, UnhealthyThreshold: 2},
 			EventBuffer:   DefaultEventBuffer,
+			ReadyPools:    DefaultReadyPools,
 		},
 		Listeners: []*Listener{
 			{

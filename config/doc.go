@@ -14,6 +14,8 @@
 //	  grace_period   = "30s"              # then in-flight requests get this long to finish
 //	  pprof          = false              # true: Go's profiles at /debug/pprof/ (CPU:
 //	                                      # /debug/pprof/profile?seconds=N); token-guarded if set
+//	  ready_pools    = "every"            # every | any | none: which pools need a healthy
+//	                                      # backend for /readyz to be 200
 //	  upstream_probe {                    # optional; instead of shutdown_delay, never both
 //	    interval            = "10s"       # required; how often the tier in front probes /readyz
 //	    unhealthy_threshold = 3           # required, at least 1; its failures to take the LB out

@@ -27,6 +27,7 @@ type adminBlock struct {
 	TokenFile     hcl.Expression `hcl:"token_file,optional"`
 	EventBuffer   hcl.Expression `hcl:"event_buffer,optional"`
 	Pprof         hcl.Expression `hcl:"pprof,optional"`
+	ReadyPools    hcl.Expression `hcl:"ready_pools,optional"`
 
 	UpstreamProbe *upstreamProbeBlock `hcl:"upstream_probe,block"`
 

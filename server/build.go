@@ -379,22 +379,35 @@ func (lb *LB) buildListener(lc *config.Listener, routes proxy.Routes) *trafficLi
 // and acting through the LB.
 func (lb *LB) buildAdmin(ac *config.Admin) *adminListener {
 	h := admin.New(admin.Options{
-		Version:   lb.version,
-		Started:   lb.started,
-		Pools:     lb.Pools,
-		Listeners: lb.listenerStates,
-		Drain:     adminAction(lb.Drain),
-		Undrain:   adminAction(lb.Undrain),
-		Reload:    lb.ReloadFile,
-		Reloads:   lb.LastReload,
-		Events:    lb.events,
-		Metrics:   lb.metrics.Handler(),
-		Token:     string(ac.Token),
-		Pprof:     ac.Pprof,
-		Fleet:     lb.fleetState,
-		Log:       lb.log,
+		Version:    lb.version,
+		Started:    lb.started,
+		Pools:      lb.Pools,
+		Listeners:  lb.listenerStates,
+		Drain:      adminAction(lb.Drain),
+		Undrain:    adminAction(lb.Undrain),
+		Reload:     lb.ReloadFile,
+		Reloads:    lb.LastReload,
+		Events:     lb.events,
+		Metrics:    lb.metrics.Handler(),
+		Token:      string(ac.Token),
+		Pprof:      ac.Pprof,
+		ReadyPools: poolReadiness(ac.ReadyPools),
+		Fleet:      lb.fleetState,
+		Log:        lb.log,
 	})
 	return &adminListener{address: ac.Address, handler: h, server: admin.NewServer(h)}
+}
+
+// poolReadiness maps the admin block's ready_pools to the admin handler's
+// rule; "" (a Config not made by Parse) is the default, every pool.
+func poolReadiness(readyPools string) admin.PoolReadiness {
+	switch readyPools {
+	case config.ReadyPoolsAny:
+		return admin.AnyPool
+	case config.ReadyPoolsNone:
+		return admin.NoPool
+	}
+	return admin.EveryPool
 }
 
 // listenerStates reports each traffic listener and whether it is bound.

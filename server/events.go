@@ -97,7 +97,7 @@ func (lb *LB) recordOperator(kind events.Kind, poolName string, before, after po
 }
 
 // applyAdminLocked applies what a reload may change live in the admin
-// block (the token, the event buffer size, pprof) and returns changes
+// block (the token, the event buffer size, pprof, ready_pools) and returns changes
 // with those added. The token itself never appears in a change.
 func (lb *LB) applyAdminLocked(prev, next *config.Admin, changes []string) []string {
 	if prev == nil || next == nil || lb.admin == nil {
@@ -122,6 +122,10 @@ func (lb *LB) applyAdminLocked(prev, next *config.Admin, changes []string) []str
 	if prev.Pprof != next.Pprof {
 		lb.admin.handler.SetPprof(next.Pprof)
 		more = append(more, fmt.Sprintf("admin: pprof %v -> %v", prev.Pprof, next.Pprof))
+	}
+	if poolReadiness(prev.ReadyPools) != poolReadiness(next.ReadyPools) {
+		lb.admin.handler.SetReadyPools(poolReadiness(next.ReadyPools))
+		more = append(more, fmt.Sprintf("admin: ready_pools %s -> %s", poolReadiness(prev.ReadyPools), poolReadiness(next.ReadyPools)))
 	}
 	if len(more) == 0 {
 		return changes
