@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -111,6 +112,21 @@ func TestAdminAccessDiagnostics(t *testing.T) {
 			body:    `  pprof = "yes please"`,
 			summary: "Unsuitable value type", line: 3, col: 12,
 		},
+		{
+			name:    "ready_pools unknown",
+			body:    `  ready_pools = "all"`,
+			summary: "Unknown ready_pools value", detail: `ready_pools = "all" is not one of every, any, none`, line: 3, col: 17,
+		},
+		{
+			name:    "ready_pools a bool",
+			body:    `  ready_pools = true`,
+			summary: "Unknown ready_pools value", detail: `"true" is not one of`, line: 3, col: 17,
+		},
+		{
+			name:    "ready_pools a list",
+			body:    `  ready_pools = ["web"]`,
+			summary: "Unsuitable value type", line: 3, col: 17,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,8 +159,12 @@ func TestAdminAccessValues(t *testing.T) {
 		token  string
 		buffer int
 		pprof  bool
+		ready  string // ready_pools; "" for the default
 	}{
 		{name: "defaults", token: "", buffer: DefaultEventBuffer},
+		{name: "ready_pools every", body: `  ready_pools = "every"`, buffer: DefaultEventBuffer, ready: ReadyPoolsEvery},
+		{name: "ready_pools any", body: `  ready_pools = "any"`, buffer: DefaultEventBuffer, ready: ReadyPoolsAny},
+		{name: "ready_pools none", body: `  ready_pools = "none"`, buffer: DefaultEventBuffer, ready: ReadyPoolsNone},
 		{name: "pprof on", body: `  pprof = true`, buffer: DefaultEventBuffer, pprof: true},
 		{name: "pprof off", body: `  pprof = false`, buffer: DefaultEventBuffer},
 		{name: "token", body: `  token = "abc.DEF-123_~+/="`, token: "abc.DEF-123_~+/=", buffer: DefaultEventBuffer},
@@ -173,6 +193,9 @@ func TestAdminAccessValues(t *testing.T) {
 			}
 			if cfg.Admin.Pprof != tt.pprof {
 				t.Errorf("Pprof = %v, want %v", cfg.Admin.Pprof, tt.pprof)
+			}
+			if want := cmp.Or(tt.ready, DefaultReadyPools); cfg.Admin.ReadyPools != want {
+				t.Errorf("ReadyPools = %q, want %q", cfg.Admin.ReadyPools, want)
 			}
 		})
 	}
