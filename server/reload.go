@@ -27,8 +27,15 @@ func (lb *LB) LastReload() admin.ReloadStatus {
 
 // ReloadFile reads Options.ConfigPath again and applies it with Reload. A
 // file with any diagnostic changes nothing: the diagnostics are logged,
-// kept for /status, and returned.
-func (lb *LB) ReloadFile() error {
+// kept for /status, and returned. Options.Reloading and Reloaded are
+// called around it.
+func (lb *LB) ReloadFile() (err error) {
+	if lb.reloading != nil {
+		lb.reloading()
+	}
+	if lb.reloaded != nil {
+		defer func() { lb.reloaded(err) }()
+	}
 	cfg, diags := config.Load(lb.path)
 	if diags.HasErrors() {
 		var lines []string

@@ -38,6 +38,14 @@ type Options struct {
 	// Log receives startup, shutdown, reload and transition lines; nil logs
 	// nothing.
 	Log *zap.Logger
+	// Reloading, when not nil, is called as ReloadFile begins, and
+	// Reloaded when it ends, with its result (nil: applied; the
+	// configuration in use is unchanged otherwise), whatever asked for it
+	// (SIGHUP, POST /reload): lb tells its service manager with them. They
+	// run on the reloading goroutine and must not call back into the LB;
+	// two reloads at once call them concurrently.
+	Reloading func()
+	Reloaded  func(err error)
 }
 
 // LB is one assembled load balancer. All methods are safe for concurrent
@@ -47,6 +55,9 @@ type LB struct {
 	started time.Time
 	version string
 	path    string
+	// reloading and reloaded are Options.Reloading and Reloaded.
+	reloading func()
+	reloaded  func(err error)
 
 	listeners []*trafficListener // fixed for the process's life
 	admin     *adminListener     // nil without an admin block
@@ -100,7 +111,7 @@ func New(cfg *config.Config, o Options) (_ *LB, err error) {
 		o.Log = zap.NewNop()
 	}
 	lb := &LB{log: o.Log, started: time.Now(), version: o.Version, path: o.ConfigPath, cfg: cfg,
-		events: events.New(eventBuffer(cfg))}
+		events: events.New(eventBuffer(cfg)), reloading: o.Reloading, reloaded: o.Reloaded}
 	defer func() {
 		if err != nil {
 			// The pools built so far run their watchdogs: stop them.

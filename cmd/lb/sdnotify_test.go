@@ -102,7 +102,8 @@ func notifyPath(t *testing.T) string {
 // Type=notify unit, with $NOTIFY_SOCKET naming a socket the test reads:
 // the first datagram is READY=1 and by then /healthz and the traffic
 // listener answer; a SIGHUP gives RELOADING=1 (with MONOTONIC_USEC) and
-// then READY=1, the new file applied before it, and a refused file gives
+// then READY=1, the new file applied before it, so does POST /reload,
+// and a refused file gives
 // the same pair with a STATUS that says so; SIGTERM gives STOPPING=1 and
 // the process exits 0.
 func TestSDNotifyLifecycle(t *testing.T) {
@@ -131,14 +132,15 @@ func TestSDNotifyLifecycle(t *testing.T) {
 		conn.Close()
 	}
 
-	reload := func(what string) map[string]string {
+	sighup := func() { p.signal(t, syscall.SIGHUP) }
+	reload := func(what string, trigger func()) map[string]string {
 		t.Helper()
 		before := monotonicMicros(t)
-		p.signal(t, syscall.SIGHUP)
-		r := fields(sock.next(t, 30*time.Second, "RELOADING=1 after SIGHUP ("+what+")"))
+		trigger()
+		r := fields(sock.next(t, 30*time.Second, "RELOADING=1 after the trigger ("+what+")"))
 		usec, err := strconv.ParseInt(r["MONOTONIC_USEC"], 10, 64)
 		if r["RELOADING"] != "1" || err != nil || usec < before || usec > monotonicMicros(t) {
-			t.Fatalf("%s: notification after SIGHUP %v, want RELOADING=1 with MONOTONIC_USEC in [%d, now]", what, r, before)
+			t.Fatalf("%s: notification after the trigger %v, want RELOADING=1 with MONOTONIC_USEC in [%d, now]", what, r, before)
 		}
 		done := fields(sock.next(t, 30*time.Second, "READY=1 after the reload ("+what+")"))
 		if done["READY"] != "1" {
@@ -148,7 +150,7 @@ func TestSDNotifyLifecycle(t *testing.T) {
 	}
 
 	writeFile(t, path, lbConfig(adminAddr, lbAddr, `  grace_period = "5s"`, "", b1, b2))
-	st := reload("adds a backend")
+	st := reload("SIGHUP adds a backend", sighup)
 	if !strings.HasPrefix(st["STATUS"], "reloaded ") {
 		t.Errorf("STATUS after a good reload = %q", st["STATUS"])
 	}
@@ -159,8 +161,18 @@ func TestSDNotifyLifecycle(t *testing.T) {
 		t.Errorf("backend %s not in /status right after READY=1: %v", b2, s.addresses())
 	}
 
+	writeFile(t, path, lbConfig(adminAddr, lbAddr, `  grace_period = "5s"`, "", b1))
+	st = reload("POST /reload removes a backend", func() {
+		if code, body, err := post(c, "http://"+adminAddr+"/reload"); err != nil || code != 200 {
+			t.Fatalf("POST /reload: %d %s %v", code, body, err)
+		}
+	})
+	if !strings.HasPrefix(st["STATUS"], "reloaded ") {
+		t.Errorf("STATUS after POST /reload = %q", st["STATUS"])
+	}
+
 	writeFile(t, path, "pool {")
-	st = reload("broken file")
+	st = reload("SIGHUP, broken file", sighup)
 	if !strings.Contains(st["STATUS"], "reload refused") {
 		t.Errorf("STATUS after a refused reload = %q, want it to say so", st["STATUS"])
 	}

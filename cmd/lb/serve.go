@@ -61,10 +61,10 @@ func cmdServe(args []string) int {
 //
 // Under a service manager ($NOTIFY_SOCKET set, systemd's Type=notify) it
 // reports READY=1 once every listener is bound with the first
-// configuration applied, RELOADING=1 then READY=1 around each SIGHUP
-// reload (READY=1 whether the file was applied or refused: lb serves
-// either way; STATUS= says which), and STOPPING=1 when a stop signal
-// arrives.
+// configuration applied, RELOADING=1 then READY=1 around each reload,
+// by SIGHUP or POST /reload (READY=1 whether the file was applied or
+// refused: lb serves either way; STATUS= says which), and STOPPING=1 when
+// a stop signal arrives.
 func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 	sd := sdNotifierFromEnv()
 	cfg, diags := config.Load(f.config)
@@ -74,7 +74,16 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 		}
 		return 1
 	}
-	lb, err := server.New(cfg, server.Options{Version: version(), ConfigPath: f.config, Log: log})
+	lb, err := server.New(cfg, server.Options{Version: version(), ConfigPath: f.config, Log: log,
+		Reloading: func() { sdNotify(sd, log, sdReloading()) },
+		Reloaded: func(err error) {
+			status := "reloaded " + f.config
+			if err != nil {
+				status = "reload refused, still serving the previous configuration: " + err.Error()
+			}
+			sdNotify(sd, log, sdReady, sdStatus(status))
+		},
+	})
 	if err != nil {
 		log.Error("cannot build load balancer", zap.Error(err))
 		return 1
@@ -106,12 +115,7 @@ func serve(f serveFlags, log *zap.Logger, ready chan<- struct{}) int {
 			break
 		}
 		log.Info("SIGHUP: reloading configuration", zap.String("config", f.config))
-		sdNotify(sd, log, sdReloading())
-		status := "reloaded " + f.config
-		if err := lb.ReloadFile(); err != nil { // logs its outcome; a bad file changes nothing
-			status = "reload refused, still serving the previous configuration: " + err.Error()
-		}
-		sdNotify(sd, log, sdReady, sdStatus(status))
+		lb.ReloadFile() // logs its outcome and tells the service manager; a bad file changes nothing
 	}
 	sdNotify(sd, log, sdStopping, sdStatus(fmt.Sprintf("shutting down on %s", sig)))
 	return shutdown(lb, sig, sigs, f.gracePeriod, log)
