@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"sync/atomic"
+
+	"github.com/lbtrust/lb/internal/hash64"
 )
 
 // DefaultLoadFactor is consistent_hash's default load_factor: no target
@@ -176,7 +178,7 @@ func (p *consistentHash) build(targets []Target, total Total) Picker {
 
 // point is the j-th point of the target whose address hashes to seed.
 func point(seed uint64, j int) uint64 {
-	return mix64(seed + uint64(j+1)*golden)
+	return hash64.Mix(seed + uint64(j+1)*golden)
 }
 
 // Pick returns the target of key: the owner of the first point at or

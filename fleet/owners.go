@@ -1,43 +1,22 @@
 package fleet
 
-import "slices"
+import (
+	"slices"
 
-// FNV-1a 64-bit parameters.
-const (
-	fnvOffset64 = 14695981039346656037
-	fnvPrime64  = 1099511628211
+	"github.com/lbtrust/lb/internal/hash64"
 )
 
 // Score is the rendezvous weight of member for backend: FNV-1a 64 over
 // the backend, a 0 byte and the member, then the splitmix64 finalizer
-// (the construction of balancer.HashKey). It has no seed, so every
+// (internal/hash64, as balancer.HashKey). It has no seed, so every
 // instance of every build computes the same score. Safe for concurrent
 // use; it allocates nothing.
 func Score(member, backend string) uint64 {
-	h := uint64(fnvOffset64)
-	for i := 0; i < len(backend); i++ {
-		h ^= uint64(backend[i])
-		h *= fnvPrime64
-	}
+	h := hash64.AddString(hash64.Offset, backend)
 	// A 0 byte between the two (h ^= 0 is a no-op), so ("ab", "c") and
 	// ("a", "bc") hash differently.
-	h *= fnvPrime64
-	for i := 0; i < len(member); i++ {
-		h ^= uint64(member[i])
-		h *= fnvPrime64
-	}
-	return mix64(h)
-}
-
-// mix64 is the splitmix64 finalizer: a bijection of uint64 whose every
-// output bit depends on every input bit.
-func mix64(z uint64) uint64 {
-	z ^= z >> 30
-	z *= 0xbf58476d1ce4e5b9
-	z ^= z >> 27
-	z *= 0x94d049bb133111eb
-	z ^= z >> 31
-	return z
+	h *= hash64.Prime
+	return hash64.Mix(hash64.AddString(h, member))
 }
 
 // Owners returns the r members that own backend's checks: the r members
