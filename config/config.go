@@ -532,9 +532,13 @@ const (
 	SilentAfterAutoMultiplier = 8
 
 	// SilentAfterFloor is the shortest "auto" silent_after, so a pool
-	// whose p99 is a millisecond does not skip a backend for a GC pause
-	// or a scheduling hiccup.
-	SilentAfterFloor = 25 * time.Millisecond
+	// whose p99 is a millisecond does not skip a backend for a GC pause,
+	// a scheduling stall or one lost TCP segment: Linux retransmits after
+	// at least 200ms (TCP_RTO_MIN), and a 1-hour chaos soak on a loaded
+	// 2-CPU machine saw healthy backends answer nothing for up to 107ms
+	// while a neighbour process started (with a floor of 25ms that made
+	// 12 false "silent" verdicts an hour).
+	SilentAfterFloor = 300 * time.Millisecond
 )
 
 // Retry conditions, the valid values in a retry block's "on" list. A

@@ -369,7 +369,7 @@ pool "p" {
 		{"silent_after", p.SilentAfter, SilentAfterAuto},
 		{"SilentAfterAuto", SilentAfterAuto, time.Duration(0)},
 		{"SilentAfterOff", SilentAfterOff, time.Duration(-1)},
-		{"SilentAfterFloor", SilentAfterFloor, 25 * time.Millisecond},
+		{"SilentAfterFloor", SilentAfterFloor, 300 * time.Millisecond},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

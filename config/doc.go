@@ -94,7 +94,7 @@
 //	                                         # 10% to 100% over this ("0s": off)
 //	  silent_after          = "auto"         # auto | off | a duration: skip a backend whose oldest
 //	                                         # request waits this long unanswered; auto = 8 x the
-//	                                         # pool's recent p99, at least 25ms
+//	                                         # pool's recent p99, at least 300ms
 //	  health_check {                      # optional; defaults apply without it
 //	    type                = "http"      # http | tcp | grpc (grpc.health.v1.Health/Check); TLS with the pool's tls
 //	    path                = "/readyz"   # starts with "/"; http only
@@ -200,7 +200,7 @@
 // longer each time up to 300s, never more than half the pool at once
 // (Pool.Passive): that is what catches a backend that fails traffic while
 // its health endpoint says ok. A backend whose oldest request has gone
-// unanswered for 8 × the pool's p99 (at least 25ms) while others answer
+// unanswered for 8 × the pool's p99 (at least 300ms) while others answer
 // is skipped until it answers (Pool.SilentAfter). With fewer than 50% of
 // its backends HEALTHY a pool routes across all non-draining ones, and
 // with none HEALTHY it fails open as an AWS ALB does

@@ -70,7 +70,7 @@ type Silent struct {
 	// Enabled turns it on.
 	Enabled bool
 	// After is the silence that counts; 0 derives it from the pool's
-	// recent latency: 8 × p99 with a floor of 25ms, estimated every
+	// recent latency: 8 × p99 with a floor of 300ms, estimated every
 	// second from at least 20 answers (SilentAfterInitial until then).
 	After time.Duration
 }
@@ -80,7 +80,7 @@ type Silent struct {
 // TestRuntimeDefaultsMatchConfig holds them to it.
 const (
 	// SilentAfterFloor is the least silence that counts in auto mode.
-	SilentAfterFloor = 25 * time.Millisecond
+	SilentAfterFloor = 300 * time.Millisecond
 	// SilentAfterInitial is the auto threshold until the pool has seen
 	// enough answers (20) to estimate its p99: requests whose latency is
 	// not known yet are not judged by the floor.
