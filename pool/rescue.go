@@ -5,17 +5,11 @@ package pool
 // while b is held out for not answering its traffic (UNHEALTHY with
 // reason silent or passive_ejection) and the pool routes normally, so
 // that in panic or fail-open mode, where held-out backends get requests
-// on purpose, nothing is moved; except a silent backend that panic or
-// fail-open routing leaves out (see republishLocked): the requests waiting
-// on it are moved too. The proxy reads it once per rescuable
+// on purpose, nothing is moved. The proxy reads it once per rescuable
 // try, after the try is registered as waiting (see
 // proxy.BackendClient.RescueWaiting). Lock-free and allocation-free.
 func (b *Backend) Rescuable() bool {
-	if !b.heldOut.Load() {
-		return false
-	}
-	s := b.pool.snap.Load()
-	return s.mode == modeNormal || (s.silentOut && b.silent.Load())
+	return b.heldOut.Load() && b.pool.snap.Load().mode == modeNormal
 }
 
 // NoteRescued counts one request rescued from b: its try at b was
