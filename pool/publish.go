@@ -33,8 +33,11 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 }
 
 // republishLocked rebuilds and swaps the eligible snapshot: the HEALTHY
-// backends, or, in panic or fail-open mode, every HEALTHY or UNHEALTHY one.
-// DRAINING, DRAINED and INITIAL backends never get new requests. It is
+// backends, or, in panic or fail-open mode, every HEALTHY or UNHEALTHY one
+// but those held out as silent (they answer nothing: a request sent there
+// would wait for the hang, and silent detection does not run outside
+// normal mode), unless every candidate is silent. DRAINING, DRAINED and
+// INITIAL backends never get new requests. It is
 // O(n) in the pool's backends (two passes over their states, one
 // allocation of the set, the policy's NewPicker): the cost of a change,
 // paid once per change, never per request.
@@ -62,15 +65,31 @@ func (p *Pool) republishLocked() {
 		mode, size = modePanic, checked
 	}
 	var set []*Backend
+	silentOut := false
 	if size > 0 {
 		set = make([]*Backend, 0, size)
 		for _, b := range p.backends {
-			if st := b.State(); st == StateHealthy || (mode != modeNormal && st == StateUnhealthy) {
+			st := b.State()
+			switch {
+			case st == StateHealthy:
 				set = append(set, b)
+			case mode != modeNormal && st == StateUnhealthy && b.silent.Load():
+				silentOut = true
+			case mode != modeNormal && st == StateUnhealthy:
+				set = append(set, b)
+			}
+		}
+		if len(set) == 0 && silentOut { // every candidate is silent: route to them all the same
+			silentOut = false
+			for _, b := range p.backends {
+				if b.State() == StateUnhealthy {
+					set = append(set, b)
+				}
 			}
 		}
 	}
 	s := newSnapshot(set, mode, p.policy, p)
+	s.silentOut = silentOut
 	if p.res.SlowStart > 0 && mode == modeNormal {
 		s.setRamp(p.res.SlowStart, p.now())
 	}

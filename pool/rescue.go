@@ -1,15 +1,71 @@
 package pool
 
+import (
+	"math/rand/v2"
+	"time"
+)
+
 // Rescuable reports whether the requests waiting on b should be rescued:
 // sent again to another backend and their try at b abandoned. It is true
 // while b is held out for not answering its traffic (UNHEALTHY with
 // reason silent or passive_ejection) and the pool routes normally, so
 // that in panic or fail-open mode, where held-out backends get requests
-// on purpose, nothing is moved. The proxy reads it once per rescuable
+// on purpose, nothing is moved; except a silent backend that panic or
+// fail-open routing leaves out (see republishLocked): the requests waiting
+// on it are moved too. The proxy reads it once per rescuable
 // try, after the try is registered as waiting (see
 // proxy.BackendClient.RescueWaiting). Lock-free and allocation-free.
 func (b *Backend) Rescuable() bool {
-	return b.heldOut.Load() && b.pool.snap.Load().mode == modeNormal
+	if !b.heldOut.Load() {
+		return false
+	}
+	s := b.pool.snap.Load()
+	return s.mode == modeNormal || (s.silentOut && b.silent.Load())
+}
+
+// AcquireHealthyAt is AcquireAt for a rescue: it returns a HEALTHY
+// backend not in avoid, already counted in flight, or nil when there is
+// none (the request then keeps waiting where it is). In normal routing
+// that is AcquireAt's pick. In panic or fail-open routing, whose
+// snapshot also holds UNHEALTHY backends (down by their checks, ejected,
+// refusing connections), it looks at the snapshot's HEALTHY backends
+// that are not Failing, from a random place, and takes the first that
+// is still HEALTHY; the policy is not asked. A rescued request has used
+// one attempt on a backend that stopped answering: sending it on to a
+// backend already known down would spend its last attempt for a 502
+// (the 1-hour chaos soak showed it, a rescue in panic routing landing on
+// a killed backend), where waiting had ended in a slow success.
+// Lock-free and allocation-free; O(n) in the pool's backends outside
+// normal routing only, paid once per rescued request.
+func (p *Pool) AcquireHealthyAt(avoid *Avoid, now time.Time) *Backend {
+	s := p.snap.Load()
+	if s.mode == modeNormal {
+		b := p.acquire(avoid, now)
+		if b == nil || b.State() == StateHealthy {
+			return b
+		}
+		b.Release(RequestLocal, 0) // the pool left normal routing meanwhile
+		return nil
+	}
+	n := len(s.backends)
+	if n == 0 {
+		return nil
+	}
+	start := rand.IntN(n)
+	for k := 0; k < n; k++ {
+		i := start + k
+		if i >= n {
+			i -= n
+		}
+		x := s.backends[i]
+		if x.State() != StateHealthy || x.Failing() || (avoid != nil && avoid.Has(x)) {
+			continue
+		}
+		if p.take(x, modeNormal, now) {
+			return x
+		}
+	}
+	return nil
 }
 
 // NoteRescued counts one request rescued from b: its try at b was

@@ -42,6 +42,9 @@ type snapshot struct {
 	backends []*Backend
 	picker   balancer.Picker // nil when backends is empty
 	mode     routingMode
+	// silentOut: in panic or fail-open mode, backends held out as silent
+	// were left out of backends (republishLocked).
+	silentOut bool
 	// rampUntil (pool clock, ns) is when the last slow start among
 	// backends ends; 0 when none ramps. window is the slow-start length.
 	rampUntil, window int64

@@ -186,7 +186,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			ex.settle(resp, up, f, err, kept)
 			return ex
 		}
-		next, overBudget := up.retryTarget(now, avoid, b)
+		next, overBudget := up.retryTarget(now, avoid, b, false)
 		if next == nil {
 			if overBudget {
 				h.logRetry("retry refused by budget", up, b, f, status, err, ex.retries)
@@ -243,14 +243,21 @@ func (up *upstream) begin(ctx *fasthttp.RequestCtx, now time.Time, avoid *pool.A
 // now, once the retry policy has allowed it: nil with overBudget when
 // up's retry budget refuses (counted in the pool), nil when no backend is
 // left that the request has not tried (avoid, which b joins), else the
-// next backend, with the retry counted in the budget and the pool.
-func (up *upstream) retryTarget(now time.Time, avoid *pool.Avoid, b *pool.Backend) (next *pool.Backend, overBudget bool) {
+// next backend, with the retry counted in the budget and the pool. A
+// rescue (healthyOnly) goes to a HEALTHY backend only, whatever the
+// routing mode (pool.Pool.AcquireHealthyAt).
+func (up *upstream) retryTarget(now time.Time, avoid *pool.Avoid, b *pool.Backend, healthyOnly bool) (next *pool.Backend, overBudget bool) {
 	if !up.budget.allow(now, up.retry.budgetPct) {
 		up.pool.NoteRetryRefused()
 		return nil, true
 	}
 	avoid.Add(b)
-	if next = up.pool.AcquireAt(avoid, now); next != nil {
+	if healthyOnly {
+		next = up.pool.AcquireHealthyAt(avoid, now)
+	} else {
+		next = up.pool.AcquireAt(avoid, now)
+	}
+	if next != nil {
 		up.budget.noteRetry(now)
 		up.pool.NoteRetry()
 	}

@@ -19,7 +19,7 @@ import (
 // request sent to another backend at once: a rescue. It is a retry like
 // any other (it takes one of the request's retry attempts, must fit the
 // retry budget and the request's time left, and goes to a backend the
-// request has not tried) but needs no retry condition: the try did not
+// request has not tried, a HEALTHY one) but needs no retry condition: the try did not
 // fail, it was given up. Nothing of the abandoned try reached the client,
 // so one answer only ever does. A try that may not be replayed (a POST
 // without Idempotency-Key, a streamed upload) keeps waiting, as does one
@@ -73,14 +73,15 @@ type rescue struct {
 // take moves the request off r.from if it may be: it is replayable (an
 // idempotent method or an Idempotency-Key), a retry attempt and time are
 // left, the retry budget allows one more, and another backend the
-// request has not tried is eligible. It reports whether it did (then
-// r.next is that backend, acquired).
+// request has not tried is HEALTHY (in panic or fail-open routing, the
+// UNHEALTHY backends the pool also routes to are not rescue targets).
+// It reports whether it did (then r.next is that backend, acquired).
 func (r *rescue) take() bool {
 	now := time.Now()
 	if r.attempt > r.up.retry.attempts || !now.Before(r.deadline) || !replayable(r.hdr) {
 		return false
 	}
-	next, _ := r.up.retryTarget(now, &r.avoid, r.from)
+	next, _ := r.up.retryTarget(now, &r.avoid, r.from, true)
 	if next == nil {
 		return false
 	}

@@ -42,16 +42,22 @@ func hangingBackend(t testing.TB, got chan<- string) string {
 // swept adds up the rescues the sweeps report (RescueWaiting's done).
 func newRescuePool(t testing.TB, after time.Duration, swept *atomic.Int64, addrs ...string) *pool.Pool {
 	t.Helper()
+	return newRescuePoolWith(t, pool.Resilience{
+		Silent:  pool.Silent{Enabled: true, After: after},
+		Passive: pool.Passive{MaxEjectedPercent: 50},
+	}, swept, addrs...)
+}
+
+// newRescuePoolWith is newRescuePool with the resilience settings res.
+func newRescuePoolWith(t testing.TB, res pool.Resilience, swept *atomic.Int64, addrs ...string) *pool.Pool {
+	t.Helper()
 	pol, err := balancer.New(balancer.RoundRobin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := pool.New(pool.Options{
 		Name: "web", Policy: pol,
-		Resilience: pool.Resilience{
-			Silent:  pool.Silent{Enabled: true, After: after},
-			Passive: pool.Passive{MaxEjectedPercent: 50},
-		},
+		Resilience: res,
 		OnTransition: func(tr pool.Transition) {
 			if c, ok := tr.Target.Attached().(*BackendClient); ok && tr.Target.Rescuable() {
 				c.RescueWaiting(func(_, rescued int) { swept.Add(int64(rescued)) })

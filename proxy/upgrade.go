@@ -165,7 +165,7 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, up *upstream) (ex exchange) 
 			ex.failWith(f)
 			return ex
 		}
-		next, overBudget := up.retryTarget(now, &avoid, b)
+		next, overBudget := up.retryTarget(now, &avoid, b, false)
 		if next == nil {
 			if overBudget {
 				h.logRetry("upgrade retry refused by budget", up, b, f, 0, err, attempt-1)
