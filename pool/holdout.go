@@ -1,7 +1,5 @@
 package pool
 
-import "math/rand/v2"
-
 // Passive ejection and silent detection hold a HEALTHY backend out of
 // rotation, within max_ejected_percent. When the pool refuses (the cap is
 // reached, a one-backend pool, a backend that is not HEALTHY), the refusal
@@ -118,16 +116,10 @@ func (p *Pool) shed(s *snapshot, b *Backend, avoid *Avoid) *Backend {
 	if b.failingPicks.Add(1)%failingKeep == 0 {
 		return b
 	}
-	n := len(s.backends)
-	start := rand.IntN(n)
-	for k := 0; k < min(n, shedLooks); k++ {
-		i := start + k
-		if i >= n {
-			i -= n
-		}
-		if x := s.backends[i]; x != b && !x.Failing() && (avoid == nil || !avoid.Has(x)) {
-			return x
-		}
+	if x := fromRandomPlace(s.backends, shedLooks, func(x *Backend) bool {
+		return x != b && !x.Failing() && (avoid == nil || !avoid.Has(x))
+	}); x != nil {
+		return x
 	}
 	return b
 }

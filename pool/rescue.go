@@ -1,9 +1,6 @@
 package pool
 
-import (
-	"math/rand/v2"
-	"time"
-)
+import "time"
 
 // Rescuable reports whether the requests waiting on b should be rescued:
 // sent again to another backend and their try at b abandoned. It is true
@@ -47,25 +44,10 @@ func (p *Pool) AcquireHealthyAt(avoid *Avoid, now time.Time) *Backend {
 		b.Release(RequestLocal, 0) // the pool left normal routing meanwhile
 		return nil
 	}
-	n := len(s.backends)
-	if n == 0 {
-		return nil
-	}
-	start := rand.IntN(n)
-	for k := 0; k < n; k++ {
-		i := start + k
-		if i >= n {
-			i -= n
-		}
-		x := s.backends[i]
-		if x.State() != StateHealthy || x.Failing() || (avoid != nil && avoid.Has(x)) {
-			continue
-		}
-		if p.take(x, modeNormal, now) {
-			return x
-		}
-	}
-	return nil
+	return fromRandomPlace(s.backends, len(s.backends), func(x *Backend) bool {
+		return x.State() == StateHealthy && !x.Failing() && (avoid == nil || !avoid.Has(x)) &&
+			p.take(x, modeNormal, now)
+	})
 }
 
 // NoteRescued counts one request rescued from b: its try at b was

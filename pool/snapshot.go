@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"math/rand/v2"
 	"time"
 
 	"github.com/lbtrust/lb/balancer"
@@ -173,21 +172,9 @@ func (p *Pool) pick(s *snapshot, avoid *Avoid) *Backend {
 // backends, however large the pool: a request turned down by a ramping
 // backend never scans the pool.
 func (s *snapshot) other(b *Backend, avoid *Avoid) *Backend {
-	n := len(s.steady)
-	if n == 0 {
-		return nil
-	}
-	start := rand.IntN(n)
-	for k := 0; k < n; k++ {
-		i := start + k
-		if i >= n {
-			i -= n
-		}
-		if x := s.steady[i]; x != b && (avoid == nil || !avoid.Has(x)) {
-			return x
-		}
-	}
-	return nil
+	return fromRandomPlace(s.steady, len(s.steady), func(x *Backend) bool {
+		return x != b && (avoid == nil || !avoid.Has(x))
+	})
 }
 
 // rampCreditUnit is one request's worth of slow-start credit; a backend

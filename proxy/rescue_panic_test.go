@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,19 +44,9 @@ func TestRescueInPanicRoutingGoesToAHealthyBackend(t *testing.T) {
 	}
 	l := startLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
 
-	var wg sync.WaitGroup
-	answers := make(chan answer, 10000)
+	ex := newExchanges(l)
 	send := func(path string) <-chan struct{} {
-		done := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(done)
-			start := time.Now()
-			status, body, err := l.exchange("GET " + path + " HTTP/1.1\r\nHost: lb\r\n\r\n")
-			answers <- answer{"GET " + path, status, body, time.Since(start), err}
-		}()
-		return done
+		return ex.send("GET "+path, "GET "+path+" HTTP/1.1\r\nHost: lb\r\n\r\n")
 	}
 	// GETs one at a time until the hung backend holds stuck of them
 	// (round robin over it and a: every other one).
@@ -85,19 +74,18 @@ func TestRescueInPanicRoutingGoesToAHealthyBackend(t *testing.T) {
 	if m := up.Pool.Mode(); m != "panic" {
 		t.Fatalf("mode %s after the verdict, want panic (1 of 3 HEALTHY)", m)
 	}
-	wg.Wait() // the stuck and trickling GETs, rescued or answered by a
+	ex.wait() // the stuck and trickling GETs, rescued or answered by a
 	before := b.Rescued()
 	// Panic routing: requests go to a or to the dead backend (and from
 	// there, refused, to a on their retry), never to the hung one.
 	for i := 0; i < 20; i++ {
 		<-send("/panic")
 	}
-	wg.Wait()
+	answers := ex.results()
 	if n := b.Rescued() - before; n != 0 { // each would have been rescued (arm)
 		t.Errorf("panic routing sent the silent backend %d requests", n)
 	}
-	close(answers)
-	for a := range answers {
+	for _, a := range answers {
 		if a.err != nil || a.status != 200 || a.body != "a" {
 			t.Errorf("%s: %d %q %v after %v, want 200 from a", a.kind, a.status, a.body, a.err, a.took)
 		} else if a.took >= headerTimeout-100*time.Millisecond {

@@ -107,6 +107,49 @@ type answer struct {
 	err    error
 }
 
+// exchanges sends raw requests to an lb, each on a new connection and
+// its own goroutine, and collects their answers.
+type exchanges struct {
+	l       *lb
+	wg      sync.WaitGroup
+	answers chan answer
+}
+
+// newExchanges returns exchanges sending to l (up to 10,000 requests).
+func newExchanges(l *lb) *exchanges {
+	return &exchanges{l: l, answers: make(chan answer, 10000)}
+}
+
+// send sends req, named kind in its answer, and returns a channel
+// closed once it is answered (or failed).
+func (e *exchanges) send(kind, req string) <-chan struct{} {
+	done := make(chan struct{})
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(done)
+		start := time.Now()
+		status, body, err := e.l.exchange(req)
+		e.answers <- answer{kind, status, body, time.Since(start), err}
+	}()
+	return done
+}
+
+// wait waits until every request sent so far is answered.
+func (e *exchanges) wait() { e.wg.Wait() }
+
+// results waits for every request and returns their answers; call it
+// once, after the last send.
+func (e *exchanges) results() []answer {
+	e.wg.Wait()
+	close(e.answers)
+	var all []answer
+	for a := range e.answers {
+		all = append(all, a)
+	}
+	return all
+}
+
 // TestRescueFromSilentBackend: requests already waiting on a backend that
 // stops answering are sent to another backend once it is judged silent,
 // if they may be replayed: GETs and POSTs with an Idempotency-Key come
@@ -125,20 +168,8 @@ func TestRescueFromSilentBackend(t *testing.T) {
 	}
 	l := startLB(t, NewHandler("public", Routes{Default: up}, nil), ServerOptions{})
 
-	var wg sync.WaitGroup
-	answers := make(chan answer, 10000)
-	send := func(kind, req string) <-chan struct{} {
-		done := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(done)
-			start := time.Now()
-			status, body, err := l.exchange(req)
-			answers <- answer{kind, status, body, time.Since(start), err}
-		}()
-		return done
-	}
+	ex := newExchanges(l)
+	send := ex.send
 	// One request of each kind onto the hung backend: send them one at a
 	// time until the hung backend has one (round robin gets there within
 	// three), well before it can be judged silent.
@@ -173,14 +204,13 @@ func TestRescueFromSilentBackend(t *testing.T) {
 	if b.State() != pool.StateUnhealthy {
 		t.Fatalf("hung backend still %s: never judged silent", b.State())
 	}
-	wg.Wait()
-	close(answers)
+	answers := ex.results()
 	for len(got) > 0 {
 		seen[<-got]++
 	}
 
 	var postTimeouts int
-	for a := range answers {
+	for _, a := range answers {
 		switch {
 		case a.err != nil:
 			t.Errorf("%s: %v after %v", a.kind, a.err, a.took)
