@@ -10,7 +10,8 @@ import (
 // (it answers nothing: a request would wait for the hang, and silent
 // detection does not run in panic mode), the requests waiting on it may
 // be rescued, but only to a HEALTHY backend (AcquireHealthyAt), and a
-// backend down by its checks still gets its panic share. Its answer brings it back and the pool routes normally again.
+// backend down by its checks still gets its panic share. Its answer
+// brings it back and the pool routes normally again.
 func TestSilentBackendLeftOutOfPanicRouting(t *testing.T) {
 	res := Resilience{PanicThreshold: 50, Silent: Silent{Enabled: true, After: 30 * time.Millisecond},
 		Passive: Passive{MaxEjectedPercent: 100}}

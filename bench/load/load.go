@@ -125,25 +125,23 @@ func (r *Run) Records() []record.Record {
 // collect turns vegeta results into records until the attack ends.
 func (r *Run) collect(results <-chan *vegeta.Result, header string, index map[string]int16) {
 	defer close(r.done)
-	var chunks [][]record.Record
-	var cur []record.Record
-	n := 0
+	var full [][]record.Record // blocks of recordChunk records
+	cur := make([]record.Record, 0, recordChunk)
 	for res := range results {
 		rec := Convert(res, r.began, header, index)
-		if len(cur) == cap(cur) {
+		if len(cur) == recordChunk {
+			full = append(full, cur)
 			cur = make([]record.Record, 0, recordChunk)
-			chunks = append(chunks, nil) // the block's final length is set below
 		}
 		cur = append(cur, rec)
-		chunks[len(chunks)-1] = cur
-		n++
 		if rec.Failed() {
 			r.failed.Add(1)
 		}
 		r.sent.Add(1)
 	}
-	r.records = make([]record.Record, 0, n)
-	for _, c := range chunks {
+	r.records = make([]record.Record, 0, len(full)*recordChunk+len(cur))
+	for _, c := range full {
 		r.records = append(r.records, c...)
 	}
+	r.records = append(r.records, cur...)
 }
