@@ -40,9 +40,11 @@ type Backend struct {
 	consecTimeouts atomic.Int64
 	silent         atomic.Bool // mirrors state UNHEALTHY with reason silent
 	// heldOut mirrors state UNHEALTHY with reason silent or
-	// passive_ejection (rescue.go); rescued counts requests moved off b.
-	heldOut atomic.Bool
-	rescued atomic.Uint64
+	// passive_ejection; noAnswer mirrors those and UNHEALTHY with reason
+	// timeout (rescue.go); rescued counts requests moved off b.
+	heldOut  atomic.Bool
+	noAnswer atomic.Bool
+	rescued  atomic.Uint64
 	// holdOutRefusedAt is the pool's holdOutGen + 1 when a hold-out of b
 	// (passive ejection, silent) was last refused; 0: never (holdout.go).
 	holdOutRefusedAt atomic.Uint64

@@ -16,6 +16,7 @@ func (p *Pool) applyLocked(b *Backend, c change, probeLatency time.Duration) {
 	p.changedLocked()
 	b.silent.Store(c.to == StateUnhealthy && c.reason == ReasonSilent)
 	b.heldOut.Store(heldOutByTraffic(c.to, c.reason))
+	b.noAnswer.Store(outForNoAnswer(c.to, c.reason))
 	if c.to == StateHealthy {
 		p.startRampLocked(b)
 	}

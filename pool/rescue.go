@@ -4,16 +4,20 @@ import "time"
 
 // Rescuable reports whether the requests waiting on b should be rescued:
 // sent again to another backend and their try at b abandoned. It is true
-// while b is held out for not answering its traffic (UNHEALTHY with
-// reason silent or passive_ejection) and the pool routes normally, so
-// that in panic or fail-open mode, where held-out backends get requests
-// on purpose, nothing is moved; except a silent backend that panic or
-// fail-open routing leaves out (see republishLocked): the requests waiting
-// on it are moved too. The proxy reads it once per rescuable
-// try, after the try is registered as waiting (see
+// while b is out because it does not answer (UNHEALTHY with reason
+// silent or passive_ejection: its own traffic went unanswered or failed;
+// or with reason timeout: its health checks got no answer either) and
+// the pool routes normally, so that in panic or fail-open mode, where
+// UNHEALTHY backends get requests on purpose, nothing is moved; except a
+// silent backend that panic or fail-open routing leaves out (see
+// republishLocked): the requests waiting on it are moved too. A backend
+// whose checks fail with an answer (a status, a reset, a refusal) is not
+// Rescuable: it answers, or its connections fail on their own, and its
+// waiting requests get what it sends. The proxy reads it once per
+// rescuable try, after the try is registered as waiting (see
 // proxy.BackendClient.RescueWaiting). Lock-free and allocation-free.
 func (b *Backend) Rescuable() bool {
-	if !b.heldOut.Load() {
+	if !b.noAnswer.Load() {
 		return false
 	}
 	s := b.pool.snap.Load()
@@ -58,6 +62,17 @@ func (b *Backend) NoteRescued() { b.rescued.Add(1) }
 
 // Rescued is how many requests NoteRescued counted on b.
 func (b *Backend) Rescued() uint64 { return b.rescued.Load() }
+
+// outForNoAnswer reports whether a transition to to for reason takes a
+// backend out because nothing answers there: its traffic (silent,
+// passive_ejection) or its health checks (timeout). The requests waiting
+// on such a backend are rescued. The checks' timeout counts because a
+// hang does not wait for silent detection: with a check timeout shorter
+// than silent_after (300ms at least) the checks often judge a hung
+// backend first, and its waiting requests then waited for the hang.
+func outForNoAnswer(to State, reason Reason) bool {
+	return heldOutByTraffic(to, reason) || (to == StateUnhealthy && reason == ReasonTimeout)
+}
 
 // heldOutByTraffic reports whether a transition to to for reason holds a
 // backend out because its own traffic went unanswered or failed (the

@@ -11,7 +11,9 @@ import (
 // block, no per-try timeout: the header timeout is 30s), one of three
 // backends stops answering (SIGSTOP) for 3s while every backend has
 // requests in flight (each takes 30ms). The requests already waiting on
-// it are rescued as soon as it is judged silent: no client request fails
+// it are rescued as soon as it is judged silent, or found down by checks
+// that time out (200ms here, which CI saw win the race against
+// silent_after's 300ms and leave them waiting): no client request fails
 // and none waits anywhere near the 3s the backend is stopped. /status
 // counts the rescues on that backend and the log says how many were
 // rescued from it.
