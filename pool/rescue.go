@@ -76,7 +76,8 @@ func outForNoAnswer(to State, reason Reason) bool {
 
 // heldOutByTraffic reports whether a transition to to for reason holds a
 // backend out because its own traffic went unanswered or failed (the
-// states whose waiting requests are rescued).
+// hold-outs Failing reads; their waiting requests are rescued, as are
+// those of the states outForNoAnswer adds).
 func heldOutByTraffic(to State, reason Reason) bool {
 	return to == StateUnhealthy && (reason == ReasonSilent || reason == ReasonPassiveEjection)
 }
